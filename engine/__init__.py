@@ -1,0 +1,1 @@
+"""Tickerdesk's Qt-free engine: Alpaca protocol, TTL store, stream client, simulator."""

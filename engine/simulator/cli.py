@@ -1,0 +1,137 @@
+"""`tickerdesk-sim`: run the simulator until SIGINT/SIGTERM.
+
+stdout line 1 is the websocket base URL, line 2 the REST base URL (flushed at once),
+so scripts and tests can start it with `--port 0` and read where it listens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+from engine.simulator.config import Plan, SimulatorConfig, is_loopback
+from engine.simulator.faults import FaultSchedule, run_every
+from engine.simulator.server import Simulator
+from engine.simulator.universe import DEFAULT_SYMBOLS
+
+SECRET_ENV = "TICKERDESK_SIM_SECRET"
+KEY_ENV = "TICKERDESK_SIM_KEY"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tickerdesk-sim", description=__doc__)
+    p.add_argument("--host", default="127.0.0.1", help="bind address (loopback only)")
+    p.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host")
+    p.add_argument("--port", type=int, default=0, help="0 = any free port")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--rate", type=float, default=200.0, help="data messages per second")
+    p.add_argument("--test-rate", type=float, default=0.3, help="FAKEPACA messages per second")
+    p.add_argument("--key", default=os.environ.get(KEY_ENV), help=f"API key (or ${KEY_ENV})")
+    p.add_argument("--secret", default=None, help=f"API secret (better: ${SECRET_ENV})")
+    p.add_argument("--symbols", default=None, help="comma-separated universe")
+    p.add_argument("--plan", choices=[p.value for p in Plan], default=Plan.UNLIMITED.value)
+    p.add_argument("--symbol-limit", type=int, default=None)
+    p.add_argument("--auth-timeout", type=float, default=10.0)
+    p.add_argument("--batch-max", type=int, default=50)
+    p.add_argument("--halt-probability", type=float, default=2e-5)
+    p.add_argument("--slow-client-limit", type=int, default=8 * 1024 * 1024, help="bytes")
+    p.add_argument("--dead-slot-hold", type=float, default=0.0, help="seconds")
+    p.add_argument("--no-compression", action="store_true")
+    faults = p.add_argument_group("faults (intervals in seconds)")
+    faults.add_argument("--drop-every", type=float, metavar="S")
+    faults.add_argument("--close-every", type=float, metavar="S")
+    faults.add_argument("--malformed-every", type=float, metavar="S")
+    faults.add_argument("--unknown-every", type=float, metavar="S")
+    faults.add_argument("--error-every", type=float, metavar="S")
+    faults.add_argument("--error-code", type=int, default=500)
+    faults.add_argument("--burst", type=int, default=0, metavar="N", help="messages per burst")
+    faults.add_argument("--burst-every", type=float, metavar="S")
+    faults.add_argument("--pause-every", type=float, metavar="S")
+    faults.add_argument("--pause-for", type=float, default=5.0, metavar="S")
+    faults.add_argument("--refuse-auth", action="store_true", help="every auth gets 402")
+    faults.add_argument("--hold-slot", type=float, metavar="S", help="406 for S seconds")
+    p.add_argument("--log-level", default="WARNING")
+    return p
+
+
+def _config(args: argparse.Namespace) -> SimulatorConfig:
+    secret = args.secret if args.secret is not None else os.environ.get(SECRET_ENV)
+    symbols = None
+    if args.symbols:
+        symbols = tuple(s.strip() for s in args.symbols.split(",") if s.strip())
+    return SimulatorConfig(
+        host=args.host, port=args.port, seed=args.seed, rate=args.rate,
+        test_rate=args.test_rate, key=args.key or None, secret=secret or None,
+        plan=Plan(args.plan), symbol_limit=args.symbol_limit, auth_timeout=args.auth_timeout,
+        batch_max=args.batch_max, halt_probability=args.halt_probability,
+        slow_client_limit=args.slow_client_limit, dead_slot_hold=args.dead_slot_hold,
+        compression=not args.no_compression, allow_non_loopback=args.allow_remote,
+        symbols=symbols or DEFAULT_SYMBOLS,
+    )  # fmt: skip
+
+
+def _schedule(args: argparse.Namespace) -> FaultSchedule:
+    return FaultSchedule(
+        drop_every=args.drop_every, close_every=args.close_every,
+        malformed_every=args.malformed_every, unknown_every=args.unknown_every,
+        error_every=args.error_every, error_code=args.error_code, burst=args.burst,
+        burst_every=args.burst_every, pause_every=args.pause_every, pause_for=args.pause_for,
+    )  # fmt: skip
+
+
+async def _serve(
+    config: SimulatorConfig, schedule: FaultSchedule, args: argparse.Namespace
+) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    sim = Simulator(config)
+    await sim.start()
+    try:
+        if args.refuse_auth:
+            sim.faults.refuse_auth(True)
+        if args.hold_slot:
+            sim.faults.hold_slot(args.hold_slot)
+        for name, every, job in schedule.jobs(sim.faults):
+            sim.spawn(run_every(every, job), f"fault-{name}")
+        print(sim.ws_url, flush=True)
+        print(sim.rest_url, flush=True)
+        auth = f"key {config.key!r} (secret set)" if config.key else "any credentials"
+        logging.getLogger(__name__).warning(
+            "tickerdesk-sim: seed %d, rate %.1f/s, %s, plan %s",
+            sim.seed,
+            config.rate,
+            auth,
+            config.plan.value,
+        )
+        await stop.wait()
+    finally:
+        await sim.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point; returns the exit status (0 after SIGINT/SIGTERM)."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    if not is_loopback(args.host) and not args.allow_remote:
+        print(f"tickerdesk-sim: refusing to bind {args.host!r} (not loopback); "
+              "pass --allow-remote to insist", file=sys.stderr)  # fmt: skip
+        return 2
+    try:
+        config = _config(args)
+    except ValueError as exc:
+        print(f"tickerdesk-sim: {exc}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(_serve(config, _schedule(args), args))
+    except OSError as exc:
+        print(f"tickerdesk-sim: cannot listen: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,83 @@
+"""Simulator settings. Frozen: change a running simulator through its FaultInjector."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import ipaddress
+
+from engine.simulator.universe import DEFAULT_SYMBOLS
+
+
+class Plan(enum.StrEnum):
+    """Alpaca market data plan the configured key is treated as having.
+
+    free: feeds iex, delayed_sip and test only (others -> 409 at auth); at most 30
+    distinct symbols across trades+quotes (-> 405); wildcard `*` on trades/quotes -> 410.
+    unlimited: every feed, no symbol limit, wildcards allowed.
+    """
+
+    FREE = "free"
+    UNLIMITED = "unlimited"
+
+
+FREE_PLAN_FEEDS: frozenset[str] = frozenset({"iex", "delayed_sip", "test"})
+FREE_PLAN_SYMBOL_LIMIT = 30
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SimulatorConfig:
+    """Everything a Simulator needs; defaults give a quiet, always-on local market."""
+
+    host: str = "127.0.0.1"
+    port: int = 0  # 0 = any free port
+    seed: int | None = None  # None = random seed (reported in Simulator.seed)
+    rate: float = 200.0  # data messages per second across active symbols
+    key: str | None = None  # None = accept any non-empty credentials
+    secret: str | None = dataclasses.field(default=None, repr=False)
+    batch_max: int = 50  # data messages per frame at most
+    symbols: tuple[str, ...] = DEFAULT_SYMBOLS
+    plan: Plan = Plan.UNLIMITED
+    symbol_limit: int | None = None  # None = the plan's limit (30 free, none unlimited)
+    auth_timeout: float = 10.0  # seconds to authenticate before error 404
+    tick_interval: float = 0.02  # seconds between generation ticks
+    test_rate: float = 0.3  # FAKEPACA messages/s (2/3 quotes: a quote about every 5 s)
+    quote_fraction: float = 0.7  # share of steps that produce a quote (rest: trades)
+    halt_probability: float = 2e-5  # per step, for the stepped symbol
+    halt_steps: tuple[int, int] = (2_000, 10_000)  # halt length in market steps
+    correction_probability: float = 5e-4  # per trade
+    cancel_probability: float = 3e-4  # per trade
+    slow_client_limit: int = 8 * 1024 * 1024  # unsent bytes before error 407
+    dead_slot_hold: float = 0.0  # seconds a slot stays held after a drop without close
+    start_ns: int | None = None  # simulated clock start (None = wall clock)
+    ping_interval: float | None = 20.0
+    ping_timeout: float | None = 20.0
+    close_timeout: float = 5.0
+    compression: bool = True  # permessage-deflate offered, as Alpaca does
+    max_universe: int = 10_000  # cap on symbols added by subscriptions (bounded memory)
+    allow_non_loopback: bool = False
+
+    def __post_init__(self) -> None:
+        if self.rate < 0 or self.test_rate < 0:
+            raise ValueError("rate must be >= 0")
+        if self.batch_max < 1:
+            raise ValueError("batch_max must be >= 1")
+        if (self.key is None) != (self.secret is None):
+            raise ValueError("key and secret must be given together")
+        if not self.allow_non_loopback and not is_loopback(self.host):
+            raise ValueError(f"refusing to bind non-loopback host {self.host!r}")
+
+    @property
+    def effective_symbol_limit(self) -> int | None:
+        if self.symbol_limit is not None:
+            return self.symbol_limit
+        return FREE_PLAN_SYMBOL_LIMIT if self.plan is Plan.FREE else None
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,198 @@
+"""Client-message handling for one session: auth, subscribe, unsubscribe, and the errors.
+
+Decisions where Alpaca's documentation is silent (stated here once):
+- 402, 404, 406, 407, 409 end the session (error frame, then close 1008); 400, 401,
+  403, 405, 410 are answered and the session goes on.
+- 410 "invalid subscribe action for this feed": naming a channel of another data
+  product (`orderbooks`, `news`) or, on the free plan, a trades/quotes wildcard `*`.
+- 405: more distinct symbols across trades+quotes than the limit; nothing changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hmac
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from engine.simulator import wire
+from engine.simulator.config import FREE_PLAN_FEEDS, Plan
+from engine.simulator.session import CHANNELS, Session
+
+if TYPE_CHECKING:
+    from engine.simulator.server import Simulator
+
+FOREIGN_CHANNELS = frozenset({"orderbooks", "news"})
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Phantom:
+    key: str | None  # None = every key
+    path: str | None  # None = every endpoint
+    until: float  # time.monotonic() deadline
+
+
+class Slots:
+    """Connection slots: one per (key, endpoint), as Alpaca's plans allow."""
+
+    def __init__(self) -> None:
+        self._held: dict[tuple[str, str], int] = {}
+        self._phantoms: list[_Phantom] = []
+
+    def busy(self, key: str, path: str) -> bool:
+        now = time.monotonic()
+        self._phantoms = [p for p in self._phantoms if p.until > now]
+        if (key, path) in self._held:
+            return True
+        return any(p.key in (None, key) and p.path in (None, path) for p in self._phantoms)
+
+    def acquire(self, key: str, path: str, session_id: int) -> None:
+        self._held[(key, path)] = session_id
+
+    def release(self, key: str, path: str, session_id: int) -> None:
+        if self._held.get((key, path)) == session_id:
+            del self._held[(key, path)]
+
+    def hold(self, seconds: float, key: str | None = None, path: str | None = None) -> None:
+        """A phantom holder (a dead connection the server has not reaped yet)."""
+        self._phantoms.append(_Phantom(key, path, time.monotonic() + seconds))
+
+    def holders(self) -> Iterator[tuple[str, str]]:
+        return iter(self._held)
+
+
+class ClientHandler:
+    """Reads one session's messages and applies Alpaca's rules to them."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self._sim = sim
+
+    async def run(self, session: Session, headers: Any) -> None:
+        """Greet, accept header auth, arm the auth timeout, then serve client messages."""
+        session.send_control(wire.control("success", msg="connected"))
+        key = headers.get("APCA-API-KEY-ID")
+        secret = headers.get("APCA-API-SECRET-KEY")
+        if key is not None or secret is not None:
+            self._auth(session, key or "", secret or "")
+        timer: asyncio.TimerHandle | None = None
+        if not session.authenticated and not session.closing:
+            timer = asyncio.get_running_loop().call_later(
+                self._sim.config.auth_timeout, self._auth_timeout, session
+            )
+        try:
+            async for message in session.conn:
+                if not session.closing:
+                    self._on_message(session, message)
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def finish(self, session: Session) -> None:
+        """Release the session's slot; a connection lost without a close frame keeps it
+        for `dead_slot_hold` seconds, like Alpaca's ~90 s (ALPACA_PROTOCOL.md, Errors)."""
+        if session.key is None:
+            return
+        self._sim.slots.release(session.key, session.path, session.id)
+        hold = self._sim.config.dead_slot_hold
+        if hold > 0 and session.conn.protocol.close_rcvd is None:
+            self._sim.slots.hold(hold, session.key, session.path)
+
+    def _auth_timeout(self, session: Session) -> None:
+        if not session.authenticated and not session.closing:
+            self._sim.send_error(session, 404, close=True)
+
+    def _bad(self, session: Session) -> None:
+        self._sim.stats.bad_client_messages += 1
+        self._sim.send_error(session, 400)
+
+    def _on_message(self, session: Session, message: str | bytes) -> None:
+        try:
+            obj = wire.decode_client(message, session.encoding)
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            self._bad(session)
+            return
+        action = obj.get("action") if isinstance(obj, dict) else None
+        if action == "auth":
+            key, secret = obj.get("key"), obj.get("secret")
+            if isinstance(key, str) and isinstance(secret, str):
+                self._auth(session, key, secret)
+            else:
+                self._bad(session)
+        elif action in ("subscribe", "unsubscribe"):
+            if session.authenticated:
+                self._subscribe(session, obj, add=action == "subscribe")
+            else:
+                self._sim.send_error(session, 401)
+        else:
+            self._bad(session)
+
+    def _auth(self, session: Session, key: str, secret: str) -> None:
+        sim = self._sim
+        cfg = sim.config
+        if session.authenticated:
+            sim.send_error(session, 403)
+            return
+        if cfg.key is None or cfg.secret is None:
+            good = bool(key and secret)
+        else:
+            good = hmac.compare_digest(key.encode(), cfg.key.encode()) and hmac.compare_digest(
+                secret.encode(), cfg.secret.encode()
+            )
+        if sim.auth_refused or not good:
+            sim.send_error(session, 402, close=True)
+        elif cfg.plan is Plan.FREE and session.feed not in FREE_PLAN_FEEDS:
+            sim.send_error(session, 409, close=True)
+        elif sim.slots.busy(key, session.path):
+            sim.send_error(session, 406, close=True)
+        else:
+            sim.slots.acquire(key, session.path, session.id)
+            session.key = key
+            session.authenticated = True
+            sim.stats.authenticated += 1
+            session.send_control(wire.control("success", msg="authenticated"))
+
+    def _subscribe(self, session: Session, obj: dict[Any, Any], *, add: bool) -> None:
+        sim = self._sim
+        requested: dict[str, list[str]] = {}
+        for name, value in obj.items():
+            if name in FOREIGN_CHANNELS:
+                sim.send_error(session, 410)
+                return
+            if name not in CHANNELS or value is None:
+                continue  # unknown keys (and corrections/cancelErrors) are ignored
+            if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+                self._bad(session)
+                return
+            requested[name] = value
+        if add:
+            if sim.config.plan is Plan.FREE and any(
+                "*" in requested.get(ch, ()) for ch in ("trades", "quotes")
+            ):
+                sim.send_error(session, 410)
+                return
+            limit = sim.config.effective_symbol_limit
+            if limit is not None:
+                names = {
+                    s
+                    for ch in ("trades", "quotes")
+                    for s in (*session.subs[ch], *requested.get(ch, ()))
+                    if s != "*"
+                }
+                if len(names) > limit:
+                    sim.send_error(session, 405)
+                    return
+            for channel, symbols in requested.items():
+                for symbol in symbols:
+                    session.subs[channel][symbol] = None
+                    if session.feed != "test" and symbol != "*":
+                        sim.market.add_symbol(symbol)
+        else:
+            for channel, symbols in requested.items():
+                for symbol in symbols:
+                    session.subs[channel].pop(symbol, None)
+        session.send_control(session.reply())
+        sim.refresh_active()

@@ -1,0 +1,335 @@
+"""The Alpaca-compatible server: websocket stream on /v2/{feed} plus REST on the same port.
+
+Speaks ../shared/ALPACA_PROTOCOL.md: `connected` on open, auth by message or headers
+within `auth_timeout` (else 404), subscribe/unsubscribe answered with the full
+subscription, batched data frames in JSON or (with `Content-Type: application/msgpack`)
+msgpack, one session per key pair per endpoint (else 406), and the documented errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import http
+import itertools
+import logging
+import secrets
+import time
+from collections import Counter
+from typing import Any
+
+import msgspec
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from engine.simulator import rest, wire
+from engine.simulator.config import SimulatorConfig
+from engine.simulator.faults import FaultInjector
+from engine.simulator.handler import ClientHandler, Slots
+from engine.simulator.market import Market
+from engine.simulator.session import Session
+from engine.simulator.universe import TEST_SYMBOL
+from engine.simulator.wire import Encoding, Message
+
+log = logging.getLogger(__name__)
+
+FEEDS: dict[str, str] = {
+    "/v2/iex": "iex",
+    "/v2/sip": "sip",
+    "/v2/delayed_sip": "delayed_sip",
+    "/v2/test": "test",
+    "/v1beta1/boats": "boats",
+    "/v1beta1/overnight": "overnight",
+}
+
+
+@dataclasses.dataclass(slots=True)
+class SimulatorStats:
+    """Counters for tests and the CLI's log; per-session counts live on each Session."""
+
+    connections: int = 0
+    open_sessions: int = 0
+    authenticated: int = 0
+    errors_sent: Counter[int] = dataclasses.field(default_factory=Counter)
+    bad_client_messages: int = 0
+    messages_generated: int = 0
+    slow_client_drops: int = 0
+    aborted: int = 0
+    rest_requests: int = 0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SessionInfo:
+    id: int
+    path: str
+    key: str | None
+    encoding: Encoding
+    authenticated: bool
+    messages_sent: int
+    frames_sent: int
+    subscription: dict[str, object]
+
+
+class Simulator:
+    """Start with `await start()` (or `async with`); `ws_url`/`rest_url` are then valid."""
+
+    def __init__(self, config: SimulatorConfig | None = None) -> None:
+        self.config = config or SimulatorConfig()
+        self.seed = self.config.seed if self.config.seed is not None else secrets.randbits(48)
+        self.stats = SimulatorStats()
+        self.faults = FaultInjector(self)
+        self.paused = False
+        self.auth_refused = False
+        self.slow_client_limit = self.config.slow_client_limit
+        self.slots = Slots()
+        self._mono0 = time.monotonic_ns()
+        start = self.config.start_ns if self.config.start_ns is not None else time.time_ns()
+        self._clock0 = start
+        cfg = self.config
+        self.market = Market(
+            cfg.symbols, seed=self.seed, start_ns=start, rate=cfg.rate,
+            quote_fraction=cfg.quote_fraction, halt_probability=cfg.halt_probability,
+            halt_steps=cfg.halt_steps, correction_probability=cfg.correction_probability,
+            cancel_probability=cfg.cancel_probability, max_universe=cfg.max_universe,
+        )  # fmt: skip
+        # FAKEPACA: 2/3 quotes (a quote about every 5 s at the default rate), bars from trades
+        self.test_market = Market(
+            [TEST_SYMBOL], seed=self.seed + 1, start_ns=start, rate=cfg.test_rate,
+            quote_fraction=2 / 3,
+        )  # fmt: skip
+        self.sessions: dict[int, Session] = {}
+        self._ids = itertools.count(1)
+        self._handler = ClientHandler(self)
+        self._server: Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._port = 0
+        self._conns: set[ServerConnection] = set()  # every TCP connection, even mid-handshake
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    async def start(self) -> None:
+        cfg = self.config
+        host = "127.0.0.1" if cfg.host == "localhost" else cfg.host  # one socket, one port
+        self._server = await serve(
+            self._serve_connection, host, cfg.port,
+            process_request=self._process_request,
+            compression="deflate" if cfg.compression else None,
+            ping_interval=cfg.ping_interval, ping_timeout=cfg.ping_timeout,
+            close_timeout=cfg.close_timeout, max_size=2**20,
+            create_connection=_connection_class(self),
+        )  # fmt: skip
+        sock = next(iter(self._server.sockets))
+        self._port = sock.getsockname()[1]
+        self._host = host
+        self.spawn(self._run_ticks(), "sim-ticks")
+        log.info("simulator on %s (seed %d, rate %.1f/s)", self.ws_url, self.seed, cfg.rate)
+
+    async def stop(self) -> None:
+        """Close every connection (1001) and stop generating; idempotent."""
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.paused:
+            self.set_paused(False)
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    async def __aenter__(self) -> Simulator:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{self._fmt_host()}:{self._port}"
+
+    @property
+    def rest_url(self) -> str:
+        return f"http://{self._fmt_host()}:{self._port}"
+
+    def _fmt_host(self) -> str:
+        host = getattr(self, "_host", self.config.host)
+        return f"[{host}]" if ":" in host else host
+
+    def spawn(self, coro: Any, name: str) -> asyncio.Task[None]:
+        """A named task, kept and cancelled on stop; its failure is logged, not lost."""
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("task %s failed", task.get_name(), exc_info=task.exception())
+
+    def now_ns(self) -> int:
+        """The simulated clock: wall time, or `start_ns` plus elapsed monotonic time."""
+        if self.config.start_ns is None:
+            return time.time_ns()
+        return self._clock0 + time.monotonic_ns() - self._mono0
+
+    def session_info(self) -> list[SessionInfo]:
+        return [
+            SessionInfo(s.id, s.path, s.key, s.encoding, s.authenticated,
+                        s.counters.messages_sent, s.counters.frames_sent, s.reply())
+            for s in self.sessions.values()
+        ]  # fmt: skip
+
+    # --- data -----------------------------------------------------------------------
+
+    async def _run_ticks(self) -> None:
+        # One timer per tick, never one per message: at tens of thousands of messages
+        # per second a tick carries hundreds, split into frames by each session.
+        loop = asyncio.get_running_loop()
+        interval = self.config.tick_interval
+        deadline = loop.time()
+        while True:
+            deadline += interval
+            delay = deadline - loop.time()
+            if delay < 0:  # running late: do not try to catch up tick by tick
+                deadline = loop.time()
+                delay = 0
+            await asyncio.sleep(delay)
+            now = self.now_ns()
+            self.broadcast(self.market.advance(now), self.test_market.advance(now))
+
+    def broadcast(self, main: list[Message], test: list[Message]) -> None:
+        """Hand each authenticated session the messages it subscribed to."""
+        self.stats.messages_generated += len(main) + len(test)
+        if self.paused or not (main or test):
+            return
+        for session in list(self.sessions.values()):
+            batch = test if session.feed == "test" else main
+            if batch and session.authenticated:
+                session.send_data(batch)
+
+    def refresh_active(self) -> None:
+        """Recompute which symbols generate data from every session's subscription."""
+        main: set[str] = set()
+        test = False
+        for s in self.sessions.values():
+            if not s.authenticated:
+                continue
+            symbols = s.symbols()
+            if s.feed == "test":
+                test = test or bool(symbols & {TEST_SYMBOL, "*"})
+            elif "*" in symbols:
+                main.update(self.market.symbols())
+            else:
+                main.update(symbols)
+        self.market.set_active(main)
+        self.test_market.set_active([TEST_SYMBOL] if test else [])
+
+    def set_paused(self, paused: bool) -> None:
+        """Half-dead peer: no data, and no reading (so no pongs) while paused."""
+        self.paused = paused
+        for conn in list(self._conns):
+            transport = conn.transport
+            if transport is None or transport.is_closing():
+                continue
+            if paused:
+                transport.pause_reading()
+            else:
+                transport.resume_reading()
+
+    def on_slow(self, session: Session) -> None:
+        self.stats.slow_client_drops += 1
+        log.warning("session %d: slow client (%d bytes unsent): 407", session.id,
+                    session.backlog())  # fmt: skip
+        self.send_error(session, 407, close=True)
+
+    def send_error(self, session: Session, code: int, *, close: bool = False) -> None:
+        self.stats.errors_sent[code] += 1
+        if close:
+            session.error_and_close(code)
+        else:
+            session.send_control(wire.error(code, wire.ERROR_TEXT.get(code, "error")))
+
+    # --- connections ----------------------------------------------------------------
+
+    def _process_request(self, conn: ServerConnection, request: Request) -> Response | None:
+        path, _, query = request.path.partition("?")
+        if path in FEEDS:
+            return None  # websocket handshake proceeds
+        if path == "/health":
+            return _json_response(conn, 200, {"status": "ok"})
+        if path == "/v2/stocks/snapshots":
+            self.stats.rest_requests += 1
+            refused = rest.check_auth(self.config, request.headers, self.auth_refused)
+            if refused is not None:
+                return _json_response(conn, refused[0], {"message": refused[1]})
+            status, body = rest.snapshots(self.config, self.market, query)
+            return _json_response(conn, status, body)
+        return _json_response(conn, 404, {"message": "not found"})
+
+    async def _serve_connection(self, conn: ServerConnection) -> None:
+        assert conn.request is not None  # set before the handler runs
+        path = conn.request.path.partition("?")[0]
+        ctype = conn.request.headers.get("Content-Type", "")
+        encoding = Encoding.MSGPACK if "application/msgpack" in ctype else Encoding.JSON
+        session = Session(
+            next(self._ids), conn, path, FEEDS[path], encoding,
+            batch_max=self.config.batch_max, slow_limit=lambda: self.slow_client_limit,
+            on_slow=self.on_slow, close_timeout=self.config.close_timeout,
+        )  # fmt: skip
+        self.sessions[session.id] = session
+        self.stats.connections += 1
+        self.stats.open_sessions += 1
+        writer = asyncio.get_running_loop().create_task(
+            session.run_writer(), name=f"sim-writer-{session.id}"
+        )
+        try:
+            await self._handler.run(session, conn.request.headers)
+        except ConnectionClosed:
+            pass
+        finally:
+            self._handler.finish(session)
+            del self.sessions[session.id]
+            self.stats.open_sessions -= 1
+            self.refresh_active()
+            if not writer.done():
+                writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+
+
+def _connection_class(sim: Simulator) -> type[ServerConnection]:
+    """ServerConnection that registers itself, so pause() also stalls handshakes."""
+
+    class SimConnection(ServerConnection):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            super().connection_made(transport)
+            sim._conns.add(self)
+            if sim.paused and isinstance(transport, asyncio.ReadTransport):
+                transport.pause_reading()  # a half-dead server: not even the upgrade
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            sim._conns.discard(self)
+            super().connection_lost(exc)
+
+    return SimConnection
+
+
+def _json_response(conn: ServerConnection, status: int, body: object) -> Response:
+    data = msgspec.json.encode(body)
+    phrase = http.HTTPStatus(status).phrase
+    headers = Headers(
+        [("Content-Type", "application/json; charset=utf-8"),
+         ("Content-Length", str(len(data))), ("Connection", "close")]
+    )  # fmt: skip
+    del conn  # the response does not depend on the connection
+    return Response(status, phrase, headers, data)

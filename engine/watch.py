@@ -1,0 +1,266 @@
+"""`tickerdesk-watch`: the engine without a GUI, as a terminal monitor or a JSON probe.
+
+Exit status: 0 after `--seconds` or Ctrl+C/SIGTERM; 2 for bad arguments; 3 after a
+fatal stream error (auth failed, insufficient subscription) with the reason on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import math
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from engine.config import (
+    FEEDS,
+    LIVE_REST_URL,
+    LIVE_STREAM_URL,
+    parse_symbols,
+    resolve_credentials,
+)
+from engine.health import ConnectionState, StreamHealth
+from engine.protocol import Encoding
+from engine.rest import RestClient, RestConfig, RestError, SnapshotPoller
+from engine.store import MarketDataStore, Source
+from engine.stream import ConfigError, StreamClient, StreamConfig
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_FATAL = 3
+_REFRESH_S = 0.5
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tickerdesk-watch",
+        description="Watch Alpaca real-time quotes and trades in the terminal.",
+    )
+    parser.add_argument("symbols", nargs="+", metavar="SYMBOL")
+    parser.add_argument("--url", help="websocket base, e.g. ws://127.0.0.1:8765")
+    parser.add_argument("--rest-url", help="REST base for snapshots")
+    parser.add_argument("--feed", choices=FEEDS, default="iex")
+    parser.add_argument("--msgpack", action="store_true", help="msgpack frames instead of JSON")
+    parser.add_argument("--compression", action="store_true", help="permessage-deflate")
+    parser.add_argument("--seconds", type=float, help="stop after this many seconds")
+    parser.add_argument("--json", action="store_true", help="print one JSON document at the end")
+    parser.add_argument("--insecure", action="store_true", help="allow ws:// to a remote host")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
+    return parser
+
+
+def _num(value: float | None) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return value
+
+
+def report(store: MarketDataStore, health: StreamHealth) -> dict[str, Any]:
+    """The JSON document: health and one entry per watched symbol."""
+    now = health.clock()
+    symbols: dict[str, Any] = {}
+    for symbol in store.symbols():
+        snap = store.get(symbol)
+        if snap is None:
+            continue
+        symbols[symbol] = {
+            "bid": _num(snap.bid_price),
+            "ask": _num(snap.ask_price),
+            "bid_size": snap.bid_size,
+            "ask_size": snap.ask_size,
+            "last": _num(snap.last_price),
+            "last_size": snap.last_size,
+            "volume": snap.volume,
+            "open": _num(snap.open),
+            "high": _num(snap.high),
+            "low": _num(snap.low),
+            "vwap": _num(snap.vwap),
+            "prev_close": _num(snap.prev_close),
+            "halted": snap.halted,
+            "halt_reason": snap.halt_reason,
+            "luld_up": _num(snap.luld_up),
+            "luld_down": _num(snap.luld_down),
+            "freshness": str(store.freshness(symbol, now)),
+            "source": str(snap.source),
+            "quote_time_ns": snap.quote_ns,
+            "trade_time_ns": snap.last_trade_ns,
+            "age_s": store.age(symbol, now),
+            "updates": snap.updates,
+        }
+    p50 = health.latency_percentile_ms(0.5)
+    return {
+        "health": {
+            "state": str(health.state),
+            "endpoint": health.endpoint,
+            "feed": health.feed,
+            "encoding": health.encoding,
+            "messages": health.messages,
+            "frames": health.frames,
+            "reconnects": health.reconnects,
+            "decode_errors": health.decode_errors,
+            "unknown_messages": health.unknown_messages,
+            "server_errors": health.server_errors,
+            "last_error": health.last_error,
+            "message_age_s": health.message_age(now),
+            "message_rate": health.message_rate(now),
+            "latency_p50_ms": p50,
+            "falling_behind": health.falling_behind,
+        },
+        "symbols": symbols,
+    }
+
+
+def _fmt(value: float | int | None, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.{digits}f}"
+
+
+def render(store: MarketDataStore, health: StreamHealth, demo: bool) -> str:
+    """A plain-text table of the watchlist plus a status line."""
+    now = health.clock()
+    age = health.message_age(now)
+    status = (
+        f"{health.state}{' (DEMO: simulated data)' if demo else ''} · "
+        f"last message {'—' if age is None else f'{age:.1f} s'} ago · "
+        f"{health.message_rate(now):,.0f} msg/s · reconnects {health.reconnects}"
+    )
+    if health.last_error:
+        status += f" · {health.last_error}"
+    header = f"{'SYMBOL':<8}{'LAST':>11}{'BID':>11}{'ASK':>11}{'VOLUME':>14}  STATE"
+    lines = [status, header]
+    for symbol in store.symbols():
+        snap = store.get(symbol)
+        if snap is None:
+            continue
+        state = str(store.freshness(symbol, now))
+        if snap.halted:
+            state = "HALTED " + state
+        lines.append(
+            f"{symbol:<8}{_fmt(snap.last_price):>11}{_fmt(snap.bid_price):>11}"
+            f"{_fmt(snap.ask_price):>11}{_fmt(snap.volume):>14}  {state}"
+        )
+    return "\n".join(lines)
+
+
+async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    parsed = parse_symbols(" ".join(args.symbols))
+    for text, reason in parsed.invalid:
+        print(f"tickerdesk-watch: invalid symbol {text}: {reason}", file=err)
+    if not parsed.valid:
+        return EXIT_USAGE
+    creds, _origin = resolve_credentials(use_keyring=False)
+    simulator = None
+    ws_url, rest_url = args.url, args.rest_url
+    demo = False
+    if ws_url is None and creds is None:
+        from engine.simulator import Simulator, SimulatorConfig
+
+        simulator = Simulator(SimulatorConfig())
+        await simulator.start()
+        ws_url, rest_url, demo = simulator.ws_url, simulator.rest_url, True
+        print(
+            f"tickerdesk-watch: no Alpaca credentials; using the embedded simulator at "
+            f"{ws_url} (simulated data)",
+            file=err,
+        )
+    ws_url = ws_url or LIVE_STREAM_URL
+    if rest_url is None and args.url is None:
+        rest_url = LIVE_REST_URL
+    store = MarketDataStore(default_source=Source.SIMULATOR if demo else Source.STREAM)
+    health = StreamHealth()
+    encoding = Encoding.MSGPACK if args.msgpack else Encoding.JSON
+    try:
+        client = StreamClient(
+            StreamConfig(
+                url=ws_url,
+                feed=args.feed,
+                encoding=encoding,
+                credentials=creds,
+                compression=args.compression,
+                insecure=args.insecure,
+            ),
+            store,
+            health,
+        )
+        rest = (
+            RestClient(RestConfig(rest_url, args.feed, creds, args.insecure)) if rest_url else None
+        )
+    except (ConfigError, RestError) as exc:
+        print(f"tickerdesk-watch: {exc}", file=err)
+        if simulator is not None:
+            await simulator.stop()
+        return EXIT_USAGE
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    client.set_symbols(parsed.valid)
+    client.start()
+    poller_task = None
+    if rest is not None:
+        poller = SnapshotPoller(rest, store)
+        poller.request(parsed.valid)
+        poller_task = loop.create_task(poller.run(), name="tickerdesk-watch-rest")
+    deadline = None if args.seconds is None else time.monotonic() + args.seconds
+    status = EXIT_OK
+    live = not args.json and out.isatty()
+    document: dict[str, Any] = {}
+    try:
+        while not stop.is_set():
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            if health.state is ConnectionState.FAILED:
+                print(f"tickerdesk-watch: {health.last_error}", file=err)
+                status = EXIT_FATAL
+                break
+            if live:
+                out.write("\x1b[H\x1b[2J" + render(store, health, demo) + "\n")
+                out.flush()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=_REFRESH_S)
+    finally:
+        # Taken before stopping, so the JSON says the state the run ended in.
+        document = report(store, health)
+        await client.stop()
+        if poller_task is not None:
+            poller_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller_task
+        if rest is not None:
+            await rest.aclose()
+        if simulator is not None:
+            await simulator.stop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signum)
+    if args.json:
+        out.write(json.dumps(document, indent=2) + "\n")
+    elif not live:
+        out.write(render(store, health, demo) + "\n")
+    out.flush()
+    return status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.ERROR,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    return asyncio.run(run(args, sys.stdout, sys.stderr))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

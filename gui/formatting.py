@@ -1,0 +1,126 @@
+"""Pure display formatting for the ticker table (no Qt): numbers, ages and exchange times.
+
+Every function takes a possibly-missing value and returns text; missing, expired,
+NaN or infinite values render as an em dash, never as a number.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+MISSING = "\u2014"  # em dash: "no value" (missing or expired), never confused with 0
+EASTERN = ZoneInfo("America/New_York")  # US equities trade on Eastern time (DST-aware)
+
+_VOLUME_UNITS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
+
+
+def is_number(value: float | int | None) -> bool:
+    """True for a finite int/float; bool, None, NaN and infinities are not numbers."""
+    if value is None or isinstance(value, bool):
+        return False
+    return math.isfinite(value)
+
+
+def format_price(value: float | None) -> str:
+    """Price with thousands separators: 2 decimals from $1 up, 4 below (sub-dollar quotes)."""
+    if not is_number(value):
+        return MISSING
+    assert value is not None
+    decimals = 2 if abs(value) >= 1.0 else 4
+    return f"{value:,.{decimals}f}"
+
+
+def format_spread(value: float | None) -> str:
+    """Ask minus bid: cents (2 decimals) unless below a cent, then 4 decimals."""
+    if not is_number(value):
+        return MISSING
+    assert value is not None
+    decimals = 2 if abs(value) >= 0.01 or value == 0 else 4
+    return f"{value:,.{decimals}f}"
+
+
+def format_change(value: float | None) -> str:
+    """Signed price change, e.g. "+1.23" / "-0.0450"; zero is "0.00"."""
+    if not is_number(value):
+        return MISSING
+    assert value is not None
+    decimals = 2 if abs(value) >= 0.01 or value == 0 else 4
+    text = f"{value:+,.{decimals}f}"
+    return text[1:] if float(text) == 0 else text  # no "+0.00" / "-0.00"
+
+
+def format_percent(value: float | None) -> str:
+    """Signed percentage with 2 decimals, e.g. "+1.25%"; the input is already in percent."""
+    if not is_number(value):
+        return MISSING
+    assert value is not None
+    text = f"{value:+,.2f}"
+    if float(text) == 0:
+        text = text[1:]
+    return f"{text}%"
+
+
+def format_size(value: int | None) -> str:
+    """Share count with thousands separators, e.g. "1,200"."""
+    if not is_number(value):
+        return MISSING
+    assert value is not None
+    return f"{int(value):,}"
+
+
+def format_volume(value: int | float | None) -> str:
+    """Compact volume: below 10,000 in full, then "12.3K", "1.2M", "3.4B"."""
+    if not is_number(value):
+        return MISSING
+    assert value is not None
+    if abs(value) < 10_000:
+        return f"{int(value):,}"
+    for index, (scale, unit) in enumerate(_VOLUME_UNITS):
+        if abs(value) >= scale:
+            text = f"{value / scale:.1f}"
+            # 999,960 rounds to "1000.0K": promote to the next unit instead.
+            if abs(float(text)) >= 1000 and index > 0:
+                bigger_scale, bigger_unit = _VOLUME_UNITS[index - 1]
+                return f"{value / bigger_scale:.1f}{bigger_unit}"
+            return f"{text}{unit}"
+    return f"{int(value):,}"  # unreachable: |value| >= 10,000 always has a unit
+
+
+def format_age(seconds: float | None) -> str:
+    """Age of data: "0.4 s" below 10 s, "12 s" below a minute, "3 m", then "2 h", "4 d"."""
+    if not is_number(seconds):
+        return MISSING
+    assert seconds is not None
+    seconds = max(0.0, seconds)  # a clock read before received_at must not show "-0.0 s"
+    if seconds < 10:
+        # Truncate (like the whole-second forms); the epsilon absorbs float subtraction
+        # error so 100.6 - 100.0 shows "0.6 s", not "0.5 s".
+        return f"{math.floor(seconds * 10 + 1e-6) / 10:.1f} s"
+    if seconds < 60:
+        return f"{int(seconds)} s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} m"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h"
+    return f"{int(seconds // 86400)} d"
+
+
+def format_time_eastern(timestamp_ns: int | None) -> str:
+    """Exchange time (ns since the Unix epoch, UTC) as US/Eastern "HH:MM:SS.mmm"."""
+    if timestamp_ns is None or isinstance(timestamp_ns, bool) or timestamp_ns <= 0:
+        return MISSING
+    seconds, remainder_ns = divmod(int(timestamp_ns), 1_000_000_000)
+    try:
+        moment = datetime.fromtimestamp(seconds, tz=EASTERN)
+    except (OverflowError, OSError, ValueError):
+        return MISSING  # out of the platform's time range: show nothing rather than crash
+    return f"{moment:%H:%M:%S}.{remainder_ns // 1_000_000:03d}"
+
+
+def format_text(value: object) -> str:
+    """Plain text column: None or empty -> em dash."""
+    if value is None or value == "":
+        return MISSING
+    return str(value)

@@ -1,0 +1,354 @@
+"""Main window: the ticker table, watchlist toolbar, detail pane and status bar.
+
+Owns no sockets and parses nothing: it shows the store through TickerTableModel,
+persists what the user arranges (AppSettings, written on every change) and reports
+intents (quit, connect, feed, settings) as signals that `gui.app` wires to the engine.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QKeySequence,
+    QMoveEvent,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QMainWindow,
+    QMenu,
+    QWidget,
+)
+
+from engine.config import FEEDS
+from engine.health import StreamHealth
+from engine.store import MarketDataStore
+from gui.detail_pane import DetailPane
+from gui.persistence import AppSettings
+from gui.settings_dialog import ConnectionProbe, SettingsDialog, StreamSettings
+from gui.statusbar import StatusIndicators
+from gui.tasks import TaskSet
+from gui.ticker_model import TickerFilterProxy, TickerTableModel
+from gui.ticker_view import TickerView
+from gui.watchlist_bar import SymbolChecker, WatchlistBar
+
+APP_TITLE = "Tickerdesk"
+DEMO_SUFFIX = " — simulated data"
+DEFAULT_SIZE = (1380, 760)
+# Header drags/resizes fire per pixel: persist once the user lets go.
+_SAVE_DEBOUNCE_MS = 400
+DETAIL_REFRESH_MS = 500
+
+
+class MainWindow(QMainWindow):
+    """The one window. Signals carry user intents to the composition root."""
+
+    quit_requested = Signal()
+    watchlist_changed = Signal(list)
+    connect_requested = Signal(bool)
+    feed_chosen = Signal(str)
+    settings_applied = Signal(object)
+
+    def __init__(
+        self,
+        store: MarketDataStore,
+        health: StreamHealth,
+        settings: AppSettings,
+        tasks: TaskSet,
+        *,
+        symbols: Sequence[str] = (),
+        clock: Callable[[], float] = time.monotonic,
+        demo: bool = False,
+        checker: SymbolChecker | None = None,
+        probe: ConnectionProbe | None = None,
+        flush_ms: int = 50,
+        feed: str = "iex",
+        stream_settings: StreamSettings | None = None,
+        credentials_source: str = "none",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.store = store
+        self.health = health
+        self.settings = settings
+        self.tasks = tasks
+        self.probe = probe
+        self.credentials_source = credentials_source
+        self.stream_settings = stream_settings or StreamSettings(None, feed, "json", flush_ms)
+        self.settings_dialog: SettingsDialog | None = None
+        self.demo = demo
+        self._closing = False
+
+        self.model = TickerTableModel(store, clock, self, flush_interval_ms=flush_ms)
+        self.proxy = TickerFilterProxy(self.model, self)
+
+        self.table = TickerView(self.model, self.proxy, settings, self)
+        self.setCentralWidget(self.table)
+
+        self.watchlist_bar = WatchlistBar(tasks, self.model.symbols, checker, self)
+        self.addToolBar(self.watchlist_bar)
+        self.detail = DetailPane(store, clock, self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.detail)
+        self.status = StatusIndicators(self.statusBar(), health, clock, demo)
+        self._build_actions(feed)
+        self._build_menus()
+
+        self._save_geometry_timer = _single_shot(self, _SAVE_DEBOUNCE_MS, self._save_geometry)
+        self._detail_timer = QTimer(self)
+        self._detail_timer.setInterval(DETAIL_REFRESH_MS)
+        self._detail_timer.timeout.connect(self._refresh_detail)
+        self._detail_timer.start()
+
+        self.set_demo(demo)
+        self._restore(symbols)
+        self._connect_signals()
+        if self.proxy.rowCount() > 0:  # the detail pane starts with something to show
+            self.table.selectRow(0)
+
+    # --- construction ------------------------------------------------------------
+
+    def _build_actions(self, feed: str) -> None:
+        self.remove_action = QAction("Remove", self)
+        self.remove_action.setShortcut(QKeySequence.StandardKey.Delete)
+        self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.remove_action.setToolTip("Remove the selected symbols (Delete)")
+        self.table.addAction(self.remove_action)
+        self.connect_action = QAction("Disconnect", self)
+        self.connect_action.setCheckable(True)
+        self.connect_action.setChecked(True)
+        self.connect_action.setToolTip("Connect to / disconnect from the stream")
+        self.settings_action = QAction("Settings…", self)
+        self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
+        self.quit_action = QAction("Quit", self)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self.detail_action = self.detail.toggleViewAction()
+        self.detail_action.setText("Detail pane")
+        self.feed_combo = QComboBox(self)
+        self.feed_combo.setObjectName("feedCombo")
+        self.feed_combo.addItems(list(FEEDS))
+        self.feed_combo.setCurrentText(feed)
+        self.feed_combo.setToolTip("Alpaca data feed")
+        bar = self.watchlist_bar
+        bar.addSeparator()
+        bar.addAction(self.remove_action)
+        bar.addAction(self.connect_action)
+        bar.addWidget(self.feed_combo)
+        bar.addAction(self.settings_action)
+        self.feed_group = QActionGroup(self)
+        for name in FEEDS:
+            action = QAction(name, self.feed_group)
+            action.setCheckable(True)
+            action.setChecked(name == feed)
+            action.setData(name)
+
+    def _build_menus(self) -> None:
+        menus = self.menuBar()
+        file_menu = menus.addMenu("&File")
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        stream_menu = menus.addMenu("&Stream")
+        stream_menu.addAction(self.connect_action)
+        feed_menu = stream_menu.addMenu("Feed")
+        feed_menu.addActions(self.feed_group.actions())
+        view_menu = menus.addMenu("&View")
+        view_menu.addAction(self.watchlist_bar.focus_add_action)
+        view_menu.addAction(self.watchlist_bar.focus_filter_action)
+        view_menu.addAction(self.detail_action)
+        self.columns_menu = view_menu.addMenu("Columns")
+        self.columns_menu.aboutToShow.connect(
+            lambda: self.table.fill_columns_menu(self.columns_menu)
+        )
+
+    def _connect_signals(self) -> None:
+        self.model.watchlist_changed.connect(self._on_model_watchlist_changed)
+        self.watchlist_bar.symbols_accepted.connect(self.add_symbols)
+        self.watchlist_bar.message_shown.connect(self._on_watchlist_bar_message)
+        self.watchlist_bar.filter_changed.connect(self.proxy.set_filter_text)
+        self.remove_action.triggered.connect(self.remove_selected)
+        self.connect_action.toggled.connect(self._on_connect_toggled)
+        self.settings_action.triggered.connect(self.open_settings)
+        self.quit_action.triggered.connect(self.quit_requested)
+        self.feed_combo.currentTextChanged.connect(self._on_feed_chosen)
+        self.feed_group.triggered.connect(lambda a: self.feed_combo.setCurrentText(a.data()))
+        self.table.customContextMenuRequested.connect(self._on_table_menu)
+        self.table.selectionModel().selectionChanged.connect(self._refresh_detail)
+
+    # --- restore / persist ---------------------------------------------------------
+
+    def _restore(self, fallback_symbols: Sequence[str]) -> None:
+        saved = self.settings.watchlist()
+        self.model.set_symbols(list(fallback_symbols) if saved is None else saved)
+        self.table.restore_layout()
+        geometry = self.settings.geometry()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            room = self.screen().availableGeometry()
+            width, height = DEFAULT_SIZE
+            self.resize(min(width, room.width() - 40), min(height, room.height() - 60))
+        window_state = self.settings.window_state()
+        if window_state is not None:
+            self.restoreState(window_state)
+
+    def _save_geometry(self) -> None:
+        self.settings.set_geometry(self.saveGeometry())
+        self.settings.set_window_state(self.saveState())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._save_geometry_timer.start()
+
+    def moveEvent(self, event: QMoveEvent) -> None:
+        super().moveEvent(event)
+        self._save_geometry_timer.start()
+
+    def save_now(self) -> None:
+        """Write everything the user arranged (also done on each change)."""
+        self.table.save_layout()
+        self._save_geometry()
+        self.settings.set_watchlist(self.model.symbols())
+        self.settings.sync()
+
+    # --- watchlist -----------------------------------------------------------------
+
+    def symbols(self) -> list[str]:
+        return self.model.symbols()
+
+    def add_symbols(self, symbols: Sequence[str]) -> list[str]:
+        added = self.model.add_symbols(list(symbols))
+        column = self.model.sort_column()
+        if column >= 0:
+            self.model.sort_now(column, self.table.horizontalHeader().sortIndicatorOrder())
+        return added
+
+    def selected_symbols(self) -> list[str]:
+        rows = {self.proxy.mapToSource(i).row() for i in self.table.selectionModel().selectedRows()}
+        all_symbols = self.model.symbols()
+        return [all_symbols[r] for r in sorted(rows) if 0 <= r < len(all_symbols)]
+
+    def remove_selected(self) -> None:
+        chosen = self.selected_symbols()
+        if chosen:
+            self.model.remove_symbols(chosen)
+            self.statusBar().showMessage(f"Removed {', '.join(chosen)}", 4000)
+
+    def _on_model_watchlist_changed(self) -> None:
+        symbols = self.model.symbols()
+        self.settings.set_watchlist(symbols)
+        self.watchlist_changed.emit(symbols)
+
+    def _on_watchlist_bar_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 6000)
+
+    # --- table menu, detail --------------------------------------------------------
+
+    def _on_table_menu(self, pos: QPoint) -> None:
+        menu = QMenu(self)
+        menu.addAction(self.remove_action)
+        menu.addAction(self.watchlist_bar.focus_add_action)
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    def current_symbol(self) -> str | None:
+        index = self.table.currentIndex()
+        if not index.isValid():
+            selected = self.table.selectionModel().selectedRows()
+            if not selected:
+                return None
+            index = selected[0]
+        row = self.proxy.mapToSource(index).row()
+        symbols = self.model.symbols()
+        return symbols[row] if 0 <= row < len(symbols) else None
+
+    def _refresh_detail(self, *_args: object) -> None:
+        if not self.detail.isHidden():  # closed by the user: no work
+            self.detail.show_symbol(self.current_symbol())
+
+    def select_symbol(self, symbol: str) -> None:
+        row = self.model.row_of(symbol)
+        if row is None:
+            return
+        index = self.proxy.mapFromSource(self.model.index(row, 0))
+        if index.isValid():
+            self.table.selectRow(index.row())
+            self.table.setCurrentIndex(index)
+
+    # --- stream intents ------------------------------------------------------------
+
+    def set_demo(self, demo: bool) -> None:
+        self.demo = demo
+        self.setWindowTitle(APP_TITLE + (DEMO_SUFFIX if demo else ""))
+        self.status.set_demo(demo)
+
+    def set_connected(self, connected: bool) -> None:
+        """Reflect the stream's on/off state in the toggle without re-emitting."""
+        self.connect_action.blockSignals(True)
+        self.connect_action.setChecked(connected)
+        self.connect_action.setText("Disconnect" if connected else "Connect")
+        self.connect_action.blockSignals(False)
+
+    def _on_connect_toggled(self, on: bool) -> None:
+        self.connect_action.setText("Disconnect" if on else "Connect")
+        self.connect_requested.emit(on)
+
+    def _on_feed_chosen(self, feed: str) -> None:
+        for action in self.feed_group.actions():
+            action.setChecked(action.data() == feed)
+        self.settings.set_feed(feed)
+        self.feed_chosen.emit(feed)
+
+    def open_settings(self) -> None:
+        """Show the settings dialog non-modally (open(), never exec(): qasync #59)."""
+        if self.settings_dialog is not None and self.settings_dialog.isVisible():
+            self.settings_dialog.raise_()
+            return
+        dialog = SettingsDialog(
+            self.stream_settings, self.tasks, self.probe, self.credentials_source, self
+        )
+        dialog.applied.connect(self._on_settings_applied)
+        self.settings_dialog = dialog
+        dialog.open()
+
+    def _on_settings_applied(self, values: StreamSettings) -> None:
+        self.settings.set_encoding(values.encoding)
+        self.settings.set_flush_ms(values.flush_ms)
+        if values.feed != self.feed_combo.currentText():
+            self.feed_combo.blockSignals(True)
+            self.feed_combo.setCurrentText(values.feed)
+            self.feed_combo.blockSignals(False)
+            self.settings.set_feed(values.feed)
+        self.stream_settings = values
+        self.settings_applied.emit(values)
+
+    # --- life cycle ----------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Stop timers and persist (called by the app before the loop ends)."""
+        self._closing = True
+        self._detail_timer.stop()
+        self._save_geometry_timer.stop()
+        self.table.stop()
+        self.status.stop()
+        self.save_now()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        # The app owns shutdown (QT_NOTES): a close asks it to stop; the loop ends later.
+        if not self._closing:
+            self.save_now()
+            self.quit_requested.emit()
+        event.accept()
+
+
+def _single_shot(parent: QWidget, ms: int, slot: Callable[[], None]) -> QTimer:
+    timer = QTimer(parent)
+    timer.setSingleShot(True)
+    timer.setInterval(ms)
+    timer.timeout.connect(slot)
+    return timer

@@ -1,0 +1,100 @@
+"""Status bar: small indicators over engine.health.StreamHealth, refreshed by timers.
+
+Each indicator is its own module and reads the health object with an injectable
+clock; this package only builds them, lays them out and drives `refresh()`: a 1 Hz
+timer so the message age ticks when nothing arrives (that is the point), and a
+faster one so state changes show without waiting a second.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QStatusBar
+
+from engine.health import StreamHealth
+from gui.statusbar.age import MessageAgeIndicator
+from gui.statusbar.connection import ConnectionIndicator
+from gui.statusbar.error import LastErrorIndicator
+from gui.statusbar.feed import FeedBadge, InsecureBadge
+from gui.statusbar.rate import FallingBehindBadge, RateIndicator
+from gui.statusbar.reconnects import ReconnectsIndicator
+
+SLOW_REFRESH_MS = 1000
+FAST_REFRESH_MS = 200
+
+__all__ = ["StatusIndicators"]
+
+
+class StatusIndicators(QObject):
+    """Builds every indicator into `bar`; `refresh()` updates them all at once."""
+
+    def __init__(
+        self,
+        bar: QStatusBar,
+        health: StreamHealth,
+        clock: Callable[[], float] = time.monotonic,
+        demo: bool = False,
+        start_timers: bool = True,
+    ) -> None:
+        super().__init__(bar)
+        self.health = health
+        self.feed = FeedBadge(health, demo)
+        self.connection = ConnectionIndicator(health, clock)
+        self.age = MessageAgeIndicator(health, clock)
+        self.rate = RateIndicator(health, clock)
+        self.reconnects = ReconnectsIndicator(health)
+        self.falling_behind = FallingBehindBadge(health)
+        self.insecure = InsecureBadge(health)
+        self.error = LastErrorIndicator(health)
+        for widget in (self.feed, self.insecure, self.connection, self.age, self.rate):
+            bar.addWidget(widget)
+        bar.addWidget(self.error, 1)
+        bar.addPermanentWidget(self.falling_behind)
+        bar.addPermanentWidget(self.reconnects)
+        self._state = health.state
+        self._slow = QTimer(self)
+        self._slow.setInterval(SLOW_REFRESH_MS)
+        self._slow.timeout.connect(self.refresh)
+        self._fast = QTimer(self)
+        self._fast.setInterval(FAST_REFRESH_MS)
+        self._fast.timeout.connect(self._on_fast_tick)
+        if start_timers:
+            self._slow.start()
+            self._fast.start()
+
+    def set_demo(self, demo: bool) -> None:
+        self.feed.set_demo(demo)
+
+    def stop(self) -> None:
+        """Stop the timers (shutdown)."""
+        self._slow.stop()
+        self._fast.stop()
+
+    def refresh(self) -> None:
+        """Re-read the health object into every indicator."""
+        self._state = self.health.state
+        self.feed.refresh()
+        self.insecure.refresh()
+        self.connection.refresh()
+        self.age.refresh()
+        self.rate.refresh()
+        self.reconnects.refresh()
+        self.falling_behind.refresh()
+        self.error.refresh()
+
+    def _on_fast_tick(self) -> None:
+        # Cheap check first: a state change, error, retry countdown or flag flip
+        # shows within FAST_REFRESH_MS; everything else waits for the 1 Hz tick.
+        health = self.health
+        if (
+            health.state is not self._state
+            or health.last_error != self.error.full_text
+            or health.reconnects != self.reconnects.count
+            or health.falling_behind == self.falling_behind.isHidden()
+        ):
+            self.refresh()
+        elif health.next_retry_at is not None:
+            self.connection.refresh()

@@ -1,0 +1,65 @@
+"""Connection state: a coloured dot and words (connecting, streaming, failed: why)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QLabel, QWidget
+
+from engine.health import ConnectionState, StreamHealth
+from gui.statusbar.style import COLOURS, Level
+
+_LEVELS: dict[ConnectionState, Level] = {
+    ConnectionState.DISCONNECTED: Level.INFO,
+    ConnectionState.CONNECTING: Level.WARN,
+    ConnectionState.AUTHENTICATING: Level.WARN,
+    ConnectionState.STREAMING: Level.OK,
+    ConnectionState.RECONNECTING: Level.WARN,
+    ConnectionState.FAILED: Level.BAD,
+}
+
+
+def describe_state(health: StreamHealth, now: float) -> str:
+    """Words for the state; reconnecting counts down to health.next_retry_at."""
+    state = health.state
+    if state is ConnectionState.RECONNECTING:
+        if health.next_retry_at is None:
+            return "reconnecting"
+        wait = max(0, math.ceil(health.next_retry_at - now))
+        return f"reconnecting in {wait} s" if wait > 0 else "reconnecting"
+    if state is ConnectionState.FAILED:
+        reason = (health.last_error or "unknown error").splitlines()[0]
+        return f"failed: {reason}"
+    return str(state.value)
+
+
+class ConnectionIndicator(QLabel):
+    """Renders StreamHealth.state; call refresh() on a timer."""
+
+    def __init__(
+        self,
+        health: StreamHealth,
+        clock: Callable[[], float] = time.monotonic,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._health = health
+        self._clock = clock
+        self.level = Level.INFO
+        self.words = ""
+        self.setObjectName("connectionIndicator")
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.words = describe_state(self._health, self._clock())
+        self.level = _LEVELS[self._health.state]
+        html = f'<span style="color:{COLOURS[self.level]}">&#9679;</span> {_escape(self.words)}'
+        if self.text() != html:
+            self.setText(html)
+            self.setToolTip(f"Stream connection: {self.words}")
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
