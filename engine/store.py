@@ -188,6 +188,9 @@ class SymbolSnapshot:
 Handler = Callable[[Any, SymbolSnapshot, float, Source], bool]
 
 
+Observer = Callable[[Any, "SymbolSnapshot"], None]
+
+
 class MarketDataStore:
     """Symbol snapshots merged from events, with per-source TTL freshness and change sets."""
 
@@ -206,6 +209,7 @@ class MarketDataStore:
         self._snaps: dict[str, SymbolSnapshot] = {}
         self._changed: set[str] = set()
         self._accept_all = False
+        self._observers: tuple[Observer, ...] = ()
         self._connected = True
         self._epoch = 0  # bumped on every connectivity change: older stream data saw a gap
         self.ignored_unwatched = 0
@@ -234,6 +238,14 @@ class MarketDataStore:
             if symbol and symbol not in self._snaps:
                 self._snaps[symbol] = SymbolSnapshot(symbol, source=self._default_source)
                 self._changed.add(symbol)
+
+    def reset(self, default_source: Source | None = None) -> None:
+        """Forget every value but keep the watchlist (e.g. leaving simulated data for real)."""
+        if default_source is not None:
+            self._default_source = default_source
+        for symbol in list(self._snaps):
+            self._snaps[symbol] = SymbolSnapshot(symbol, source=self._default_source)
+            self._changed.add(symbol)
 
     def unwatch(self, symbols: Iterable[str]) -> None:
         """Drop the symbols' snapshots (memory stays bounded) and mark them changed."""
@@ -280,7 +292,22 @@ class MarketDataStore:
             # Snapshots only ever come from the REST endpoint (engine.rest builds them).
             source = Source.REST if type(event) is Snapshot else self._default_source
         now = self._clock() if received_at is None else received_at
-        return handler(ev, snap, now, source)
+        changed: bool = handler(ev, snap, now, source)
+        if changed and self._observers:
+            for observer in self._observers:
+                observer(ev, snap)
+        return changed
+
+    def add_observer(self, observer: Observer) -> None:
+        """Call `observer(event, snapshot)` after every event that changed a snapshot.
+
+        For cheap per-event consumers (alerts, sparkline and time-and-sales buffers):
+        they run on the hot path, so they must be O(1) and must not raise.
+        """
+        self._observers = (*self._observers, observer)
+
+    def remove_observer(self, observer: Observer) -> None:
+        self._observers = tuple(o for o in self._observers if o is not observer)
 
     def apply_many(
         self,

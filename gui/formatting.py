@@ -32,13 +32,22 @@ def format_price(value: float | None) -> str:
     return f"{value:,.{decimals}f}"
 
 
+# A difference of two cent prices is often 0.00999999 in binary floating point: compare
+# with a tolerance so a one-cent spread shows as "0.01", not "0.0100".
+_CENT = 0.01 - 1e-9
+
+
+def _decimals_for(value: float) -> int:
+    """Cents (2 decimals) unless the magnitude is really below a cent, then 4."""
+    return 2 if abs(value) >= _CENT or value == 0 else 4
+
+
 def format_spread(value: float | None) -> str:
     """Ask minus bid: cents (2 decimals) unless below a cent, then 4 decimals."""
     if not is_number(value):
         return MISSING
     assert value is not None
-    decimals = 2 if abs(value) >= 0.01 or value == 0 else 4
-    return f"{value:,.{decimals}f}"
+    return f"{value:,.{_decimals_for(value)}f}"
 
 
 def format_change(value: float | None) -> str:
@@ -46,8 +55,7 @@ def format_change(value: float | None) -> str:
     if not is_number(value):
         return MISSING
     assert value is not None
-    decimals = 2 if abs(value) >= 0.01 or value == 0 else 4
-    text = f"{value:+,.{decimals}f}"
+    text = f"{value:+,.{_decimals_for(value)}f}"
     return text[1:] if float(text) == 0 else text  # no "+0.00" / "-0.00"
 
 

@@ -41,7 +41,7 @@ from gui.watchlist_bar import SymbolChecker, WatchlistBar
 APP_TITLE = "Tickerdesk"
 DEMO_SUFFIX = " — simulated data"
 DEFAULT_SIZE = (1380, 760)
-# Header drags/resizes fire per pixel: persist once the user lets go.
+# Window moves/resizes fire per pixel: persist once the user lets go.
 _SAVE_DEBOUNCE_MS = 400
 DETAIL_REFRESH_MS = 500
 

@@ -253,6 +253,9 @@ class Session:
         self.stream_url = self.options.url or LIVE_STREAM_URL
         self.rest_url = self.options.rest_url or LIVE_REST_URL
         assert self.window is not None
+        if self.store is not None:
+            # Simulated prices must never mix with real ones, nor win by timestamp.
+            self.store.reset(default_source=Source.STREAM)
         self.window.set_demo(False)
         simulator, self.simulator = self.simulator, None
         if simulator is not None:

@@ -108,9 +108,7 @@ def project_version() -> str:
 
 def tree_size(path: Path) -> int:
     """Apparent size in bytes of every regular file under path (symlinks not followed)."""
-    return sum(
-        p.lstat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink()
-    )
+    return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
 def run_pyinstaller(out: Path, trimmed: bool) -> Path:

@@ -47,7 +47,14 @@ uninstall() {
     done
     rm -f "$ICON_DIR/scalable/apps/$APP.svg"
     refresh_caches
-    echo "Tickerdesk uninstalled (settings in ~/.config/Tickerdesk are kept)."
+    # Tidy directories this script created, if nothing else lives in them now.
+    for size in $SIZES scalable; do
+        dir="$ICON_DIR/$size"
+        [ "$size" = scalable ] || dir="$ICON_DIR/${size}x${size}"
+        rmdir "$dir/apps" "$dir" 2>/dev/null || true
+    done
+    rmdir "$DATA_DIR/metainfo" "$HOME/.local/opt" 2>/dev/null || true
+    echo "Tickerdesk uninstalled (settings in ~/.config/tickerdesk are kept)."
 }
 
 install() {

@@ -1,8 +1,9 @@
 """Render resources/tickerdesk.svg to the hicolor PNG sizes desktops look up.
 
 Usage: python packaging/render_icons.py [--check]. Writes
-resources/icons/hicolor/NxN/apps/tickerdesk.png for every size in SIZES; with --check it
-only verifies those files exist and have the right dimensions (exit 1 otherwise).
+resources/icons/hicolor/NxN/apps/tickerdesk.png for every size in SIZES and
+packaging/windows/tickerdesk.ico (all sizes, PNG-compressed entries); with --check it
+only verifies the PNGs exist and have the right dimensions (exit 1 otherwise).
 Uses PySide6's QtSvg (part of PySide6-Essentials), so no extra tool is needed.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import struct
 import sys
 from pathlib import Path
 
@@ -17,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SVG = ROOT / "resources" / "tickerdesk.svg"
 ICON_DIR = ROOT / "resources" / "icons" / "hicolor"
 SIZES = (16, 32, 48, 64, 128, 256)
+ICO = ROOT / "packaging" / "windows" / "tickerdesk.ico"
 
 
 def png_path(size: int, icon_dir: Path = ICON_DIR) -> Path:
@@ -53,6 +56,21 @@ def render(svg: Path = SVG, icon_dir: Path = ICON_DIR) -> list[Path]:
     return written
 
 
+def write_ico(out: Path = ICO, icon_dir: Path = ICON_DIR) -> Path:
+    """A Windows .ico holding every PNG size as-is (PNG entries: Windows Vista and later)."""
+    pngs = [png_path(size, icon_dir).read_bytes() for size in SIZES]
+    header = struct.pack("<HHH", 0, 1, len(pngs))  # reserved, type 1 = icon, count
+    offset = len(header) + 16 * len(pngs)
+    entries = b""
+    for size, data in zip(SIZES, pngs, strict=True):
+        side = 0 if size >= 256 else size  # 0 means 256 in the one-byte fields
+        entries += struct.pack("<BBBBHHII", side, side, 0, 0, 1, 32, len(data), offset)
+        offset += len(data)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(header + entries + b"".join(pngs))
+    return out
+
+
 def check(icon_dir: Path = ICON_DIR) -> list[str]:
     """Problems with the rendered PNGs (missing or wrong size); empty when all is well."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -79,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         for problem in problems:
             print(problem, file=sys.stderr)
         return 1 if problems else 0
-    for path in render():
+    for path in [*render(), write_ico()]:
         print(path.relative_to(ROOT))
     return 0
 

@@ -2,8 +2,8 @@
 
 Contract: pure functions over PyInstaller TOC tuples (dest, src, typecode) and ELF files;
 they never modify the source tree. ELF helpers need binutils' `readelf` (strip needs
-binutils anyway); ICU trimming also needs ICU's `icupkg` and a C compiler driver, and is
-skipped with a message when either is missing.
+binutils anyway); ICU trimming also needs binutils' `as`/`ld` and ICU's `icupkg`, and is
+skipped with a message when it is missing (apt-get install icu-devtools).
 """
 
 from __future__ import annotations
@@ -33,12 +33,11 @@ KEEP_PLUGINS: dict[str, set[str] | None] = {
     "wayland-decoration-client": {"bradient", "adwaita"},
     "styles": None,
 }
-# Windows/macOS: Qt libraries no kept plugin or module needs (Linux uses the ELF closure).
-DROP_LIBS = re.compile(
-    r"(Qt6?(Network|OpenGL|Pdf|Qml|Quick|VirtualKeyboard|WaylandClient|EglFS|WlShell)"
-    r"|opengl32sw)",
-    re.IGNORECASE,
-)
+# Windows/macOS: Qt libraries (DLLs, .frameworks) only the dropped plugins need; matched
+# against the whole destination path so a macOS framework goes as a unit. Linux uses the
+# ELF closure instead. opengl32sw.dll is Mesa's 20 MB software OpenGL: widgets paint
+# with the raster engine.
+DROP_LIBS = re.compile(r"(Qt6?(Network|Pdf|Qml\w*|Quick\w*|VirtualKeyboard)\b|opengl32sw)", re.I)
 # Linux: libraries taken from the system (listed in the .deb's Depends) instead of
 # bundled. libdbus-1 drags in libsystemd/libgcrypt/lz4 (~2.4 MB); a bundled fontconfig
 # older than the system's misreads newer fonts.conf files.
@@ -88,7 +87,7 @@ def keep_entry(dest: str, linux: bool) -> bool:
         return allowed is None or plugin_name(filename) in allowed
     if linux:
         return parts[-1] not in SYSTEM_LIBS
-    return DROP_LIBS.search(parts[-1]) is None
+    return DROP_LIBS.search(dest) is None
 
 
 def elf_needed(path: str | Path) -> list[str]:
@@ -170,9 +169,9 @@ def trim_icu_data(lib: Path, workdir: Path) -> Path | None:
     is locale display data Qt never reads (tested: QCollator, QLocale case mapping and
     number formatting unchanged; QTimeZone display names and legacy codecs go).
     """
-    icupkg, cc = shutil.which("icupkg"), shutil.which("cc") or shutil.which("gcc")
-    if icupkg is None or cc is None:
-        print("trim: icupkg or cc missing; ICU data left whole (apt-get install icu-devtools)")
+    icupkg, assembler, linker = shutil.which("icupkg"), shutil.which("as"), shutil.which("ld")
+    if icupkg is None or assembler is None or linker is None:
+        print("trim: icupkg/as/ld missing; ICU data left whole (apt-get install icu-devtools)")
         return None
     workdir.mkdir(parents=True, exist_ok=True)
     symbol, blob = _icu_blob(lib)
@@ -189,9 +188,7 @@ def trim_icu_data(lib: Path, workdir: Path) -> Path | None:
     (workdir / "drop.txt").write_text("\n".join(drop) + "\n")
     trimmed = workdir / "out" / package
     trimmed.unlink(missing_ok=True)
-    subprocess.run(
-        [icupkg, "-r", str(workdir / "drop.txt"), str(source), str(trimmed)], check=True
-    )
+    subprocess.run([icupkg, "-r", str(workdir / "drop.txt"), str(source), str(trimmed)], check=True)
     # The data package is the library's only content, exported under the same symbol
     # ICU's libicuuc looks up; 16-byte alignment as ICU's own build uses.
     asm = workdir / "icudata.S"
@@ -205,11 +202,9 @@ def trim_icu_data(lib: Path, workdir: Path) -> Path | None:
         f"    .size {symbol}, . - {symbol}\n"
         '    .section .note.GNU-stack,"",@progbits\n'
     )
-    out = workdir / lib.name
-    subprocess.run(
-        [cc, "-shared", "-nostdlib", f"-Wl,-soname,{lib.name}", "-o", str(out), str(asm)],
-        check=True,
-    )
+    obj, out = workdir / "icudata.o", workdir / lib.name
+    subprocess.run([assembler, "-o", str(obj), str(asm)], check=True)
+    subprocess.run([linker, "-shared", "-soname", lib.name, "-o", str(out), str(obj)], check=True)
     print(
         f"trim: {lib.name} {lib.stat().st_size / 1e6:.1f} MB -> {out.stat().st_size / 1e6:.1f} MB"
         f" ({len(drop)} of {len(listing)} ICU items removed)"

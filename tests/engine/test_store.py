@@ -610,3 +610,39 @@ def test_snapshot_memory_is_small() -> None:
     # slots dataclass: no per-instance __dict__
     assert not hasattr(SymbolSnapshot("X"), "__dict__")
     assert sys.getsizeof(SymbolSnapshot("X")) < 600
+
+
+def test_reset_forgets_values_keeps_watchlist_and_switches_source() -> None:
+    store = MarketDataStore(clock=lambda: 100.0, default_source=Source.SIMULATOR)
+    store.watch(["AAPL"])
+    store.apply(Quote("AAPL", 1.0, 1, 1.1, 1, 1_000), received_at=100.0)
+    store.drain_changes()
+    store.reset(default_source=Source.STREAM)
+    snap = store.get("AAPL")
+    assert snap is not None
+    assert snap.bid_price is None
+    assert snap.source is Source.STREAM
+    assert store.drain_changes() == {"AAPL"}
+    # Older exchange times are accepted again: nothing simulated wins by timestamp.
+    assert store.apply(Quote("AAPL", 2.0, 1, 2.1, 1, 10), received_at=100.0)
+    assert store.get("AAPL").source is Source.STREAM  # type: ignore[union-attr]
+
+
+def test_observers_see_applied_events_only() -> None:
+    store = MarketDataStore(clock=lambda: 5.0)
+    store.watch(["AAPL"])
+    seen: list[tuple[object, str]] = []
+
+    def observer(event: object, snap: SymbolSnapshot) -> None:
+        seen.append((event, snap.symbol))
+
+    store.add_observer(observer)
+    newer = Trade("AAPL", 10.0, 5, 2_000)
+    older = Trade("AAPL", 9.0, 5, 1_000)
+    assert store.apply(newer)
+    assert not store.apply(older)  # rejected: out of order, not observed
+    assert not store.apply(Trade("MSFT", 1.0, 1, 3_000))  # unwatched, not observed
+    assert seen == [(newer, "AAPL")]
+    store.remove_observer(observer)
+    store.apply(Trade("AAPL", 11.0, 5, 3_000))
+    assert len(seen) == 1

@@ -134,3 +134,11 @@ def test_format_text() -> None:
     assert fmt.format_text("AAPL") == "AAPL"
     assert fmt.format_text("") == EM
     assert fmt.format_text(None) == EM
+
+
+def test_one_cent_spread_from_float_subtraction_shows_two_decimals() -> None:
+    from gui.formatting import format_change, format_spread
+
+    assert format_spread(170.25 - 170.24) == "0.01"
+    assert format_change(170.25 - 170.24) == "+0.01"
+    assert format_spread(0.0042) == "0.0042"
