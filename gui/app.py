@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QApplication
 
 from engine.config import DEFAULT_SYMBOLS, FEEDS, parse_symbols
 from engine.stream import ConfigError
+from gui.resources import apply_app_identity
 from gui.session import Session, SessionOptions
 
 log = logging.getLogger("tickerdesk")
@@ -226,8 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     _quiet_offscreen_noise(app)
-    app.setApplicationName("Tickerdesk")
-    app.setOrganizationName("Tickerdesk")
+    apply_app_identity(app)
     # The main coroutine decides when to quit (QT_NOTES shutdown pattern).
     app.setQuitOnLastWindowClosed(False)
     import qasync  # after PySide6 and the QApplication: qasync binds the first Qt it sees

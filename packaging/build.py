@@ -35,7 +35,8 @@ import trim  # noqa: E402
 
 # Debian packages providing the sonames the bundle leaves to the system (see
 # trim.SYSTEM_LIBS and PyInstaller's own exclusions of libGL/libEGL/libxcb). These names
-# are stable across Debian 12/13 and Ubuntu 22.04-24.04 (none took a t64 suffix).
+# are stable across Debian 12/13 and Ubuntu 22.04-24.04 (none took a t64 suffix, except
+# gtk3, whose alternatives say so).
 DEB_PACKAGE_OF = {
     "libGL.so.1": "libgl1",
     "libEGL.so.1": "libegl1",
@@ -50,6 +51,10 @@ DEB_PACKAGE_OF = {
     "libdbus-1.so.3": "libdbus-1-3",
     "libfontconfig.so.1": "libfontconfig1",
     "libfreetype.so.6": "libfreetype6",
+    # only an untrimmed (--no-trim) bundle needs these
+    "libdrm.so.2": "libdrm2",
+    "libgtk-3.so.0": "libgtk-3-0t64 | libgtk-3-0",
+    "libgdk-3.so.0": "libgtk-3-0t64 | libgtk-3-0",
 }
 _XCB_RE = re.compile(r"^libxcb-([a-z-]+)\.so\.(\d+)$")  # libxcb-icccm.so.4 -> libxcb-icccm4
 
@@ -113,8 +118,9 @@ def tree_size(path: Path) -> int:
 
 def run_pyinstaller(out: Path, trimmed: bool) -> Path:
     """Build the one-folder bundle into out/dist/tickerdesk; returns that directory."""
-    if shutil.which("strip") is None and sys.platform.startswith("linux"):
-        raise BuildError("`strip` not found: apt-get install binutils")
+    for tool in ("strip", "readelf"):
+        if shutil.which(tool) is None and sys.platform.startswith("linux"):
+            raise BuildError(f"`{tool}` not found: apt-get install binutils")
     env = dict(os.environ, TICKERDESK_TRIM="1" if trimmed else "0")
     cmd = [
         sys.executable,
@@ -312,9 +318,10 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         bundle = run_pyinstaller(out, trimmed=not args.no_trim)
         info["bundle"] = str(bundle)
-        info["bundle_bytes"] = tree_size(bundle)
+        bundle_bytes = tree_size(bundle)
+        info["bundle_bytes"] = bundle_bytes
         info["pyinstaller_seconds"] = round(time.perf_counter() - started, 1)
-        print(f"bundle: {bundle} {info['bundle_bytes'] / 2**20:.1f} MiB unpacked")
+        print(f"bundle: {bundle} {bundle_bytes / 2**20:.1f} MiB unpacked")
         if not args.skip_deb:
             t0 = time.perf_counter()
             deb = build_deb(bundle, out, version)

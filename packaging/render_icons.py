@@ -50,7 +50,7 @@ def render(svg: Path = SVG, icon_dir: Path = ICON_DIR) -> list[Path]:
         painter.end()
         out = png_path(size, icon_dir)
         out.parent.mkdir(parents=True, exist_ok=True)
-        if not image.save(str(out), "PNG"):
+        if not image.save(str(out)):
             raise RuntimeError(f"could not write {out}")
         written.append(out)
     return written

@@ -51,6 +51,8 @@ GLIBC_LIBS = frozenset(
         "librt.so.1",
         "libpthread.so.0",
         "libutil.so.1",
+        "libresolv.so.2",
+        "libanl.so.1",
         "ld-linux-x86-64.so.2",
         "ld-linux-aarch64.so.1",
         "ld-linux.so.2",
