@@ -246,3 +246,34 @@ def stream_url(base_url: str, feed: str) -> str:
     if feed.startswith("v1beta1/"):
         return f"{base}/{feed}"
     return f"{base}/v2/{feed}"
+
+
+# --- log redaction --------------------------------------------------------------------
+
+_SECRET_HEADERS = ("secret", "authorization", "key")
+
+
+class RedactFrames(logging.Filter):
+    """websockets' DEBUG lines print frame payloads and HTTP headers, which carry the
+    auth message and APCA-API-SECRET-KEY: log their size/name only, never the content."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg in ("> %s", "< %s") and len(record.args or ()) == 1:
+            frame = record.args[0]  # type: ignore[index]
+            data = getattr(frame, "data", None)
+            if isinstance(data, bytes | bytearray | memoryview):
+                opcode = getattr(getattr(frame, "opcode", None), "name", "frame")
+                record.args = (f"{opcode} [{len(data)} bytes, content not logged]",)
+        elif record.msg in ("> %s: %s", "< %s: %s") and len(record.args or ()) == 2:
+            name, _ = record.args  # type: ignore[misc]
+            if any(word in str(name).lower() for word in _SECRET_HEADERS):
+                record.args = (name, "<redacted>")
+        return True
+
+
+def install_log_redaction() -> None:
+    """Attach RedactFrames to websockets' client and server loggers (idempotent)."""
+    for name in ("websockets.client", "websockets.server"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactFrames) for f in logger.filters):
+            logger.addFilter(RedactFrames())

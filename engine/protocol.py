@@ -131,7 +131,7 @@ class FrameDecoder:
             raws: list[msgspec.Raw] = codec.raw_list.decode(frame)
         except RecursionError:
             return [DecodeError(_TOO_DEEP)]
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeError) as exc:  # msgspec: bad UTF-8 in a key
             return [DecodeError(_clip(f"frame is not an array: {exc}", _REASON_MAX))]
         stamp = self._stamp
         events: list[Event] = []
@@ -141,7 +141,7 @@ class FrameDecoder:
             except RecursionError:
                 events.append(DecodeError(_TOO_DEEP))
                 continue
-            except msgspec.DecodeError as exc:
+            except (msgspec.DecodeError, UnicodeError) as exc:
                 events.append(_explain(raw, codec, exc))
                 continue
             try:
@@ -160,13 +160,13 @@ def _bad_timestamp(wire: WireMessage, exc: ValueError) -> DecodeError:
     )
 
 
-def _explain(raw: msgspec.Raw, codec: _Codec, exc: msgspec.DecodeError) -> Event:
+def _explain(raw: msgspec.Raw, codec: _Codec, exc: Exception) -> Event:
     """Why a single message failed typed decoding, as a DecodeError or UnknownMessage."""
     try:
         probe: Probe = codec.probe.decode(raw)
     except RecursionError:
         return DecodeError(_TOO_DEEP)
-    except msgspec.DecodeError as probe_exc:
+    except (msgspec.DecodeError, UnicodeError) as probe_exc:
         return DecodeError(_clip(f"message is not an object: {probe_exc}", _REASON_MAX))
     symbol = _clip(probe.S, _SYMBOL_MAX) if isinstance(probe.S, str) else None
     tag = probe.T

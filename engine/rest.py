@@ -152,7 +152,8 @@ def decode_snapshots(body: bytes) -> tuple[dict[str, Snapshot], list[str]]:
     """(snapshots by symbol, reasons for entries that were skipped). Never raises."""
     try:
         raw = _decoder.decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeError) as exc:
+        # UnicodeError: msgspec raises it (not DecodeError) for bad UTF-8 in an object key.
         return {}, [f"snapshot reply is not a JSON object: {exc}"]
     # Some Alpaca versions wrap the mapping as {"snapshots": {...}}.
     if set(raw) == {"snapshots"}:

@@ -49,8 +49,10 @@ import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from engine.events import (
     Bar,
@@ -189,6 +191,15 @@ Handler = Callable[[Any, SymbolSnapshot, float, Source], bool]
 
 
 Observer = Callable[[Any, "SymbolSnapshot"], None]
+# Observers (charts, time and sales) need these even when the snapshot's own fields did
+# not change: a minute bar inside the day's range, a correction of an older print.
+_ALWAYS_OBSERVED: frozenset[type] = frozenset({Bar, Correction, CancelError})
+_NEW_YORK = ZoneInfo("America/New_York")
+
+
+def _ny_date(timestamp_ns: int) -> date:
+    """The New York calendar date of an exchange timestamp."""
+    return datetime.fromtimestamp(timestamp_ns // 1_000_000_000, _NEW_YORK).date()
 
 
 class MarketDataStore:
@@ -293,13 +304,14 @@ class MarketDataStore:
             source = Source.REST if type(event) is Snapshot else self._default_source
         now = self._clock() if received_at is None else received_at
         changed: bool = handler(ev, snap, now, source)
-        if changed and self._observers:
+        if self._observers and (changed or type(event) in _ALWAYS_OBSERVED):
             for observer in self._observers:
                 observer(ev, snap)
         return changed
 
     def add_observer(self, observer: Observer) -> None:
-        """Call `observer(event, snapshot)` after every event that changed a snapshot.
+        """Call `observer(event, snapshot)` after every event that changed a snapshot, and
+        after every bar, correction and cancel of a watched symbol (charts need those).
 
         For cheap per-event consumers (alerts, sparkline and time-and-sales buffers):
         they run on the hot path, so they must be O(1) and must not raise.
@@ -521,8 +533,17 @@ class MarketDataStore:
             live = self._merge_trade(ev.latest_trade, snap, count=False)
         if ev.latest_quote is not None:
             live = self._merge_quote(ev.latest_quote, snap) or live
-        day = ev.daily_bar is not None and self._merge_daily(ev.daily_bar, snap)
-        prev_bar = ev.prev_daily_bar
+        daily, prev_bar = ev.daily_bar, ev.prev_daily_bar
+        if (
+            daily is not None
+            and ev.latest_trade is not None
+            and _ny_date(ev.latest_trade.timestamp_ns) > _ny_date(daily.timestamp_ns)
+        ):
+            # Before today's first regular bar Alpaca's dailyBar is still the last
+            # session's: then it, not prevDailyBar, is the previous close, and it holds
+            # no statistics of today.
+            prev_bar, daily = daily, None
+        day = daily is not None and self._merge_daily(daily, snap)
         if prev_bar is not None:
             held = snap._prev_close_ns
             if held is not None and prev_bar.timestamp_ns < held:

@@ -20,7 +20,13 @@ from dataclasses import dataclass, field, replace
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from engine.config import LIVE_STREAM_URL, Credentials, check_url_security, stream_url
+from engine.config import (
+    LIVE_STREAM_URL,
+    Credentials,
+    check_url_security,
+    install_log_redaction,
+    stream_url,
+)
 from engine.events import (
     MARKET_EVENT_TYPES,
     Authenticated,
@@ -45,6 +51,7 @@ from engine.retry import (
 from engine.store import MarketDataStore
 
 log = logging.getLogger(__name__)
+install_log_redaction()  # DEBUG logging must never print the auth frame's secret
 
 # Channels subscribed per watched symbol. Minute bars feed charts, daily bars the day
 # statistics; statuses and LULD bands mark halts. Corrections and cancel errors follow

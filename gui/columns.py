@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.store import Freshness, Source, SymbolSnapshot
 from gui import formatting as fmt
+from gui import positions as pos
 
 
 class Align(enum.Enum):
@@ -44,6 +45,7 @@ class RowState:
     flash_tick: int = 0  # +1/-1 while the row flashes, 0 otherwise
     flash_until: float = 0.0  # monotonic seconds
     seen_price: float | None = None  # last price the flush saw, to detect a new tick
+    position: pos.Position | None = None  # the user's holding in this symbol, if any
 
 
 ValueFn = Callable[[SymbolSnapshot, RowState, float], Any]
@@ -63,6 +65,7 @@ class ColumnDef:
     tone: ToneFn | None = None  # foreground colour rule for a fresh row
     expires: bool = True  # hidden (None) when the row's data has EXPIRED
     needs_clock: bool = False  # value depends on `now` (the model reads its clock only then)
+    flashes: bool = False  # background flashes briefly on a price tick (the Last cell only)
 
 
 def _last(snap: SymbolSnapshot) -> float | None:
@@ -126,11 +129,25 @@ COLUMNS: tuple[ColumnDef, ...] = (
     ColumnDef("symbol", "Symbol", "Ticker symbol",
               lambda s, r, n: s.symbol, fmt.format_text, Align.LEFT, expires=False),
     ColumnDef("last", "Last", "Last trade price; colour is the tick direction",
-              lambda s, r, n: _last(s), fmt.format_price, tone=_tick_tone),
-    ColumnDef("change", "Change", "Last minus previous close",
+              lambda s, r, n: _last(s), fmt.format_price, tone=_tick_tone, flashes=True),
+    ColumnDef("change", "Change", "Last minus the previous trading day's close "
+              "(Alpaca snapshot prevDailyBar)",
               lambda s, r, n: _change(s), fmt.format_change, tone=_sign_tone),
-    ColumnDef("change_pct", "Change %", "Change relative to the previous close",
+    ColumnDef("change_pct", "Change %", "Change relative to the previous trading day's close",
               lambda s, r, n: _change_pct(s), fmt.format_percent, tone=_sign_tone),
+    # Painted by gui.delegates.SparklineDelegate from the model's SparklineRole.
+    ColumnDef("spark", "15 min", "Trade prices over the last 15 minutes (last price per "
+              "second; green/red: up/down over the window)",
+              lambda s, r, n: None, lambda v: "", Align.CENTER),
+    # Position columns (gui.positions): empty unless the user set a position on the row.
+    ColumnDef("market_value", "Mkt value", "Quantity x last price (negative when short)",
+              lambda s, r, n: pos.market_value(r.position, _last(s)), pos.format_money),
+    ColumnDef("day_pnl", "Day P&L", "Quantity x (last - previous close)",
+              lambda s, r, n: pos.day_pnl(r.position, _last(s), s.prev_close),
+              pos.format_pnl, tone=_sign_tone),
+    ColumnDef("total_pnl", "Total P&L", "Quantity x (last - cost basis per share)",
+              lambda s, r, n: pos.total_pnl(r.position, _last(s)),
+              pos.format_pnl, tone=_sign_tone),
     ColumnDef("bid", "Bid", "Best bid price",
               lambda s, r, n: _side(s.bid_price), fmt.format_price),
     ColumnDef("ask", "Ask", "Best ask (offer) price",
@@ -181,10 +198,16 @@ def foreground_tone(
     return column.tone(snap, value)
 
 
-def background_tone(snap: SymbolSnapshot, state: RowState) -> Tone | None:
-    """Halted rows are marked whole; otherwise the brief tick flash, if any."""
+def background_tone(column: ColumnDef, snap: SymbolSnapshot, state: RowState) -> Tone | None:
+    """Halted rows are marked whole; otherwise the brief tick flash on flashing cells.
+
+    Flashing whole rows would tint nearly every row of a busy watchlist all the time,
+    so only the Last cell flashes: the eye goes to the price that moved.
+    """
     if snap.halted:
         return Tone.HALTED
+    if not column.flashes:
+        return None
     if state.flash_tick > 0:
         return Tone.FLASH_UP
     if state.flash_tick < 0:
@@ -208,4 +231,6 @@ def row_tooltip(snap: SymbolSnapshot, state: RowState, now: float) -> str:
         lines.append(
             f"LULD band: {fmt.format_price(snap.luld_down)} \u2013 {fmt.format_price(snap.luld_up)}"
         )
+    if snap.prev_close is not None:
+        lines.append(f"Change vs previous trading day's close {fmt.format_price(snap.prev_close)}")
     return "\n".join(lines)

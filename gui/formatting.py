@@ -50,13 +50,18 @@ def format_spread(value: float | None) -> str:
     return f"{value:,.{_decimals_for(value)}f}"
 
 
+def _rounds_to_zero(text: str) -> bool:
+    """True for a formatted signed number that shows as zero ("+0.00", "-0.0000")."""
+    return not any(ch in "123456789" for ch in text)
+
+
 def format_change(value: float | None) -> str:
     """Signed price change, e.g. "+1.23" / "-0.0450"; zero is "0.00"."""
     if not is_number(value):
         return MISSING
     assert value is not None
     text = f"{value:+,.{_decimals_for(value)}f}"
-    return text[1:] if float(text) == 0 else text  # no "+0.00" / "-0.00"
+    return text[1:] if _rounds_to_zero(text) else text  # no "+0.00" / "-0.00"
 
 
 def format_percent(value: float | None) -> str:
@@ -65,7 +70,7 @@ def format_percent(value: float | None) -> str:
         return MISSING
     assert value is not None
     text = f"{value:+,.2f}"
-    if float(text) == 0:
+    if _rounds_to_zero(text):
         text = text[1:]
     return f"{text}%"
 

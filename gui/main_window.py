@@ -23,20 +23,28 @@ from PySide6.QtWidgets import (
     QComboBox,
     QMainWindow,
     QMenu,
+    QVBoxLayout,
     QWidget,
 )
 
 from engine.config import FEEDS
 from engine.health import StreamHealth
+from engine.history import PriceHistory
 from engine.store import MarketDataStore
+from gui.columns import COLUMN_INDEX
+from gui.comfort import ComfortController
+from gui.delegates import SparklineDelegate
 from gui.detail_pane import DetailPane
 from gui.persistence import AppSettings
+from gui.positions_controller import PositionsController
 from gui.settings_dialog import ConnectionProbe, SettingsDialog, StreamSettings
+from gui.shortcuts import apply_shortcuts
 from gui.statusbar import StatusIndicators
 from gui.tasks import TaskSet
 from gui.ticker_model import TickerFilterProxy, TickerTableModel
 from gui.ticker_view import TickerView
 from gui.watchlist_bar import SymbolChecker, WatchlistBar
+from gui.watchlist_controller import WatchlistController
 
 APP_TITLE = "Tickerdesk"
 DEMO_SUFFIX = " — simulated data"
@@ -86,17 +94,43 @@ class MainWindow(QMainWindow):
         self.demo = demo
         self._closing = False
 
-        self.model = TickerTableModel(store, clock, self, flush_interval_ms=flush_ms)
+        # watch_store=False: several lists share the store; WatchlistSet owns the union.
+        self.model = TickerTableModel(
+            store, clock, self, flush_interval_ms=flush_ms, watch_store=False
+        )
         self.proxy = TickerFilterProxy(self.model, self)
 
         self.table = TickerView(self.model, self.proxy, settings, self)
-        self.setCentralWidget(self.table)
+        # Sparklines and the detail chart: bounded per-symbol history fed by the store.
+        self.history = PriceHistory()
+        self._history_observer = self.history.on_event  # one bound method, to remove later
+        store.add_observer(self._history_observer)
+        self.model.history = self.history
+        self.sparklines = SparklineDelegate(self.table)
+        self.table.setItemDelegateForColumn(COLUMN_INDEX["spark"], self.sparklines)
+        self.watchlist_changed.connect(self.history.retain)
+        self.watchlists = WatchlistController(
+            self.model, settings, store, self.table.horizontalHeader().sortIndicatorOrder, self
+        )
+        self.portfolio = PositionsController(
+            self.model, self.proxy, self.table, settings, self.current_symbol, self
+        )
+        central = QWidget(self)
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.watchlists.tabs)
+        column.addWidget(self.table)
+        column.addWidget(self.portfolio.footer)
+        self.setCentralWidget(central)
 
         self.watchlist_bar = WatchlistBar(tasks, self.model.symbols, checker, self)
         self.addToolBar(self.watchlist_bar)
-        self.detail = DetailPane(store, clock, self)
+        self.detail = DetailPane(store, clock, self, history=self.history)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.detail)
         self.status = StatusIndicators(self.statusBar(), health, clock, demo)
+        # Alerts, theme, zoom/density, shortcuts help, connection details (gui.comfort).
+        self.comfort = ComfortController(self, store, clock)
         self._build_actions(feed)
         self._build_menus()
 
@@ -108,6 +142,7 @@ class MainWindow(QMainWindow):
 
         self.set_demo(demo)
         self._restore(symbols)
+        self.comfort.start()
         self._connect_signals()
         if self.proxy.rowCount() > 0:  # the detail pane starts with something to show
             self.table.selectRow(0)
@@ -151,6 +186,8 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         menus = self.menuBar()
         file_menu = menus.addMenu("&File")
+        file_menu.addActions(self.portfolio.file_actions())
+        file_menu.addSeparator()
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -166,9 +203,33 @@ class MainWindow(QMainWindow):
         self.columns_menu.aboutToShow.connect(
             lambda: self.table.fill_columns_menu(self.columns_menu)
         )
+        lists_menu = menus.addMenu("&Watchlists")
+        lists_menu.addActions(self.watchlists.tabs.actions_for_menu())
+        stream_menu.addSeparator()
+        stream_menu.addAction(self.comfort.details_action)
+        view_menu.addSeparator()
+        self.comfort.fill_view_menu(view_menu)
+        help_menu = menus.addMenu("&Help")
+        help_menu.addAction(self.comfort.shortcuts_action)
+        self._bind_shortcuts()
+
+    def _bind_shortcuts(self) -> None:
+        # Every key comes from the one table in gui.shortcuts, which Help lists.
+        tabs = self.watchlists.tabs
+        apply_shortcuts({
+            "add_symbols": self.watchlist_bar.focus_add_action,
+            "filter": self.watchlist_bar.focus_filter_action,
+            "remove_symbols": self.remove_action, "settings": self.settings_action,
+            "quit": self.quit_action, "copy_rows": self.portfolio.copy_action,
+            "new_watchlist": tabs.new_action,
+            "next_watchlist": tabs.next_action, "previous_watchlist": tabs.previous_action,
+            **self.comfort.shortcut_actions(),
+        })  # fmt: skip
 
     def _connect_signals(self) -> None:
-        self.model.watchlist_changed.connect(self._on_model_watchlist_changed)
+        self.watchlists.union_changed.connect(self.watchlist_changed)
+        self.watchlists.tabs.message_shown.connect(self._on_watchlist_bar_message)
+        self.portfolio.message_shown.connect(self._on_watchlist_bar_message)
         self.watchlist_bar.symbols_accepted.connect(self.add_symbols)
         self.watchlist_bar.message_shown.connect(self._on_watchlist_bar_message)
         self.watchlist_bar.filter_changed.connect(self.proxy.set_filter_text)
@@ -184,9 +245,9 @@ class MainWindow(QMainWindow):
     # --- restore / persist ---------------------------------------------------------
 
     def _restore(self, fallback_symbols: Sequence[str]) -> None:
-        saved = self.settings.watchlist()
-        self.model.set_symbols(list(fallback_symbols) if saved is None else saved)
+        self.watchlists.restore(fallback_symbols)
         self.table.restore_layout()
+        self.portfolio.apply_startup_columns()
         geometry = self.settings.geometry()
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -214,13 +275,18 @@ class MainWindow(QMainWindow):
         """Write everything the user arranged (also done on each change)."""
         self.table.save_layout()
         self._save_geometry()
-        self.settings.set_watchlist(self.model.symbols())
+        self.watchlists.save()
         self.settings.sync()
 
     # --- watchlist -----------------------------------------------------------------
 
     def symbols(self) -> list[str]:
+        """The active watchlist (the table's rows)."""
         return self.model.symbols()
+
+    def all_symbols(self) -> list[str]:
+        """Every watchlist's symbols, once: what the stream subscribes."""
+        return self.watchlists.union()
 
     def add_symbols(self, symbols: Sequence[str]) -> list[str]:
         added = self.model.add_symbols(list(symbols))
@@ -240,11 +306,6 @@ class MainWindow(QMainWindow):
             self.model.remove_symbols(chosen)
             self.statusBar().showMessage(f"Removed {', '.join(chosen)}", 4000)
 
-    def _on_model_watchlist_changed(self) -> None:
-        symbols = self.model.symbols()
-        self.settings.set_watchlist(symbols)
-        self.watchlist_changed.emit(symbols)
-
     def _on_watchlist_bar_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 6000)
 
@@ -254,6 +315,11 @@ class MainWindow(QMainWindow):
         menu = QMenu(self)
         menu.addAction(self.remove_action)
         menu.addAction(self.watchlist_bar.focus_add_action)
+        menu.addAction(self.comfort.add_alert_action)
+        menu.addSeparator()
+        menu.addAction(self.portfolio.set_position_action)
+        menu.addAction(self.portfolio.copy_action)
+        self.watchlists.fill_add_menu(menu, self.selected_symbols())
         menu.popup(self.table.viewport().mapToGlobal(pos))
 
     def current_symbol(self) -> str | None:
@@ -333,9 +399,13 @@ class MainWindow(QMainWindow):
         """Stop timers and persist (called by the app before the loop ends)."""
         self._closing = True
         self._detail_timer.stop()
+        self.detail.stop()
+        self.store.remove_observer(self._history_observer)
         self._save_geometry_timer.stop()
         self.table.stop()
         self.status.stop()
+        self.comfort.shutdown()
+        self.portfolio.stop()
         self.save_now()
 
     def closeEvent(self, event: QCloseEvent) -> None:

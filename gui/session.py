@@ -24,9 +24,11 @@ from engine.config import (
     resolve_credentials,
     save_credentials,
 )
+from engine.events import Subscription
 from engine.health import ConnectionState, StreamHealth
 from engine.protocol import Encoding
 from engine.rest import RestClient, RestConfig, SnapshotPoller
+from engine.retry import BackoffPolicy
 from engine.store import MarketDataStore, Source
 from engine.stream import ConfigError, StreamClient, StreamConfig
 from gui.main_window import MainWindow
@@ -61,6 +63,10 @@ class SessionOptions:
     use_keyring: bool = True
     show_window: bool = True
     simulator_rate: float = 50.0
+    # Reconnect pacing and keepalive (seconds); None = StreamConfig's defaults. Fault and
+    # soak tests shorten them so a recovery takes seconds, not the production 30 s.
+    backoff: BackoffPolicy | None = None
+    ping_s: float | None = None
 
 
 class Session:
@@ -115,7 +121,7 @@ class Session:
         self.store = MarketDataStore(
             clock=self.clock, default_source=Source.SIMULATOR if self.demo else Source.STREAM
         )
-        symbols = opts.symbols or self.settings.watchlist() or list(DEFAULT_SYMBOLS)
+        symbols = opts.symbols or self.settings.all_watchlist_symbols() or list(DEFAULT_SYMBOLS)
         if self.demo:
             await self._start_simulator(symbols)
         else:
@@ -128,6 +134,10 @@ class Session:
             credentials=self.credentials,
             insecure=opts.insecure,
         )
+        if opts.backoff is not None:
+            config = replace(config, backoff=opts.backoff)
+        if opts.ping_s is not None:
+            config = replace(config, ping_interval=opts.ping_s, ping_timeout=opts.ping_s)
         self.client = StreamClient(config, self.store, self.health, clock=self.clock)
         self._start_rest()
         self.window = MainWindow(
@@ -148,9 +158,11 @@ class Session:
         if opts.symbols is not None:
             self.window.model.set_symbols(opts.symbols)
         self._connect_window(self.window)
-        self.client.set_symbols(self.window.symbols())
+        if self.settings.last_error:  # corrupt / read-only settings: say so, keep running
+            self.window.statusBar().showMessage(self.settings.last_error, 15000)
+        self.client.set_symbols(self.window.all_symbols())  # every tab streams (one connection)
         if self.poller is not None:
-            self.poller.request(self.window.symbols())
+            self.poller.request(self.window.all_symbols())
         self.tasks.add(self.client.start())
         if opts.show_window:
             self.window.show()
@@ -198,6 +210,11 @@ class Session:
         window.connect_requested.connect(self._on_connect_requested)
         window.feed_chosen.connect(self._on_feed_chosen)
         window.settings_applied.connect(self._on_settings_applied)
+        # Connection details show the subscription as the server confirmed it.
+        window.comfort.subscription_source = self._confirmed_subscription
+
+    def _confirmed_subscription(self) -> Subscription:
+        return self.client.subscription if self.client is not None else Subscription()
 
     # --- window intents -------------------------------------------------------------
 
@@ -256,6 +273,7 @@ class Session:
         if self.store is not None:
             # Simulated prices must never mix with real ones, nor win by timestamp.
             self.store.reset(default_source=Source.STREAM)
+            self.window.history.clear()  # sparklines/chart of simulated prices too
         self.window.set_demo(False)
         simulator, self.simulator = self.simulator, None
         if simulator is not None:
@@ -275,7 +293,7 @@ class Session:
         await self._stop_rest()
         self._start_rest()
         if self.poller is not None and self.window is not None:
-            self.poller.request(self.window.symbols())
+            self.poller.request(self.window.all_symbols())
             self.window.watchlist_bar.checker = self._check_symbols
 
     async def _check_symbols(self, symbols: list[str]) -> set[str]:
@@ -299,7 +317,7 @@ class Session:
     # --- queries ----------------------------------------------------------------------
 
     def window_symbols(self) -> list[str]:
-        return self.window.symbols() if self.window is not None else []
+        return self.window.all_symbols() if self.window is not None else []
 
     def symbols_without_data(self) -> list[str]:
         """Watchlist symbols the stream itself has not delivered a trade or quote for yet.

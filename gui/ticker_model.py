@@ -11,7 +11,7 @@ The view should use fixed row heights and no ResizeToContents on live columns.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -27,7 +27,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor
 
-from engine.store import MarketDataStore
+from engine.history import PriceHistory, SymbolHistory
+from engine.store import Freshness, MarketDataStore
 from gui.columns import (
     COLUMN_INDEX,
     COLUMNS,
@@ -40,6 +41,8 @@ from gui.columns import (
     raw_value,
     row_tooltip,
 )
+from gui.delegates import SPARKLINE_ROLE
+from gui.positions import Position
 from gui.sort import SORT_ROLE, TickerFilterProxy, stable_order
 
 RawValueRole = SORT_ROLE  # Qt.UserRole + 1: the raw (unformatted) value of a cell
@@ -55,6 +58,7 @@ __all__ = [
     "TickerFilterProxy",  # defined in gui.sort, re-exported: api.md names it here
     "TickerTableModel",
     "contiguous_blocks",
+    "set_tone_brushes",
 ]
 
 SYMBOLS_MIME = "application/x-tickerdesk-symbols"
@@ -76,13 +80,19 @@ _BRUSHES = {
     Tone.FLASH_DOWN: QBrush(QColor(250, 210, 210)),
     Tone.HALTED: QBrush(QColor(255, 225, 150)),
 }
+
+
+def set_tone_brushes(brushes: Mapping[Tone, QBrush]) -> None:
+    """Theme switch (gui.theme): every model paints with these from its next data() call."""
+    _BRUSHES.update(brushes)
+
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 _BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 # Explicit roles in every dataChanged: views and proxies skip work for roles not listed.
-ROW_ROLES = [_DISPLAY, _FOREGROUND, _BACKGROUND, _TOOLTIP, RawValueRole]
+ROW_ROLES = [_DISPLAY, _FOREGROUND, _BACKGROUND, _TOOLTIP, RawValueRole, SPARKLINE_ROLE]
 AGE_ROLES = [_DISPLAY, _TOOLTIP, RawValueRole]
 
 
@@ -118,9 +128,16 @@ class TickerTableModel(QAbstractTableModel):
         clock: Callable[[], float] = time.monotonic,
         parent: QObject | None = None,
         flush_interval_ms: int = 50,
+        watch_store: bool = True,
     ) -> None:
         super().__init__(parent)
         self._store = store
+        # False when several lists share the store (gui.watchlists.WatchlistSet owns the
+        # union): removing a row here must not unwatch a symbol another list still shows.
+        self._watch_store = watch_store
+        self._positions: Mapping[str, Position] = {}
+        self.history: PriceHistory | None = None  # serves SPARKLINE_ROLE (gui.delegates)
+        self._spark_column = COLUMN_INDEX["spark"]
         self._clock = clock
         self._symbols: list[str] = []
         self._rows: dict[str, int] = {}
@@ -137,6 +154,7 @@ class TickerTableModel(QAbstractTableModel):
             _BACKGROUND: self._background,
             _TOOLTIP: self._tooltip,
             RawValueRole: self._raw,
+            SPARKLINE_ROLE: self._sparkline,
         }
         self._flush_timer = QTimer(self)
         self._flush_timer.timeout.connect(self.flush)
@@ -231,12 +249,13 @@ class TickerTableModel(QAbstractTableModel):
         self.watchlist_changed.emit()
 
     def _insert(self, row: int, symbols: list[str]) -> None:
-        self._store.watch(symbols)
+        if self._watch_store:
+            self._store.watch(symbols)
         self.beginInsertRows(QModelIndex(), row, row + len(symbols) - 1)
         self._symbols[row:row] = symbols
         now = self._clock()
         for symbol in symbols:
-            state = RowState(symbol)
+            state = RowState(symbol, position=self._positions.get(symbol))
             snap = self._store.get(symbol)
             if snap is not None:
                 state.freshness = self._store.freshness(symbol, now)
@@ -255,7 +274,8 @@ class TickerTableModel(QAbstractTableModel):
         for symbol in symbols:
             self._states.pop(symbol, None)
             self._flashing.pop(symbol, None)
-        self._store.unwatch(symbols)
+        if self._watch_store:
+            self._store.unwatch(symbols)
 
     def _reindex(self) -> None:
         self._rows = {symbol: row for row, symbol in enumerate(self._symbols)}
@@ -277,6 +297,17 @@ class TickerTableModel(QAbstractTableModel):
             new_indexes.append(QModelIndex() if row is None else self.index(row, index.column()))
         self.changePersistentIndexList(old_indexes, new_indexes)
         self.layoutChanged.emit()
+
+    def set_positions(self, positions: Mapping[str, Position]) -> None:
+        """Use this book (symbol -> Position) for the position columns; repaints changed rows."""
+        self._positions = positions
+        rows = []
+        for symbol, state in self._states.items():
+            position = positions.get(symbol)
+            if position != state.position:
+                state.position = position
+                rows.append(self._rows[symbol])
+        self._emit_rows(rows)
 
     # --- live updates -----------------------------------------------------------------
 
@@ -482,8 +513,17 @@ class TickerTableModel(QAbstractTableModel):
         snap = self._store.get(symbol)
         if snap is None:
             return None
-        tone = background_tone(snap, self._states[symbol])
+        tone = background_tone(self.columns[column], snap, self._states[symbol])
         return None if tone is None else _BRUSHES[tone]
+
+    def _sparkline(self, row: int, column: int) -> SymbolHistory | None:
+        # Repaints only with its row's flush (ROW_ROLES); expired data is not drawn.
+        symbol = self._symbols[row]
+        if column != self._spark_column or self.history is None:
+            return None
+        if self._states[symbol].freshness is Freshness.EXPIRED:
+            return None
+        return self.history.get(symbol)
 
     def _tooltip(self, row: int, column: int) -> str | None:
         symbol = self._symbols[row]

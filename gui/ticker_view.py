@@ -22,8 +22,12 @@ COLUMN_SAMPLES = {
     "ask_size": "88,888",
     "volume": "888.8M",
     "trade_time": "00:00:00.000",
+    "market_value": "8,888,888.88",
+    "day_pnl": "+888,888.88",
+    "total_pnl": "+888,888.88",
     "age": "88.8 s",
     "status": "EXPIRED",
+    "spark": "8888888888888",  # sparkline: ~100 px of polyline
 }
 _DEFAULT_SAMPLE = "88,888.88"
 

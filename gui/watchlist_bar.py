@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Collection
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QLineEdit, QToolBar, QWidget
 
@@ -58,6 +58,8 @@ class WatchlistBar(QToolBar):
         self.add_action.triggered.connect(self.submit)
         self.message = QLabel(self)
         self.message.setObjectName("addSymbolsMessage")
+        # Echoes what the user typed: never let Qt's rich-text sniffing render "<h1>…".
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setMinimumWidth(200)
         self.addWidget(self.message)
         self.addSeparator()
@@ -77,6 +79,7 @@ class WatchlistBar(QToolBar):
         self.focus_filter_action.setShortcut(QKeySequence.StandardKey.Find)
         self.focus_filter_action.triggered.connect(self.focus_filter)
         self.busy = False
+        self._truncated = 0
 
     def focus_add(self) -> None:
         self.add_field.setFocus()
@@ -112,8 +115,9 @@ class WatchlistBar(QToolBar):
                 self.show_message("Type one or more symbols, e.g. AAPL, MSFT", error=True)
             return
         if self.checker is None:
-            self._accept(new, note="")
+            self._accept(new, note=_truncation_note(result.truncated))
             return
+        self._truncated = result.truncated
         self.busy = True
         self.add_field.setEnabled(False)
         self.show_message(f"Checking {', '.join(new)} …", error=False)
@@ -133,7 +137,7 @@ class WatchlistBar(QToolBar):
         if unknown:
             self.show_message(f"Not added — unknown symbol: {', '.join(unknown)}", error=True)
             return
-        self._accept(symbols, note="")
+        self._accept(symbols, note=_truncation_note(self._truncated))
 
     def _finish(self) -> None:
         self.busy = False
@@ -143,3 +147,8 @@ class WatchlistBar(QToolBar):
         self.add_field.clear()
         self.show_message(f"Added {', '.join(symbols)}{note}", error=bool(note))
         self.symbols_accepted.emit(symbols)
+
+
+def _truncation_note(truncated: int) -> str:
+    # parse_symbols caps one paste (500): say what was left out instead of dropping it.
+    return f"; {truncated} more not added (too many at once)" if truncated else ""

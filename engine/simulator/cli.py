@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from engine.simulator.config import Plan, SimulatorConfig, is_loopback
 from engine.simulator.faults import FaultSchedule, run_every
 from engine.simulator.server import Simulator
-from engine.simulator.universe import DEFAULT_SYMBOLS
+from engine.simulator.universe import DEFAULT_SYMBOLS, synthetic_symbols
 
 SECRET_ENV = "TICKERDESK_SIM_SECRET"
 KEY_ENV = "TICKERDESK_SIM_KEY"
@@ -32,8 +32,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", type=float, default=200.0, help="data messages per second")
     p.add_argument("--test-rate", type=float, default=0.3, help="FAKEPACA messages per second")
     p.add_argument("--key", default=os.environ.get(KEY_ENV), help=f"API key (or ${KEY_ENV})")
-    p.add_argument("--secret", default=None, help=f"API secret (better: ${SECRET_ENV})")
+    # No --secret VALUE: argv is world-readable (ps, /proc/PID/cmdline) for the life of
+    # the process. The secret comes from the environment or one line on stdin.
+    p.add_argument("--secret-stdin", action="store_true",
+                   help=f"read the API secret from the first line of stdin (else ${SECRET_ENV})")
+    p.add_argument("--secret", default=None, help=argparse.SUPPRESS)  # refused in main()
     p.add_argument("--symbols", default=None, help="comma-separated universe")
+    p.add_argument("--universe-size", type=int, default=None, metavar="N",
+                   help="generate a universe of N synthetic symbols (AAAA, AAAB, ...)")
     p.add_argument("--plan", choices=[p.value for p in Plan], default=Plan.UNLIMITED.value)
     p.add_argument("--symbol-limit", type=int, default=None)
     p.add_argument("--auth-timeout", type=float, default=10.0)
@@ -60,10 +66,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _config(args: argparse.Namespace) -> SimulatorConfig:
-    secret = args.secret if args.secret is not None else os.environ.get(SECRET_ENV)
+    secret = os.environ.get(SECRET_ENV)
+    if args.secret_stdin:
+        secret = sys.stdin.readline().rstrip("\r\n")
     symbols = None
     if args.symbols:
         symbols = tuple(s.strip() for s in args.symbols.split(",") if s.strip())
+    elif args.universe_size is not None:
+        if args.universe_size < 1:
+            raise ValueError("--universe-size must be >= 1")
+        symbols = synthetic_symbols(args.universe_size)
     return SimulatorConfig(
         host=args.host, port=args.port, seed=args.seed, rate=args.rate,
         test_rate=args.test_rate, key=args.key or None, secret=secret or None,
@@ -72,6 +84,7 @@ def _config(args: argparse.Namespace) -> SimulatorConfig:
         slow_client_limit=args.slow_client_limit, dead_slot_hold=args.dead_slot_hold,
         compression=not args.no_compression, allow_non_loopback=args.allow_remote,
         symbols=symbols or DEFAULT_SYMBOLS,
+        max_universe=max(SimulatorConfig().max_universe, len(symbols or ())),
     )  # fmt: skip
 
 
@@ -120,6 +133,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    if args.secret is not None:
+        print(f"tickerdesk-sim: --secret is no longer accepted (it would be visible in ps); "
+              f"set ${SECRET_ENV} or pass --secret-stdin", file=sys.stderr)  # fmt: skip
+        return 2
     if not is_loopback(args.host) and not args.allow_remote:
         print(f"tickerdesk-sim: refusing to bind {args.host!r} (not loopback); "
               "pass --allow-remote to insist", file=sys.stderr)  # fmt: skip

@@ -25,6 +25,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from engine.config import install_log_redaction
 from engine.simulator import rest, wire
 from engine.simulator.config import SimulatorConfig
 from engine.simulator.faults import FaultInjector
@@ -35,6 +36,7 @@ from engine.simulator.universe import TEST_SYMBOL
 from engine.simulator.wire import Encoding, Message
 
 log = logging.getLogger(__name__)
+install_log_redaction()  # auth frames and secret headers never reach DEBUG logs
 
 FEEDS: dict[str, str] = {
     "/v2/iex": "iex",
@@ -189,6 +191,18 @@ class Simulator:
             for s in self.sessions.values()
         ]  # fmt: skip
 
+    def stats_report(self) -> dict[str, object]:
+        """Counters plus each open session's sent messages (served at GET /stats)."""
+        report = dataclasses.asdict(self.stats)
+        report["errors_sent"] = {str(k): v for k, v in self.stats.errors_sent.items()}
+        report["sessions"] = [
+            {"id": s.id, "path": s.path, "messages_sent": s.counters.messages_sent,
+             "frames_sent": s.counters.frames_sent, "bytes_sent": s.counters.bytes_sent,
+             "backlog": s.backlog()}
+            for s in self.sessions.values()
+        ]  # fmt: skip
+        return report
+
     # --- data -----------------------------------------------------------------------
 
     async def _run_ticks(self) -> None:
@@ -267,6 +281,8 @@ class Simulator:
             return None  # websocket handshake proceeds
         if path == "/health":
             return _json_response(conn, 200, {"status": "ok"})
+        if path == "/stats":  # benchmarks in another process: messages sent vs received
+            return _json_response(conn, 200, self.stats_report())
         if path == "/v2/stocks/snapshots":
             self.stats.rest_requests += 1
             refused = rest.check_auth(self.config, request.headers, self.auth_refused)

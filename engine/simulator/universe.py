@@ -10,6 +10,7 @@ from REST snapshots and silent on the stream.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import re
 from typing import NamedTuple
@@ -104,3 +105,17 @@ def listing(symbol: str) -> Listing:
     tape = "ABC"[(h >> 16) % 3]
     adv = 200_000 + (h >> 24) % 20_000_000
     return Listing(base, tape, adv)
+
+
+def synthetic_symbols(count: int) -> tuple[str, ...]:
+    """`count` distinct valid tickers, the known names first, then AAAA, AAAB, ... (stable)."""
+    names = list(KNOWN)[:count]
+    known = set(names)
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    for a, b, c, d in itertools.product(letters, repeat=4):
+        if len(names) >= count:
+            break
+        name = a + b + c + d
+        if name not in known:
+            names.append(name)
+    return tuple(names)

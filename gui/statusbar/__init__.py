@@ -21,6 +21,7 @@ from gui.statusbar.error import LastErrorIndicator
 from gui.statusbar.feed import FeedBadge, InsecureBadge
 from gui.statusbar.rate import FallingBehindBadge, RateIndicator
 from gui.statusbar.reconnects import ReconnectsIndicator
+from gui.statusbar.session import MarketSessionIndicator
 
 SLOW_REFRESH_MS = 1000
 FAST_REFRESH_MS = 200
@@ -54,6 +55,8 @@ class StatusIndicators(QObject):
         bar.addWidget(self.error, 1)
         bar.addPermanentWidget(self.falling_behind)
         bar.addPermanentWidget(self.reconnects)
+        self.market_session = MarketSessionIndicator()  # wall clock: NYSE hours
+        bar.addPermanentWidget(self.market_session)
         self._state = health.state
         self._slow = QTimer(self)
         self._slow.setInterval(SLOW_REFRESH_MS)
@@ -84,6 +87,7 @@ class StatusIndicators(QObject):
         self.reconnects.refresh()
         self.falling_behind.refresh()
         self.error.refresh()
+        self.market_session.refresh()
 
     def _on_fast_tick(self) -> None:
         # Cheap check first: a state change, error, retry countdown or flag flip

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 
 from PySide6.QtWidgets import QLabel
+
+from gui.theme import LIGHT, readable_text_on
 
 
 class Level(enum.StrEnum):
@@ -16,16 +19,19 @@ class Level(enum.StrEnum):
     BAD = "bad"
 
 
-COLOURS: dict[Level, str] = {
-    Level.OK: "#2e9d4f",
-    Level.INFO: "#6b7280",
-    Level.WARN: "#d98c00",
-    Level.BAD: "#d32f2f",
-}
+# Follows the theme (gui.theme.Palette.levels, AA contrast on the window colour):
+# ThemeController -> MainWindow calls set_colours(); indicators pick it up on refresh.
+COLOURS: dict[Level, str] = {Level(key): value for key, value in LIGHT.levels.items()}
 
 
-def badge_css(background: str, foreground: str = "white") -> str:
-    """A small rounded badge (DEMO, feed, insecure, falling behind)."""
+def set_colours(levels: Mapping[str, str]) -> None:
+    """Replace the level colours (theme switch); the next refresh() repaints."""
+    COLOURS.update({Level(key): value for key, value in levels.items()})
+
+
+def badge_css(background: str, foreground: str | None = None) -> str:
+    """A small rounded badge (DEMO, feed, insecure, falling behind); text black or white."""
+    foreground = foreground or readable_text_on(background)
     return (
         f"QLabel {{ background: {background}; color: {foreground}; font-weight: bold;"
         " border-radius: 3px; padding: 0px 6px; }"

@@ -646,3 +646,57 @@ def test_observers_see_applied_events_only() -> None:
     store.remove_observer(observer)
     store.apply(Trade("AAPL", 11.0, 5, 3_000))
     assert len(seen) == 1
+
+
+def _ns(text: str) -> int:
+    from engine.timestamps import parse_rfc3339_ns
+
+    return parse_rfc3339_ns(text)
+
+
+def _bar(day: str, close: float) -> Bar:
+    return Bar(BarKind.DAILY, "AAPL", close, close + 1, close - 1, close, 1000, _ns(day))
+
+
+def test_premarket_snapshot_uses_last_sessions_bar_as_previous_close() -> None:
+    store = MarketDataStore(clock=lambda: 1.0)
+    store.watch(["AAPL"])
+    # Tuesday 08:00 ET pre-market trade; dailyBar is still Monday's, prevDailyBar Friday's.
+    snapshot = Snapshot(
+        "AAPL",
+        latest_trade=Trade("AAPL", 101.0, 10, _ns("2026-11-24T13:00:00Z")),
+        daily_bar=_bar("2026-11-23T05:00:00Z", 100.0),
+        prev_daily_bar=_bar("2026-11-20T05:00:00Z", 95.0),
+    )
+    assert store.apply(snapshot)
+    s = store.get("AAPL")
+    assert s is not None
+    assert s.prev_close == 100.0  # Monday's close, not Friday's
+    assert s.volume is None  # Monday's volume is not today's
+
+
+def test_regular_hours_snapshot_uses_prev_daily_bar() -> None:
+    store = MarketDataStore(clock=lambda: 1.0)
+    store.watch(["AAPL"])
+    snapshot = Snapshot(
+        "AAPL",
+        latest_trade=Trade("AAPL", 101.0, 10, _ns("2026-11-24T16:00:00Z")),
+        daily_bar=_bar("2026-11-24T05:00:00Z", 101.0),
+        prev_daily_bar=_bar("2026-11-23T05:00:00Z", 100.0),
+    )
+    assert store.apply(snapshot)
+    s = store.get("AAPL")
+    assert s is not None
+    assert s.prev_close == 100.0
+    assert s.volume == 1000
+
+
+def test_observers_see_bars_inside_the_range() -> None:
+    store = MarketDataStore(clock=lambda: 1.0)
+    store.watch(["AAPL"])
+    seen: list[object] = []
+    store.add_observer(lambda event, snap: seen.append(event))
+    minute = Bar(BarKind.MINUTE, "AAPL", 1.0, 1.0, 1.0, 1.0, 10, 1_000)
+    store.apply(minute)
+    store.apply(minute)  # changes nothing the second time, still observed
+    assert seen == [minute, minute]

@@ -142,3 +142,13 @@ def test_one_cent_spread_from_float_subtraction_shows_two_decimals() -> None:
     assert format_spread(170.25 - 170.24) == "0.01"
     assert format_change(170.25 - 170.24) == "+0.01"
     assert format_spread(0.0042) == "0.0042"
+
+
+def test_large_changes_keep_thousands_separators() -> None:
+    from gui.formatting import format_change, format_percent
+
+    assert format_change(1234.5) == "+1,234.50"
+    assert format_change(-12345.678) == "-12,345.68"
+    assert format_percent(1234.5) == "+1,234.50%"
+    assert format_change(-0.0000001) == "0.0000"
+    assert format_percent(-0.001) == "0.00%"

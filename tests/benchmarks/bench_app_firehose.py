@@ -1,0 +1,318 @@
+"""The real app under a firehose: capacity in messages/s at 50 / 1,000 / 10,000 symbols.
+
+Each step runs in a fresh child process: the whole app (gui.session.Session on a qasync
+loop, window shown on the offscreen platform, every symbol in one watchlist) against
+`python -m engine.simulator` in ANOTHER process sending R msgs/s. Per step it prints
+sent vs received messages/s (simulator GET /stats vs the app's data messages), event
+loop lag (lateness of a 10 ms timer), table flush time, wire-to-cell latency (frame
+received -> its row's dataChanged), app and simulator CPU %, and RSS.
+
+Capacity = highest R whose step had loop-lag p99 < 50 ms, no 407, nothing dropped
+(everything sent was received once the app caught up) and the simulator really sent
+>= 90 % of R (else the row says "sim-limited": the generator, not the app, ran out).
+
+Run:  /tmp/venv/bin/python tests/benchmarks/bench_app_firehose.py
+      [--symbols 50,1000,10000] [--rates 1000,5000,...] [--seconds 8] [--repeat 1]
+Numbers only, no assertions; the machine is shared: note the load average printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+LAG_LIMIT_MS = 50.0
+TIMER_MS = 10
+DEFAULT_RATES = "1000,5000,10000,20000,50000,100000,200000"
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def start_simulator(rate: float, universe: int) -> tuple[subprocess.Popen[str], str, str]:
+    """The simulator in its own process; returns (process, ws_url, rest_url)."""
+    cmd = [
+        sys.executable, "-m", "engine.simulator", "--port", "0", "--seed", "1",
+        "--rate", str(rate), "--universe-size", str(universe), "--halt-probability", "0",
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    assert proc.stdout is not None
+    ws_url = proc.stdout.readline().strip()
+    rest_url = proc.stdout.readline().strip()
+    if not ws_url.startswith("ws://"):
+        proc.kill()
+        raise RuntimeError(f"simulator did not start: {ws_url!r}")
+    return proc, ws_url, rest_url
+
+
+# --- the child: one step --------------------------------------------------------------
+
+
+def run_step(universe: int, rate: float, seconds: float) -> dict[str, Any]:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    import qasync
+
+    app.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    sim, ws_url, rest_url = start_simulator(rate, universe)
+    try:
+        return loop.run_until_complete(_step(universe, rate, seconds, ws_url, rest_url, sim.pid))
+    finally:
+        sim.terminate()
+        sim.wait(10)
+
+
+class Probe:
+    """Bench-only instrumentation: loop lag, flush time, wire-to-cell, control messages."""
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+        self.flushes: list[float] = []
+        self.wire_to_cell: list[float] = []
+        self.pending: dict[str, float] = {}
+        self.control = 0
+        self.recording = False
+
+    def observe(self, _event: object, snap: Any) -> None:
+        if snap.symbol not in self.pending:
+            self.pending[snap.symbol] = snap.received_at
+
+    def install(self) -> None:
+        from engine.events import MARKET_EVENT_TYPES
+        from engine.protocol import AlpacaSession
+        from gui.ticker_model import TickerTableModel
+
+        probe = self
+        receive = AlpacaSession.receive
+        flush = TickerTableModel.flush
+
+        def counting_receive(self: AlpacaSession, frame: Any) -> Any:
+            events = receive(self, frame)
+            # The simulator (like Alpaca) sends control messages alone in their frame.
+            if events and type(events[0]) not in MARKET_EVENT_TYPES:
+                probe.control += len(events)
+            return events
+
+        def timed_flush(self: TickerTableModel) -> int:
+            pending, probe.pending = probe.pending, {}
+            t0 = time.perf_counter()
+            rows = flush(self)
+            t1 = time.perf_counter()
+            if probe.recording and self.rowCount() > 0:
+                probe.flushes.append((t1 - t0) * 1e3)
+                now = time.monotonic()
+                known = self.row_of
+                probe.wire_to_cell.extend(
+                    (now - t) * 1e3 for s, t in pending.items() if known(s) is not None
+                )
+            return rows
+
+        AlpacaSession.receive = counting_receive  # type: ignore[method-assign]
+        TickerTableModel.flush = timed_flush  # type: ignore[method-assign]
+
+    async def sample_lag(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            expected = loop.time() + TIMER_MS / 1e3
+            await asyncio.sleep(TIMER_MS / 1e3)
+            if self.recording:
+                self.lags.append(max(0.0, (loop.time() - expected) * 1e3))
+
+
+async def _sim_stats(client: Any, rest_url: str) -> dict[str, Any]:
+    reply = await client.get(rest_url + "/stats")
+    data: dict[str, Any] = reply.json()
+    return data
+
+
+async def _step(
+    universe: int, rate: float, seconds: float, ws_url: str, rest_url: str, sim_pid: int
+) -> dict[str, Any]:
+    import httpx
+    import psutil
+
+    from engine.health import ConnectionState
+    from engine.simulator.universe import synthetic_symbols
+    from gui.session import Session, SessionOptions
+
+    probe = Probe()
+    probe.install()
+    symbols = list(synthetic_symbols(universe))
+    with tempfile.TemporaryDirectory() as tmp:
+        options = SessionOptions(
+            url=ws_url, rest_url=rest_url, symbols=symbols, settings_path=Path(tmp) / "b.ini",
+            env={}, use_keyring=False, show_window=True, feed="iex",
+        )  # fmt: skip
+        session = Session(options, asyncio.Event())
+        lag_task = asyncio.get_running_loop().create_task(probe.sample_lag(), name="bench-lag")
+        me, simproc = psutil.Process(), psutil.Process(sim_pid)
+        try:
+            await session.start()
+            assert session.window is not None and session.store is not None
+            session.window.resize(1400, 900)
+            session.store.add_observer(probe.observe)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 60
+            while session.health.state is not ConnectionState.STREAMING or not probe.control:
+                if loop.time() > deadline:
+                    raise RuntimeError(f"no stream: {session.health.last_error}")
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(2.0)  # warm-up: subscription settled, REST snapshots in
+            async with httpx.AsyncClient(timeout=10) as http:
+                health = session.health
+
+                def received() -> int:
+                    return health.messages - probe.control
+
+                before = await _sim_stats(http, rest_url)
+                recv0, t0 = received(), time.monotonic()
+                cpu0, simcpu0 = me.cpu_times(), simproc.cpu_times()
+                probe.recording = True
+                await asyncio.sleep(seconds)
+                probe.recording = False
+                after = await _sim_stats(http, rest_url)
+                recv1, t1 = received(), time.monotonic()
+                cpu1, simcpu1 = me.cpu_times(), simproc.cpu_times()
+                rss = me.memory_info().rss
+                sent_total = sum(s["messages_sent"] for s in after["sessions"])
+                # Nothing dropped: once it catches up, the app has every message sent.
+                catch_deadline = loop.time() + 10
+                while received() < sent_total and loop.time() < catch_deadline:
+                    await asyncio.sleep(0.02)
+                caught_up_s = time.monotonic() - t1
+                final = await _sim_stats(http, rest_url)
+        finally:
+            lag_task.cancel()
+            await asyncio.gather(lag_task, return_exceptions=True)
+            await session.close()
+    wall = t1 - t0
+    sent = sum(s["messages_sent"] for s in after["sessions"]) - sum(
+        s["messages_sent"] for s in before["sessions"]
+    )
+    errors = final["errors_sent"]
+    return {
+        "symbols": universe,
+        "rate": rate,
+        "sent_per_s": sent / wall,
+        "recv_per_s": (recv1 - recv0) / wall,
+        "dropped": max(0, sent_total - received()),
+        "caught_up_s": caught_up_s,
+        "err407": int(errors.get("407", 0)) + final["slow_client_drops"],
+        "lag_p50": pct(probe.lags, 0.5),
+        "lag_p99": pct(probe.lags, 0.99),
+        "lag_max": max(probe.lags, default=float("nan")),
+        "flush_p50": pct(probe.flushes, 0.5),
+        "flush_p99": pct(probe.flushes, 0.99),
+        "w2c_p50": pct(probe.wire_to_cell, 0.5),
+        "w2c_p99": pct(probe.wire_to_cell, 0.99),
+        "cpu": (sum(cpu1[:2]) - sum(cpu0[:2])) / wall * 100,
+        "sim_cpu": (sum(simcpu1[:2]) - sum(simcpu0[:2])) / wall * 100,
+        "rss_mb": rss / 2**20,
+        "falling_behind_events": session.health.falling_behind_events,
+    }
+
+
+# --- the parent: ramp and table ---------------------------------------------------------
+
+
+def verdict(row: dict[str, Any]) -> str:
+    if row["err407"]:
+        return "407"
+    if row["dropped"]:
+        return "dropped"
+    if row["lag_p99"] >= LAG_LIMIT_MS:
+        return "lag"
+    if row["sent_per_s"] < 0.9 * row["rate"]:
+        return "sim-limited"
+    return "ok"
+
+
+def child(universe: int, rate: float, seconds: float) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--step", f"{universe}:{rate}", "--seconds", str(seconds)]
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    for line in reversed(out.stdout.splitlines()):
+        if line.startswith("{"):
+            result: dict[str, Any] = json.loads(line)
+            return result
+    raise RuntimeError(f"step {universe}@{rate} failed:\n{out.stderr[-2000:]}")
+
+
+HEADER = (
+    f"{'symbols':>7} {'rate':>7} {'sent/s':>8} {'recv/s':>8} {'drop':>5} {'407':>3} "
+    f"{'lag50':>6} {'lag99':>6} {'lagmax':>7} {'fl50':>5} {'fl99':>5} {'w2c50':>6} "
+    f"{'w2c99':>6} {'cpu%':>5} {'sim%':>5} {'rssMB':>6}  verdict"
+)
+
+
+def fmt(row: dict[str, Any]) -> str:
+    return (
+        f"{row['symbols']:>7,} {row['rate']:>7,.0f} {row['sent_per_s']:>8,.0f} "
+        f"{row['recv_per_s']:>8,.0f} {row['dropped']:>5} {row['err407']:>3} "
+        f"{row['lag_p50']:>6.1f} {row['lag_p99']:>6.1f} {row['lag_max']:>7.1f} "
+        f"{row['flush_p50']:>5.1f} {row['flush_p99']:>5.1f} {row['w2c_p50']:>6.1f} "
+        f"{row['w2c_p99']:>6.1f} {row['cpu']:>5.0f} {row['sim_cpu']:>5.0f} "
+        f"{row['rss_mb']:>6.0f}  {verdict(row)}"
+    )
+
+
+def median_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    out = dict(rows[0])
+    for key, value in rows[0].items():
+        if isinstance(value, (int, float)) and key not in ("symbols", "rate"):
+            out[key] = statistics.median(r[key] for r in rows)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--symbols", default="50,1000,10000")
+    parser.add_argument("--rates", default=DEFAULT_RATES)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per step (median)")
+    parser.add_argument("--step", help=argparse.SUPPRESS)  # child mode: SYMBOLS:RATE
+    args = parser.parse_args()
+    if args.step:
+        universe, rate = args.step.split(":")
+        print(json.dumps(run_step(int(universe), float(rate), args.seconds)), flush=True)
+        return
+    print(f"load average at start: {os.getloadavg()[0]:.2f}, cores: {os.cpu_count()}")
+    print("ms columns: loop lag (10 ms timer lateness), flush, wire-to-cell; cpu% of one core")
+    print(HEADER, flush=True)
+    capacity: dict[int, float] = {}
+    for universe in (int(s) for s in args.symbols.split(",")):
+        failures = 0
+        for rate in (float(r) for r in args.rates.split(",")):
+            row = median_row([child(universe, rate, args.seconds) for _ in range(args.repeat)])
+            print(fmt(row), flush=True)
+            if verdict(row) == "ok":
+                capacity[universe] = max(capacity.get(universe, 0.0), row["sent_per_s"])
+                failures = 0
+            else:
+                failures += 1
+                if failures >= 2:
+                    break
+    print(f"load average at end: {os.getloadavg()[0]:.2f}")
+    for universe, cap in capacity.items():
+        print(f"capacity at {universe:,} symbols: {cap:,.0f} msgs/s")
+
+
+if __name__ == "__main__":
+    main()
