@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures_app import qloop_fixture, until  # noqa: F401
+from fixtures_app import until
 
 from engine.config import Credentials
 from engine.health import ConnectionState

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures_app import qloop_fixture, until  # noqa: F401
+from fixtures_app import until
 from PySide6.QtCore import Qt
 
 from engine.events import Quote, Trade

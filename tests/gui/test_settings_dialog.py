@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from fixtures_app import qloop_fixture, until  # noqa: F401
+from fixtures_app import until
 from PySide6.QtWidgets import QLineEdit
 
 import gui.settings_dialog as settings_dialog

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fixtures_app import qloop_fixture, until  # noqa: F401
+from fixtures_app import until
 from PySide6.QtWidgets import QStatusBar
 
 from engine.health import ConnectionState, StreamHealth

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures_app import qloop_fixture, until  # noqa: F401
+from fixtures_app import until
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
