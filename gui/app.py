@@ -58,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--flush-ms", type=int, help="table refresh interval in ms")
     parser.add_argument("--screenshot", type=Path, help=argparse.SUPPRESS)
+    # Seconds of streaming before the grab (sparklines need history to show a line).
+    parser.add_argument(
+        "--screenshot-delay", type=float, default=SCREENSHOT_SETTLE_S, help=argparse.SUPPRESS
+    )
     return parser
 
 
@@ -121,7 +125,7 @@ async def _run_until_data(session: Session, args: argparse.Namespace, stop: asyn
     missing = waiter.result()
     status = _report_smoke(session, missing)
     if args.screenshot and not missing:
-        await asyncio.sleep(SCREENSHOT_SETTLE_S)  # let a few ticks flash and ages count
+        await asyncio.sleep(args.screenshot_delay)  # let ticks flash, ages count, lines grow
         _save_screenshot(session, args.screenshot)
     return status
 

@@ -129,11 +129,18 @@ class AppSettings:
         if lists is None:
             legacy = self.watchlist()
             return None if legacy is None else ([("Watchlist", legacy)], 0)
+        checked: list[tuple[str, list[str]]] = []
+        for name, symbols in lists:
+            parsed = parse_symbols(" ".join(symbols))
+            if parsed.invalid:  # hand-edited file: keep the good symbols, say which were not
+                bad = ", ".join(text for text, _ in parsed.invalid[:5])
+                self._problem(f"ignored invalid symbols in watchlist {name!r}: {bad}")
+            checked.append((name.strip()[:60] or "Watchlist", parsed.valid))
         try:
             active = int(str(self._qs.value("watchlists/active", 0)))
         except ValueError:
             active = 0
-        return lists, active
+        return checked, min(max(active, 0), len(checked) - 1)
 
     def all_watchlist_symbols(self) -> list[str] | None:
         """Every saved list's symbols, once, in tab then row order; None if never saved."""

@@ -169,3 +169,23 @@ def test_app_runs_on_a_bad_settings_file_and_says_so(
             await session.close()
 
     qloop.run_until_complete(scenario())
+
+
+def test_hand_edited_watchlist_tabs_keep_good_symbols(tmp_path: Path) -> None:
+    from gui.persistence import AppSettings
+
+    path = tmp_path / "settings.ini"
+    first = AppSettings(path)
+    first.set_watchlists([("Tech", ["AAPL", "MSFT"]), ("ETFs", ["SPY"])], 1)
+    first.sync()
+    text = path.read_text()
+    text = text.replace("MSFT", "<script>").replace("active=1", "active=7")
+    path.write_text(text)
+    again = AppSettings(path)
+    saved = again.watchlists()
+    assert saved is not None
+    lists, active = saved
+    assert lists == [("Tech", ["AAPL"]), ("ETFs", ["SPY"])]
+    assert active == 1  # out of range clamped to the last tab
+    assert again.last_error is not None
+    assert "<script>" in again.last_error
