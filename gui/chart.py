@@ -5,8 +5,10 @@ only if the symbol's history version or snapshot update count moved since the la
 paint (the detail pane calls it on a throttled timer, ~8 Hz, for the selected symbol
 only). Draws minute bars (high-low ticks + close line), the last 15 minutes of trades
 at 1-second resolution, bid/ask, day high/low, VWAP, previous close, LULD bands over
-time and halt spans. Why QPainter: PySide6-Essentials has no QtCharts (that is in
-PySide6-Addons), pyqtgraph would add numpy; a ~2,000-point polyline costs < 1 ms here.
+time and halt spans, in the theme's colours (`set_palette`: bid/ask follow the up/down
+tones, so colour-blind blue/orange too). Why QPainter: PySide6-Essentials has no
+QtCharts (that is in PySide6-Addons), pyqtgraph would add numpy; a ~2,000-point polyline
+costs < 1 ms here.
 """
 
 from __future__ import annotations
@@ -23,24 +25,41 @@ from engine.calendar import EASTERN
 from engine.history import NS, SymbolHistory
 from engine.store import SymbolSnapshot
 from gui import formatting as fmt
+from gui.columns import Tone
+from gui.theme import DARK_CB, LIGHT, LIGHT_CB, Palette
 
 MARGIN_LEFT, MARGIN_TOP, MARGIN_RIGHT, MARGIN_BOTTOM = 6, 8, 62, 18
 MINUTE_NS = 60 * NS
 _Map = Callable[[float], float]  # data -> pixel coordinate
-COLOURS = {
-    "grid": QColor(0, 0, 0, 28),
-    "axis": QColor(90, 90, 100),
-    "bar": QColor(120, 150, 200),
-    "close": QColor(40, 90, 170),
-    "trade": QColor(20, 40, 110),
-    "bid": QColor(0, 150, 60),
-    "ask": QColor(205, 35, 35),
-    "vwap": QColor(230, 130, 0),
-    "range": QColor(120, 120, 120),
-    "prev": QColor(150, 100, 170),
-    "luld": QColor(200, 40, 40),
-    "halt": QColor(255, 200, 80, 90),
+# Line colours that are not up/down: (light, dark, colour-blind light, colour-blind dark).
+# Labelled lines reach WCAG AA (4.5:1) on their theme's base, bars the 3:1 of non-text
+# graphics (SC 1.4.11); the colour-blind ones avoid the blue/orange of
+# bid/ask (Okabe-Ito reddish purple and bluish green for VWAP / previous close).
+_LINES: dict[str, tuple[str, str, str, str]] = {
+    "bar": ("#6a88b8", "#5d7aa8", "#6a88b8", "#5d7aa8"),
+    "close": ("#285aaa", "#7aa7f0", "#285aaa", "#7aa7f0"),
+    "trade": ("#14286e", "#dce8ff", "#14286e", "#dce8ff"),
+    "vwap": ("#a85a00", "#f0a040", "#b4508c", "#d88cbc"),
+    "prev": ("#8a55a0", "#b895d0", "#007a5a", "#3cc8a0"),
 }
+
+
+def chart_colours(palette: Palette) -> dict[str, QColor]:
+    """Every colour the chart paints with, for one theme palette."""
+    column = (2 if palette in (LIGHT_CB, DARK_CB) else 0) + int(palette.dark)
+    colours = {key: QColor(values[column]) for key, values in _LINES.items()}
+    halt = QColor(palette.levels["warn"])
+    halt.setAlpha(60)  # a tint under the lines, not a block that hides them
+    colours.update({
+        "axis": QColor(palette.placeholder), "range": QColor(palette.placeholder),
+        "bid": QColor(palette.tones[Tone.UP]), "ask": QColor(palette.tones[Tone.DOWN]),
+        "luld": QColor(palette.levels["bad"]), "halt": halt,
+        "halt_text": QColor(palette.levels["warn"]),
+    })  # fmt: skip
+    return colours
+
+
+COLOURS = chart_colours(LIGHT)  # light-theme defaults (the widget copies them)
 
 
 def nice_step(span: float, target_lines: int) -> float:
@@ -72,6 +91,12 @@ class IntradayChart(QWidget):
         self._seen: tuple[int, int, int] | None = None  # (id, version, updates) painted
         self.paints = 0  # for tests and benchmarks
         self.drawn: dict[str, int] = {}  # what the last paint drew (item -> count)
+        self.colours = dict(COLOURS)
+
+    def set_palette(self, palette: Palette) -> None:
+        """Repaint in `palette`'s colours (theme or colour-blind switch)."""
+        self.colours = chart_colours(palette)
+        self.update()
 
     def sizeHint(self) -> QSize:
         return QSize(360, 220)
@@ -161,12 +186,12 @@ class IntradayChart(QWidget):
             if end >= t0:
                 span = QRectF(x_of(halt.start_ns), plot.top(), 0, plot.height())
                 span.setRight(max(span.left() + 3, x_of(end)))
-                p.fillRect(span, COLOURS["halt"])
-                p.setPen(QColor(150, 90, 0))
+                p.fillRect(span, self.colours["halt"])
+                p.setPen(self.colours["halt_text"])
                 p.drawText(span.adjusted(2, 2, 40, 0), "HALT")
                 drawn["halt"] = drawn.get("halt", 0) + 1
         if bar_times:
-            p.setPen(QPen(COLOURS["bar"], 1))
+            p.setPen(QPen(self.colours["bar"], 1))
             highs, lows = bars.high[first_bar:], bars.low[first_bar:]
             for t, hi, lo in zip(bar_times, highs, lows, strict=True):
                 x = x_of(t + MINUTE_NS // 2)
@@ -182,15 +207,15 @@ class IntradayChart(QWidget):
             if line and times:
                 line.append(QPointF(x_of(times[0]), y_of(prices[0])))
             if len(line) > 1:
-                p.setPen(QPen(COLOURS["close"], 1.4))
+                p.setPen(QPen(self.colours["close"], 1.4))
                 p.drawPolyline(QPolygonF(line))
             drawn["bars"] = len(bar_times)
         if times:
             line = [QPointF(x_of(t), y_of(v)) for t, v in zip(times, prices, strict=True)]
-            p.setPen(QPen(COLOURS["trade"], 1.6))
+            p.setPen(QPen(self.colours["trade"], 1.6))
             if len(line) > 1:
                 p.drawPolyline(QPolygonF(line))
-            p.setBrush(COLOURS["trade"])
+            p.setBrush(self.colours["trade"])
             p.drawEllipse(line[-1], 2.5, 2.5)
             drawn["trades"] = len(line)
         self._luld(p, history, snap, x_of, y_of, t0, t1, drawn)
@@ -198,7 +223,7 @@ class IntradayChart(QWidget):
             if key in ("luld_up", "luld_down"):
                 continue
             style = Qt.PenStyle.DashLine if key in ("vwap", "prev") else Qt.PenStyle.DotLine
-            colour = COLOURS[key if key in COLOURS else "range"]
+            colour = self.colours[key if key in self.colours else "range"]
             left = x_of(t1 - 8 * MINUTE_NS) if key in ("bid", "ask") else plot.left()
             p.setPen(QPen(colour, 1.2, style))
             p.drawLine(QPointF(left, y_of(value)), QPointF(plot.right(), y_of(value)))
@@ -239,7 +264,7 @@ class IntradayChart(QWidget):
             bands = [(t0, snap.luld_down, snap.luld_up)]
         if not bands:
             return
-        p.setPen(QPen(COLOURS["luld"], 1.1, Qt.PenStyle.DashLine))
+        p.setPen(QPen(self.colours["luld"], 1.1, Qt.PenStyle.DashLine))
         for side in (1, 2):
             line: list[QPointF] = []
             for i, band in enumerate(bands):
@@ -292,18 +317,18 @@ class IntradayChart(QWidget):
             if key.startswith("luld") and not plot.top() <= y <= plot.bottom():
                 # Off-chart band: say where it is at the edge it lies beyond.
                 above = y < plot.top()
-                p.setPen(COLOURS["luld"])
+                p.setPen(self.colours["luld"])
                 y = plot.top() + 10 if above else plot.bottom() - 3
                 arrow = "\u25b2" if above else "\u25bc"
                 p.drawText(QPointF(plot.left() + 2, y), f"{arrow} LULD {fmt.format_price(value)}")
                 continue
             if not plot.top() - 2 <= y <= plot.bottom() + 2:
                 continue
-            colour = COLOURS["luld"] if key.startswith("luld") else COLOURS["range"]
-            p.setPen(COLOURS.get(key, colour))
+            colour = self.colours["luld"] if key.startswith("luld") else self.colours["range"]
+            p.setPen(self.colours.get(key, colour))
             below = key in ("bid", "low", "prev")  # bid under its line, ask above: no overlap
             p.drawText(QPointF(plot.right() - 34, y + 11 if below else y - 2), names[key])
 
     def _message(self, p: QPainter, text: str) -> None:
-        p.setPen(COLOURS["axis"])
+        p.setPen(self.colours["axis"])
         p.drawText(QRectF(self.rect()), Qt.AlignmentFlag.AlignCenter, text)

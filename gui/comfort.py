@@ -149,6 +149,10 @@ class ComfortController(QObject):
         set_tone_brushes(tone_brushes(palette))
         set_colours(palette.levels)
         self.banner.setStyleSheet(banner_css(palette))
+        window = self._window  # widgets that paint with their own colours follow too
+        for follower in (window.detail.chart, window.detail.time_sales_model,
+                         window.sparklines, window.watchlist_bar):  # fmt: skip
+            follower.set_palette(palette)
         self._window.status.refresh()
         self._window.table.viewport().update()
 

@@ -3,7 +3,8 @@
 Contract: `SparklineDelegate` paints `index.data(SPARKLINE_ROLE)` (an
 `engine.history.SymbolHistory`, or None) as a polyline of the last window of trade
 prices. The polygon is cached per symbol by (spark_version, cell size), so a repaint
-without new prices (scrolling, selection, age ticks) costs one drawPolyline.
+without new prices (scrolling, selection, age ticks) costs one drawPolyline. Up/down/flat
+colours come from the theme (`set_palette`, colour-blind blue/orange included).
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from engine.history import SymbolHistory
+from gui.columns import Tone
+from gui.theme import LIGHT, Palette
 
 SPARKLINE_ROLE = int(Qt.ItemDataRole.UserRole) + 2  # served by TickerTableModel
-UP = QColor(0, 150, 60)
-DOWN = QColor(205, 35, 35)
-FLAT = QColor(90, 90, 110)
+# Light-theme defaults; the delegate swaps them with the theme (set_palette).
+UP = QColor(LIGHT.tones[Tone.UP])
+DOWN = QColor(LIGHT.tones[Tone.DOWN])
+FLAT = QColor(LIGHT.placeholder)
 PAD_PX = 3
 MIN_SPAN = 60  # buckets: the narrowest time span a sparkline shows
 MAX_CACHE = 4_096  # polygons kept (one per symbol); cleared whole when exceeded
@@ -31,9 +35,18 @@ class SparklineDelegate(QStyledItemDelegate):
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        # symbol -> (spark_version, width, height, polygon, colour)
-        self._cache: dict[str, tuple[int, int, int, QPolygonF, QColor]] = {}
+        # symbol -> (spark_version, width, height, polygon, direction)
+        self._cache: dict[str, tuple[int, int, int, QPolygonF, int]] = {}
         self.polygons_built = 0  # for tests/benchmarks: cache misses
+        self.colours: dict[int, QColor] = {1: UP, -1: DOWN, 0: FLAT}  # by price direction
+
+    def set_palette(self, palette: Palette) -> None:
+        """Take up/down/flat from the theme (polygons stay cached: only the pen changes)."""
+        self.colours = {
+            1: QColor(palette.tones[Tone.UP]),
+            -1: QColor(palette.tones[Tone.DOWN]),
+            0: QColor(palette.placeholder),
+        }
 
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
@@ -60,7 +73,8 @@ class SparklineDelegate(QStyledItemDelegate):
         width, height = rect.width(), rect.height()
         if width < 4 or height < 4:
             return
-        polygon, colour = self._polygon(history, width, height)
+        polygon, direction = self._polygon(history, width, height)
+        colour = self.colours[direction]
         # The column has no colour rule of its own, so a foreground brush means the
         # row is stale or expired (columns.foreground_tone): draw it muted, not green.
         muted = index.data(Qt.ItemDataRole.ForegroundRole)
@@ -79,22 +93,23 @@ class SparklineDelegate(QStyledItemDelegate):
         painter.drawEllipse(last, 2.0, 2.0)
         painter.restore()
 
-    def _polygon(self, history: SymbolHistory, width: int, height: int) -> tuple[QPolygonF, QColor]:
+    def _polygon(self, history: SymbolHistory, width: int, height: int) -> tuple[QPolygonF, int]:
         key = history.symbol
         cached = self._cache.get(key)
         version = history.spark_version
         if cached is not None and cached[:3] == (version, width, height):
             return cached[3], cached[4]
-        polygon, colour = build_polygon(history, width, height)
+        polygon, direction = build_polygon(history, width, height)
         if len(self._cache) >= MAX_CACHE:
             self._cache.clear()
-        self._cache[key] = (version, width, height, polygon, colour)
+        self._cache[key] = (version, width, height, polygon, direction)
         self.polygons_built += 1
-        return polygon, colour
+        return polygon, direction
 
 
-def build_polygon(history: SymbolHistory, width: int, height: int) -> tuple[QPolygonF, QColor]:
-    """Polyline of the price window in a width x height box (x = time, y = price)."""
+def build_polygon(history: SymbolHistory, width: int, height: int) -> tuple[QPolygonF, int]:
+    """Polyline of the price window in a width x height box (x = time, y = price), and the
+    window's direction: 1 up, -1 down, 0 flat."""
     series = history.prices
     buckets = list(series.buckets)
     prices = list(series.prices)
@@ -123,5 +138,4 @@ def build_polygon(history: SymbolHistory, width: int, height: int) -> tuple[QPol
     if len(points) == 1:  # one price: a short flat stub ending at the right edge
         points.insert(0, QPointF(max(0.0, points[0].x() - 6), points[0].y()))
     change = prices[-1] - prices[0]
-    colour = UP if change > 0 else DOWN if change < 0 else FLAT
-    return QPolygonF(points), colour
+    return QPolygonF(points), (change > 0) - (change < 0)

@@ -385,6 +385,8 @@ class MainWindow(QMainWindow):
     def _on_settings_applied(self, values: StreamSettings) -> None:
         self.settings.set_encoding(values.encoding)
         self.settings.set_flush_ms(values.flush_ms)
+        if values.flush_ms != self.stream_settings.flush_ms:
+            self.model.set_flush_interval(values.flush_ms)  # live: no restart needed
         if values.feed != self.feed_combo.currentText():
             self.feed_combo.blockSignals(True)
             self.feed_combo.setCurrentText(values.feed)

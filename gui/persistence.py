@@ -202,6 +202,27 @@ class AppSettings:
         self._qs.setValue("table/sort_column", column)
         self._write("table/sort_descending", descending)
 
+    # Key-based layout (gui.header_layout): survives columns added between versions.
+    def header_layout(self) -> str | None:
+        """The column layout JSON (gui.header_layout), or None if never saved."""
+        value = self._qs.value("table/layout")
+        return value if isinstance(value, str) and value else None
+
+    def set_header_layout(self, text: str) -> None:
+        self._write("table/layout", text)
+
+    def sort_key(self) -> tuple[str, bool] | None:
+        """(column key, descending); ("", False) = saved as unsorted; None = never saved."""
+        if not self._qs.contains("table/sort_key"):
+            return None
+        key = self._qs.value("table/sort_key")
+        descending = str(self._qs.value("table/sort_descending", "false")).lower() == "true"
+        return (key if isinstance(key, str) else ""), descending
+
+    def set_sort_key(self, key: str, descending: bool) -> None:
+        self._qs.setValue("table/sort_key", key)
+        self._write("table/sort_descending", descending)
+
     # --- window -----------------------------------------------------------------
     def geometry(self) -> QByteArray | None:
         return self._bytes("window/geometry")

@@ -99,7 +99,9 @@ class SettingsDialog(QDialog):
         self.flush_spin.setRange(*FLUSH_MS_RANGE)
         self.flush_spin.setSuffix(" ms")
         self.flush_spin.setValue(current.flush_ms)
-        self.flush_spin.setToolTip("How often the table shows new data (lower = more CPU)")
+        self.flush_spin.setToolTip(
+            "How often the table shows new data (lower = more CPU); applies at once"
+        )
 
         self.test_button = QPushButton("Test connection", self)
         self.test_button.setObjectName("testConnectionButton")
@@ -116,7 +118,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.keyring_label)
         form.addRow("Feed", self.feed_combo)
         form.addRow("Encoding", self.encoding_combo)
-        form.addRow("Table refresh (next start)", self.flush_spin)
+        form.addRow("Table refresh", self.flush_spin)
         form.addRow(self.test_button, self.test_result)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self

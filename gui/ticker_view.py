@@ -2,13 +2,17 @@
 
 Column order, widths, visibility and the sort indicator are written to AppSettings
 when they change (debounced: header drags fire per pixel), so a crash loses nothing.
+They are stored by column key (gui.header_layout), never by index: the column set grows.
 """
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
+from gui import header_layout as hl
 from gui.persistence import AppSettings
 from gui.ticker_model import TickerFilterProxy, TickerTableModel
 
@@ -30,6 +34,7 @@ COLUMN_SAMPLES = {
     "spark": "8888888888888",  # sparkline: ~100 px of polyline
 }
 _DEFAULT_SAMPLE = "88,888.88"
+log = logging.getLogger(__name__)
 
 
 class TickerView(QTableView):
@@ -79,25 +84,71 @@ class TickerView(QTableView):
         self._save_timer.setSingleShot(True)
         self._save_timer.setInterval(SAVE_DEBOUNCE_MS)
         self._save_timer.timeout.connect(self.save_layout)
+        self._widths: dict[str, int] = {}  # last known width per key (hidden ones too)
+        self.layout_problems: list[str] = []  # what was wrong with the saved layout
+
+    def _keys(self) -> list[str]:
+        return [column.key for column in self.ticker_model.columns]
 
     def restore_layout(self) -> None:
-        """Apply the saved header state, hidden columns and sort; first run: sample widths."""
+        """Apply the saved layout and sort by column key (old index-based state read once)."""
         header = self.horizontalHeader()
-        state = self._settings.header_state()
-        if state is None or not header.restoreState(state):
-            self.size_columns_to_samples()
-        hidden = set(self._settings.hidden_columns() or ())
-        for i, column in enumerate(self.ticker_model.columns):
-            header.setSectionHidden(i, column.key in hidden)
-        sort = self._settings.sort()
-        if sort is not None and sort[0] < len(self.ticker_model.columns):
+        keys = self._keys()
+        self.size_columns_to_samples()  # columns the saved layout lacks keep these widths
+        layout, legacy_keys = self._saved_layout()
+        migrated = layout is not None and self._settings.header_layout() is None
+        if layout is not None:
+            layout = hl.reconcile(layout, keys)
+            hl.apply(header, layout, keys)
+            self._widths = dict(layout.widths)
+        else:
+            hidden = set(self._settings.hidden_columns() or ())
+            for i, key in enumerate(keys):
+                header.setSectionHidden(i, key in hidden)
+        sort = self._saved_sort(legacy_keys)
+        if sort is not None and sort[0] in keys:
             order = Qt.SortOrder.DescendingOrder if sort[1] else Qt.SortOrder.AscendingOrder
-            header.setSortIndicator(sort[0], order)  # the view then sorts the model
+            header.setSortIndicator(keys.index(sort[0]), order)  # the view then sorts
+        if migrated:  # write the key-based form now: the old state is read only once
+            self.save_layout()
+            self._on_sort_changed(header.sortIndicatorSection(), header.sortIndicatorOrder())
         # Connected after restoring, so restoring does not write straight back.
         header.customContextMenuRequested.connect(self._on_header_menu)
         header.sectionMoved.connect(self._on_header_changed)
         header.sectionResized.connect(self._on_header_changed)
         header.sortIndicatorChanged.connect(self._on_sort_changed)
+
+    def _saved_layout(self) -> tuple[hl.HeaderLayout | None, tuple[str, ...]]:
+        """(layout, column keys an old index-based sort refers to)."""
+        text = self._settings.header_layout()
+        if text is not None:
+            layout, problems = hl.parse_layout(text)
+            self._report(problems)
+            if layout is not None:
+                return layout, hl.V2_KEYS
+        state = self._settings.header_state()
+        if state is None:
+            return None, hl.V2_KEYS
+        legacy = hl.read_legacy(state, self._settings.hidden_columns())
+        if legacy is None:
+            self._report(["saved column layout is from an unknown version; using defaults"])
+            return None, hl.V2_KEYS
+        return legacy, hl.LEGACY_KEYS[len(legacy.order)]
+
+    def _saved_sort(self, legacy_keys: tuple[str, ...]) -> tuple[str, bool] | None:
+        by_key = self._settings.sort_key()
+        if by_key is not None:
+            return by_key if by_key[0] else None
+        by_index = self._settings.sort()  # older builds saved the column index
+        if by_index is None:
+            return None
+        key = hl.legacy_sort_key(by_index[0], legacy_keys)
+        return None if key is None else (key, by_index[1])
+
+    def _report(self, problems: list[str]) -> None:
+        for problem in problems:
+            log.warning("%s (settings %s)", problem, self._settings.path)
+        self.layout_problems += problems
 
     def size_columns_to_samples(self) -> None:
         """Widths from typical values, once (never ResizeToContents on live data)."""
@@ -114,11 +165,11 @@ class TickerView(QTableView):
 
     def save_layout(self) -> None:
         self._save_timer.stop()
-        header = self.horizontalHeader()
-        self._settings.set_header_state(header.saveState())
-        columns = self.ticker_model.columns
-        hidden = [c.key for i, c in enumerate(columns) if header.isSectionHidden(i)]
-        self._settings.set_hidden_columns(hidden)
+        layout = hl.capture(self.horizontalHeader(), self._keys(), self._widths)
+        self._widths = dict(layout.widths)
+        self._settings.set_header_layout(layout.to_json())
+        # Also by key under the old name: builds that predate the layout JSON read it.
+        self._settings.set_hidden_columns([k for k in layout.order if k in layout.hidden])
 
     def stop(self) -> None:
         """Flush a pending debounced save (shutdown)."""
@@ -152,4 +203,6 @@ class TickerView(QTableView):
         self._save_timer.start()
 
     def _on_sort_changed(self, column: int, order: Qt.SortOrder) -> None:
-        self._settings.set_sort(column, order == Qt.SortOrder.DescendingOrder)
+        keys = self._keys()
+        key = keys[column] if 0 <= column < len(keys) else ""
+        self._settings.set_sort_key(key, order == Qt.SortOrder.DescendingOrder)

@@ -5,6 +5,7 @@ detail pane's throttled timer) inserts new prints at the top, drops the oldest b
 the tape bound and repaints amended rows, never resetting the model on a tick (a reset
 would lose scroll and selection, QT_NOTES). Entries are `engine.history.TapeEntry`,
 amended in place by the engine when a correction (`c`) or cancel/error (`x`) arrives.
+Tick colours follow the theme (`set_palette`, colour-blind blue/orange included).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidge
 from engine.calendar import EASTERN
 from engine.history import NS, SymbolHistory, TapeEntry, TapeState
 from gui import formatting as fmt
+from gui.columns import Tone
+from gui.theme import LIGHT, Palette
 
 HEADERS = ("Time (ET)", "Price", "Size", "Exch", "Note")
 _STATE_NOTE = {
@@ -27,10 +30,6 @@ _STATE_NOTE = {
     TapeState.CANCELLED: "cancelled",
     TapeState.ERROR: "error",
 }
-_UP = QBrush(QColor(0, 150, 60))
-_DOWN = QBrush(QColor(205, 35, 35))
-_VOID = QBrush(QColor(150, 150, 150))
-_CORRECTED_BG = QBrush(QColor(255, 240, 200))
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 _STRUCK = QFont()
@@ -68,6 +67,18 @@ class TimeSalesModel(QAbstractTableModel):
         self._history: SymbolHistory | None = None
         self._rows: list[TapeEntry] = []  # newest first
         self._version = -1
+        self.set_palette(LIGHT)
+
+    def set_palette(self, palette: Palette) -> None:
+        """Up/down ticks, void prints and the corrected-row tint from the theme; repaints."""
+        self.up = QBrush(QColor(palette.tones[Tone.UP]))
+        self.down = QBrush(QColor(palette.tones[Tone.DOWN]))
+        self.void = QBrush(QColor(palette.placeholder))
+        self.corrected_bg = QBrush(QColor(palette.tones[Tone.HALTED]))  # pale amber
+        if self._rows:
+            last = self.index(len(self._rows) - 1, len(HEADERS) - 1)
+            roles = [Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.BackgroundRole]
+            self.dataChanged.emit(self.index(0, 0), last, roles)
 
     def set_history(self, history: SymbolHistory | None) -> None:
         """Show another symbol's tape (one model reset per selection change)."""
@@ -139,12 +150,12 @@ class TimeSalesModel(QAbstractTableModel):
             return _LEFT if column in (0, 3, 4) else _RIGHT
         if role == Qt.ItemDataRole.ForegroundRole:
             if void:
-                return _VOID
+                return self.void
             if column == 1:
                 return self._tick(row)
             return None
         if role == Qt.ItemDataRole.BackgroundRole:
-            return _CORRECTED_BG if entry.state is TapeState.CORRECTED else None
+            return self.corrected_bg if entry.state is TapeState.CORRECTED else None
         if role == Qt.ItemDataRole.FontRole:
             return _STRUCK if void and column in (1, 2) else None
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -170,7 +181,7 @@ class TimeSalesModel(QAbstractTableModel):
             if older.state in (TapeState.OK, TapeState.CORRECTED):
                 if price == older.price:
                     return None
-                return _UP if price > older.price else _DOWN
+                return self.up if price > older.price else self.down
         return None
 
 

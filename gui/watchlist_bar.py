@@ -17,14 +17,17 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QToolBar, QWidget
 
 from engine.config import parse_symbols
 from gui.tasks import TaskSet
+from gui.theme import LIGHT, Palette
 
 log = logging.getLogger(__name__)
 
 # Returns the subset of the given symbols that exist; raises on network/REST failure.
 SymbolChecker = Callable[[list[str]], Awaitable[set[str]]]
 
-_ERROR_CSS = "QLabel { color: #d32f2f; }"
-_OK_CSS = "QLabel { color: #2e9d4f; }"
+
+def _message_css(palette: Palette, error: bool) -> str:
+    # The status bar's bad/ok levels: AA contrast on the window colour of each theme.
+    return f"QLabel {{ color: {palette.levels['bad' if error else 'ok']}; }}"
 
 
 class WatchlistBar(QToolBar):
@@ -80,6 +83,8 @@ class WatchlistBar(QToolBar):
         self.focus_filter_action.triggered.connect(self.focus_filter)
         self.busy = False
         self._truncated = 0
+        self.palette_in_use = LIGHT
+        self.message_is_error = False
 
     def focus_add(self) -> None:
         self.add_field.setFocus()
@@ -92,8 +97,15 @@ class WatchlistBar(QToolBar):
     def show_message(self, text: str, error: bool) -> None:
         self.message.setText(text)
         self.message.setToolTip(text)
-        self.message.setStyleSheet(_ERROR_CSS if error else _OK_CSS)
+        self.message_is_error = error
+        self.message.setStyleSheet(_message_css(self.palette_in_use, error))
         self.message_shown.emit(text)
+
+    def set_palette(self, palette: Palette) -> None:
+        """Re-colour the message (shown or next) in the theme's error/OK colours."""
+        self.palette_in_use = palette
+        if self.message.text():
+            self.message.setStyleSheet(_message_css(palette, self.message_is_error))
 
     def submit(self) -> None:
         """Validate the field's text; accepted symbols are emitted (maybe after REST)."""

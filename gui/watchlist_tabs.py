@@ -6,7 +6,7 @@ qasync fails with "Cannot enter into task" (qasync #59, QT_NOTES.md).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -18,6 +18,21 @@ from PySide6.QtWidgets import (
 )
 
 from gui.watchlists import WatchlistSet
+
+
+class FittedTabBar(QTabBar):
+    """A tab bar that can be as narrow as its tabs.
+
+    With scroll buttons on (the default), QTabBar.minimumSizeHint() is a fixed
+    2 x scroll-button width + 75 px, wider than one short tab: the layout then gave the
+    bar that much and the document-mode base line ran on past the only tab, an empty
+    tab-shaped gap before the "+" button. Capped at sizeHint(), the bar hugs its tabs and
+    still shrinks to scroll buttons when many tabs do not fit.
+    """
+
+    def minimumSizeHint(self) -> QSize:
+        minimum, natural = super().minimumSizeHint(), self.sizeHint()
+        return QSize(min(minimum.width(), natural.width()), minimum.height())
 
 
 class WatchlistTabs(QWidget):
@@ -32,7 +47,7 @@ class WatchlistTabs(QWidget):
         self.rename_dialog: QInputDialog | None = None
         self.delete_box: QMessageBox | None = None
         self._syncing = False
-        self.tab_bar = QTabBar(self)
+        self.tab_bar = FittedTabBar(self)
         self.tab_bar.setObjectName("watchlistTabBar")
         self.tab_bar.setMovable(True)  # drag to reorder; tabMoved -> WatchlistSet.move_list
         self.tab_bar.setExpanding(False)
