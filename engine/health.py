@@ -55,6 +55,7 @@ class StreamHealth:
     insecure: bool = False
     falling_behind: bool = False
     falling_behind_events: int = 0
+    falling_behind_s: float = 0.0  # latest exchange-to-receive latency above the session's best
     latency_samples: deque[int] = field(default_factory=lambda: deque(maxlen=_LATENCY_SAMPLES))
     transitions: deque[tuple[float, ConnectionState]] = field(
         default_factory=lambda: deque(maxlen=_TRANSITIONS)

@@ -55,6 +55,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.events import (
+    MARKET_EVENT_TYPES,
     Bar,
     BarKind,
     CancelError,
@@ -111,6 +112,8 @@ DEFAULT_TTLS: Mapping[Source, TtlPolicy] = MappingProxyType(
     }
 )
 _STREAM_LIKE = frozenset({Source.STREAM, Source.SIMULATOR})
+# Event types a stream frame carries as market data (events.MARKET_EVENT_TYPES, as a set).
+_STREAM_TYPES: frozenset[type] = frozenset(MARKET_EVENT_TYPES)
 
 
 @dataclass(slots=True)
@@ -308,6 +311,41 @@ class MarketDataStore:
             for observer in self._observers:
                 observer(ev, snap)
         return changed
+
+    def apply_stream(self, events: list[Event], start: int, received_at: float) -> tuple[int, int]:
+        """Apply stream market events from `events[start]` on, stopping at the first other
+        event; returns (its index, or len(events); exchange ns of the last market event).
+
+        Same effect as `apply(event, received_at)` per event: the stream client's hot
+        path, one call per frame instead of one per message (profiled: ~15% of apply).
+        """
+        dispatch = self._dispatch.get
+        snaps = self._snaps
+        observers = self._observers
+        source = self._default_source
+        market = _STREAM_TYPES
+        always = _ALWAYS_OBSERVED
+        last_ts = 0
+        for index in range(start, len(events)):
+            ev: Any = events[index]
+            kind = type(ev)
+            if kind not in market:
+                return index, last_ts
+            last_ts = ev.timestamp_ns
+            handler = dispatch(kind)
+            if handler is None:
+                continue  # market data the store does not keep (imbalances)
+            snap = snaps.get(ev.symbol)
+            if snap is None:
+                if not self._accept_all:
+                    self.ignored_unwatched += 1
+                    continue
+                snap = snaps[ev.symbol] = SymbolSnapshot(ev.symbol, source=source)
+            changed = handler(ev, snap, received_at, source)
+            if observers and (changed or kind in always):
+                for observer in observers:
+                    observer(ev, snap)
+        return len(events), last_ts
 
     def add_observer(self, observer: Observer) -> None:
         """Call `observer(event, snapshot)` after every event that changed a snapshot, and

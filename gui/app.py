@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QApplication
 
 from engine.config import DEFAULT_SYMBOLS, FEEDS, parse_symbols
 from engine.stream import ConfigError
+from gui import startup_trace
 from gui.resources import apply_app_identity
 from gui.session import Session, SessionOptions
 
@@ -99,6 +100,7 @@ async def run(app: QApplication, args: argparse.Namespace, options: SessionOptio
         except ConfigError as exc:  # e.g. ws:// to a remote host without --insecure
             print(f"tickerdesk: {exc}", file=sys.stderr)
             return 2
+        _watcher = startup_trace.install(session) if startup_trace.enabled() else None
         if args.smoke_test or args.screenshot:
             status = await _run_until_data(session, args, stop)
             stop.set()

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QSortFilterProxyModel, Qt
+from PySide6.QtCore import (
+    QModelIndex,
+    QModelRoleData,
+    QModelRoleDataSpan,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
 
 from gui.columns import COLUMN_INDEX
 
@@ -51,3 +59,12 @@ class TickerFilterProxy(QSortFilterProxyModel):
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self._ticker_model.sort(column, order)
+
+    def multiData(
+        self,
+        index: QModelIndex | QPersistentModelIndex,
+        roleDataSpan: QModelRoleDataSpan | QModelRoleData,  # noqa: N803 (Qt's name)
+    ) -> None:
+        # QSortFilterProxyModel would answer multiData with one source data() call per
+        # role; forwarding keeps a painted cell at one call into the model (ticker_model).
+        self._ticker_model.multiData(self.mapToSource(index), roleDataSpan)

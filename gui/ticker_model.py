@@ -19,6 +19,8 @@ from PySide6.QtCore import (
     QByteArray,
     QMimeData,
     QModelIndex,
+    QModelRoleData,
+    QModelRoleDataSpan,
     QObject,
     QPersistentModelIndex,
     Qt,
@@ -42,6 +44,7 @@ from gui.columns import (
     row_tooltip,
 )
 from gui.delegates import SPARKLINE_ROLE
+from gui.pacing import FlushPacer
 from gui.positions import Position
 from gui.sort import SORT_ROLE, TickerFilterProxy, stable_order
 
@@ -86,6 +89,11 @@ def set_tone_brushes(brushes: Mapping[Tone, QBrush]) -> None:
     """Theme switch (gui.theme): every model paints with these from its next data() call."""
     _BRUSHES.update(brushes)
 
+
+_CELL_FLAGS = (
+    Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
+)
+_ROOT_FLAGS = Qt.ItemFlag.ItemIsDropEnabled  # drops land between rows, not onto them
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
@@ -157,7 +165,8 @@ class TickerTableModel(QAbstractTableModel):
             SPARKLINE_ROLE: self._sparkline,
         }
         self._flush_timer = QTimer(self)
-        self._flush_timer.timeout.connect(self.flush)
+        self._flush_timer.timeout.connect(self._on_flush_timer)
+        self.pacer = FlushPacer(flush_interval_ms)  # stretches the interval under overload
         self._age_timer = QTimer(self)
         self._age_timer.setInterval(AGE_INTERVAL_MS)
         self._age_timer.timeout.connect(self.tick_ages)
@@ -332,6 +341,24 @@ class TickerTableModel(QAbstractTableModel):
         self.flushed.emit(len(rows))
         return len(rows)
 
+    def _on_flush_timer(self) -> None:
+        interval = self.pacer.tick()
+        if interval is not None:
+            self._flush_timer.setInterval(interval)
+        self.flush()
+
+    def set_flush_interval(self, ms: int) -> None:
+        """Apply a new flush interval now (Settings): restart the timer; ms <= 0 stops it."""
+        self.pacer = FlushPacer(ms)  # fresh pacing state: the old stretch was for the old rate
+        if ms <= 0:
+            self._flush_timer.stop()
+        else:
+            self._flush_timer.start(ms)
+
+    def flush_interval(self) -> int:
+        """The flush timer's current interval in ms (0 when stopped)."""
+        return self._flush_timer.interval() if self._flush_timer.isActive() else 0
+
     def _refresh_state(self, symbol: str, now: float) -> None:
         state = self._states[symbol]
         state.freshness = self._store.freshness(symbol, now)
@@ -345,8 +372,12 @@ class TickerTableModel(QAbstractTableModel):
 
     def _emit_rows(self, rows: Iterable[int]) -> None:
         last_column = len(self.columns) - 1
+        # createIndex, not index(): index() re-enters Python for rowCount/columnCount
+        # twice per call (QAbstractTableModel::hasIndex); rows here are known valid.
+        create = self.createIndex
+        emit = self.dataChanged.emit
         for first, last in contiguous_blocks(rows):
-            self.dataChanged.emit(self.index(first, 0), self.index(last, last_column), ROW_ROLES)
+            emit(create(first, 0), create(last, last_column), ROW_ROLES)
 
     def tick_ages(self) -> None:
         """1 Hz: sweep TTLs, repaint rows whose freshness changed, then Age/Status in row chunks."""
@@ -415,6 +446,30 @@ class TickerTableModel(QAbstractTableModel):
             return None
         return handler(row, column)
 
+    def multiData(
+        self,
+        index: QModelIndex | QPersistentModelIndex,
+        roleDataSpan: QModelRoleDataSpan | QModelRoleData,  # noqa: N803 (Qt's name)
+    ) -> None:
+        """Every role of one cell in one call: Qt 6's item delegate asks for seven roles
+        per painted cell through this; one Python call instead of seven cuts a full
+        repaint by ~20% (measured; the proxy forwards it, gui.sort)."""
+        row, column = index.row(), index.column()
+        if not (0 <= row < len(self._symbols) and 0 <= column < len(self.columns)):
+            return
+        handlers = self._roles.get
+        # The span supports len/[] (so iteration) at runtime; the stubs do not say so.
+        entries: Any = (roleDataSpan,) if isinstance(roleDataSpan, QModelRoleData) else roleDataSpan
+        for role_data in entries:
+            # The delegate reuses one span for every cell it paints: each entry must be
+            # written, an invalid value cleared, or the previous cell's colour bleeds in.
+            handler = handlers(role_data.role())
+            value = None if handler is None else handler(row, column)
+            if value is None:
+                role_data.clearData()
+            else:
+                role_data.setData(value)
+
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
             return None
@@ -428,11 +483,8 @@ class TickerTableModel(QAbstractTableModel):
         return None
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.ItemIsDropEnabled  # drops land between rows, not onto them
-        return (
-            Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
-        )
+        # Called per painted cell: constants, since enum `|` costs ~1 us each (profiled).
+        return _CELL_FLAGS if index.isValid() else _ROOT_FLAGS
 
     # Row reorder by drag and drop. removeRows is deliberately not implemented: the view
     # would call it after a MoveAction drop and delete the rows we just moved.

@@ -47,7 +47,7 @@ class StatusIndicators(QObject):
         self.age = MessageAgeIndicator(health, clock)
         self.rate = RateIndicator(health, clock)
         self.reconnects = ReconnectsIndicator(health)
-        self.falling_behind = FallingBehindBadge(health)
+        self.falling_behind = FallingBehindBadge(health, clock=clock)
         self.insecure = InsecureBadge(health)
         self.error = LastErrorIndicator(health)
         for widget in (self.feed, self.insecure, self.connection, self.age, self.rate):
@@ -97,7 +97,7 @@ class StatusIndicators(QObject):
             health.state is not self._state
             or health.last_error != self.error.full_text
             or health.reconnects != self.reconnects.count
-            or health.falling_behind == self.falling_behind.isHidden()
+            or self.falling_behind.needs_refresh()
         ):
             self.refresh()
         elif health.next_retry_at is not None:

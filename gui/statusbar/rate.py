@@ -39,15 +39,52 @@ class RateIndicator(QLabel):
 
 
 class FallingBehindBadge(QLabel):
-    """Visible only while health.falling_behind (the app cannot keep up with the feed)."""
+    """Shown while health.falling_behind, with the figure ("falling behind by 2.3 s").
 
-    def __init__(self, health: StreamHealth, parent: QWidget | None = None) -> None:
+    Held for HOLD_S after the episode ends: a stall caught up within a second would
+    otherwise never be on screen at the 1 Hz refresh; the count is in connection details.
+    """
+
+    HOLD_S = 5.0
+
+    def __init__(
+        self,
+        health: StreamHealth,
+        parent: QWidget | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__("falling behind", parent)
         self._health = health
+        self._clock = clock
+        self._events = health.falling_behind_events
+        self._peak_s = 0.0
+        self._hold_until = 0.0
         self.setObjectName("fallingBehindBadge")
         self.setStyleSheet(badge_css(COLOURS[Level.BAD]))
         self.setToolTip("Messages arrive faster than they are processed: the table lags the market")
         self.refresh()
 
+    def needs_refresh(self) -> bool:
+        """True when the flag, the episode count or the hold disagrees with what is shown."""
+        health = self._health
+        return (
+            health.falling_behind_events != self._events
+            or (health.falling_behind and self.isHidden())
+            or (not self.isHidden() and not health.falling_behind)
+        )
+
     def refresh(self) -> None:
-        self.setVisible(self._health.falling_behind)
+        health = self._health
+        now = self._clock()
+        if health.falling_behind_events != self._events:
+            self._events = health.falling_behind_events
+            self._peak_s = 0.0  # a new episode
+        if health.falling_behind:
+            self._peak_s = max(self._peak_s, health.falling_behind_s)
+            self._hold_until = now + self.HOLD_S
+        visible = health.falling_behind or now < self._hold_until
+        if visible:
+            text = f"falling behind by {self._peak_s:.1f} s" if self._peak_s else "falling behind"
+            if self.text() != text:
+                self.setText(text)
+        self.setVisible(visible)

@@ -49,7 +49,8 @@ def start_simulator(rate: float, universe: int) -> tuple[subprocess.Popen[str], 
         sys.executable, "-m", "engine.simulator", "--port", "0", "--seed", "1",
         "--rate", str(rate), "--universe-size", str(universe), "--halt-probability", "0",
     ]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # always this tree's
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)
     assert proc.stdout is not None
     ws_url = proc.stdout.readline().strip()
     rest_url = proc.stdout.readline().strip()
@@ -67,6 +68,7 @@ def run_step(universe: int, rate: float, seconds: float) -> dict[str, Any]:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
+    assert isinstance(app, QApplication)
     import qasync
 
     app.setQuitOnLastWindowClosed(False)
@@ -74,7 +76,10 @@ def run_step(universe: int, rate: float, seconds: float) -> dict[str, Any]:
     asyncio.set_event_loop(loop)
     sim, ws_url, rest_url = start_simulator(rate, universe)
     try:
-        return loop.run_until_complete(_step(universe, rate, seconds, ws_url, rest_url, sim.pid))
+        result: dict[str, Any] = loop.run_until_complete(
+            _step(universe, rate, seconds, ws_url, rest_url, sim.pid)
+        )
+        return result
     finally:
         sim.terminate()
         sim.wait(10)
@@ -147,7 +152,7 @@ async def _step(
     universe: int, rate: float, seconds: float, ws_url: str, rest_url: str, sim_pid: int
 ) -> dict[str, Any]:
     import httpx
-    import psutil
+    import psutil  # type: ignore[import-untyped]
 
     from engine.health import ConnectionState
     from engine.simulator.universe import synthetic_symbols
@@ -166,12 +171,14 @@ async def _step(
         me, simproc = psutil.Process(), psutil.Process(sim_pid)
         try:
             await session.start()
-            assert session.window is not None and session.store is not None
+            assert session.window is not None
+            assert session.store is not None
             session.window.resize(1400, 900)
             session.store.add_observer(probe.observe)
             loop = asyncio.get_running_loop()
             deadline = loop.time() + 60
-            while session.health.state is not ConnectionState.STREAMING or not probe.control:
+            streaming = ConnectionState.STREAMING
+            while session.health.state is not streaming or not probe.control:
                 if loop.time() > deadline:
                     raise RuntimeError(f"no stream: {session.health.last_error}")
                 await asyncio.sleep(0.05)
@@ -195,18 +202,30 @@ async def _step(
                 sent_total = sum(s["messages_sent"] for s in after["sessions"])
                 # Nothing dropped: once it catches up, the app has every message sent.
                 catch_deadline = loop.time() + 10
-                while received() < sent_total and loop.time() < catch_deadline:
+                # Health has no change signal: poll (bench only, 20 ms grain is plenty).
+                while received() < sent_total and loop.time() < catch_deadline:  # noqa: ASYNC110
                     await asyncio.sleep(0.02)
                 caught_up_s = time.monotonic() - t1
                 final = await _sim_stats(http, rest_url)
+            # Cost of one full repaint of the table's viewport (what a flush that
+            # touches every visible row costs on top of flush()).
+            pacer = getattr(session.window.model, "pacer", None)  # None in a baseline tree
+            # times stretched x factor at the end
+            pace = f"{pacer.stretched}x{pacer.factor}" if pacer is not None else "-"
+            viewport = session.window.table.viewport()
+            paints = []
+            for _ in range(10):
+                p0 = time.perf_counter()
+                viewport.repaint()
+                paints.append((time.perf_counter() - p0) * 1e3)
         finally:
             lag_task.cancel()
             await asyncio.gather(lag_task, return_exceptions=True)
             await session.close()
     wall = t1 - t0
-    sent = sum(s["messages_sent"] for s in after["sessions"]) - sum(
-        s["messages_sent"] for s in before["sessions"]
-    )
+    # Per session id: after a 407 the dropped session's count is gone (its row says 407).
+    sent_before = {s["id"]: s["messages_sent"] for s in before["sessions"]}
+    sent = sum(s["messages_sent"] - sent_before.get(s["id"], 0) for s in after["sessions"])
     errors = final["errors_sent"]
     return {
         "symbols": universe,
@@ -223,10 +242,12 @@ async def _step(
         "flush_p99": pct(probe.flushes, 0.99),
         "w2c_p50": pct(probe.wire_to_cell, 0.5),
         "w2c_p99": pct(probe.wire_to_cell, 0.99),
+        "paint_ms": statistics.median(paints),
         "cpu": (sum(cpu1[:2]) - sum(cpu0[:2])) / wall * 100,
         "sim_cpu": (sum(simcpu1[:2]) - sum(simcpu0[:2])) / wall * 100,
         "rss_mb": rss / 2**20,
         "falling_behind_events": session.health.falling_behind_events,
+        "pace": pace,
     }
 
 
@@ -245,9 +266,11 @@ def verdict(row: dict[str, Any]) -> str:
     return "ok"
 
 
-def child(universe: int, rate: float, seconds: float) -> dict[str, Any]:
+def child(universe: int, rate: float, seconds: float, tree: str | None) -> dict[str, Any]:
+    """One step in a fresh process; `tree` = another checkout's app (same-run baseline)."""
     cmd = [sys.executable, __file__, "--step", f"{universe}:{rate}", "--seconds", str(seconds)]
-    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    env = dict(os.environ, PYTHONPATH=tree) if tree else None
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300, env=env)
     for line in reversed(out.stdout.splitlines()):
         if line.startswith("{"):
             result: dict[str, Any] = json.loads(line)
@@ -258,7 +281,7 @@ def child(universe: int, rate: float, seconds: float) -> dict[str, Any]:
 HEADER = (
     f"{'symbols':>7} {'rate':>7} {'sent/s':>8} {'recv/s':>8} {'drop':>5} {'407':>3} "
     f"{'lag50':>6} {'lag99':>6} {'lagmax':>7} {'fl50':>5} {'fl99':>5} {'w2c50':>6} "
-    f"{'w2c99':>6} {'cpu%':>5} {'sim%':>5} {'rssMB':>6}  verdict"
+    f"{'w2c99':>6} {'paint':>5} {'cpu%':>5} {'sim%':>5} {'rssMB':>6} {'fb':>2} {'pace':>4}  verdict"
 )
 
 
@@ -268,8 +291,8 @@ def fmt(row: dict[str, Any]) -> str:
         f"{row['recv_per_s']:>8,.0f} {row['dropped']:>5} {row['err407']:>3} "
         f"{row['lag_p50']:>6.1f} {row['lag_p99']:>6.1f} {row['lag_max']:>7.1f} "
         f"{row['flush_p50']:>5.1f} {row['flush_p99']:>5.1f} {row['w2c_p50']:>6.1f} "
-        f"{row['w2c_p99']:>6.1f} {row['cpu']:>5.0f} {row['sim_cpu']:>5.0f} "
-        f"{row['rss_mb']:>6.0f}  {verdict(row)}"
+        f"{row['w2c_p99']:>6.1f} {row['paint_ms']:>5.1f} {row['cpu']:>5.0f} {row['sim_cpu']:>5.0f} "
+        f"{row['rss_mb']:>6.0f} {row['falling_behind_events']:>2} {row['pace']:>4}  {verdict(row)}"
     )
 
 
@@ -287,6 +310,9 @@ def main() -> None:
     parser.add_argument("--rates", default=DEFAULT_RATES)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--repeat", type=int, default=1, help="runs per step (median)")
+    parser.add_argument("--baseline", metavar="TREE",
+                        help="also run each step on the app in TREE (a copy of the source "
+                        "before a change): interleaved, same-run before/after rows")  # fmt: skip
     parser.add_argument("--step", help=argparse.SUPPRESS)  # child mode: SYMBOLS:RATE
     args = parser.parse_args()
     if args.step:
@@ -294,24 +320,39 @@ def main() -> None:
         print(json.dumps(run_step(int(universe), float(rate), args.seconds)), flush=True)
         return
     print(f"load average at start: {os.getloadavg()[0]:.2f}, cores: {os.cpu_count()}")
-    print("ms columns: loop lag (10 ms timer lateness), flush, wire-to-cell; cpu% of one core")
+    print("ms columns: loop lag (10 ms timer lateness), flush, wire-to-cell, paint (one full")
+    print("repaint of the table viewport, 1400x900 window); cpu% of one core; fb = falling-")
+    print("behind episodes; pace = flush-interval stretches x final factor (gui/pacing.py)")
     print(HEADER, flush=True)
     capacity: dict[int, float] = {}
+    base_capacity: dict[int, float] = {}
     for universe in (int(s) for s in args.symbols.split(",")):
         failures = 0
         for rate in (float(r) for r in args.rates.split(",")):
-            row = median_row([child(universe, rate, args.seconds) for _ in range(args.repeat)])
+            if args.baseline:
+                base = median_row(
+                    [child(universe, rate, args.seconds, args.baseline) for _ in range(args.repeat)]
+                )
+                print(fmt(base) + "  [baseline]", flush=True)
+                if verdict(base) == "ok":
+                    base_capacity[universe] = max(base_capacity.get(universe, 0.0), base["rate"])
+            row = median_row(
+                [child(universe, rate, args.seconds, None) for _ in range(args.repeat)]
+            )
             print(fmt(row), flush=True)
             if verdict(row) == "ok":
-                capacity[universe] = max(capacity.get(universe, 0.0), row["sent_per_s"])
+                capacity[universe] = max(capacity.get(universe, 0.0), row["rate"])
                 failures = 0
             else:
                 failures += 1
                 if failures >= 2:
                     break
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
-    for universe, cap in capacity.items():
-        print(f"capacity at {universe:,} symbols: {cap:,.0f} msgs/s")
+    for universe in dict.fromkeys([*capacity, *base_capacity]):
+        line = f"capacity at {universe:,} symbols: {capacity.get(universe, 0):,.0f} msgs/s"
+        if args.baseline:
+            line += f" (baseline {base_capacity.get(universe, 0):,.0f} msgs/s)"
+        print(line)
 
 
 if __name__ == "__main__":

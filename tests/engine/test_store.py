@@ -700,3 +700,53 @@ def test_observers_see_bars_inside_the_range() -> None:
     store.apply(minute)
     store.apply(minute)  # changes nothing the second time, still observed
     assert seen == [minute, minute]
+
+
+def _stream_events() -> list[object]:
+    minute = Bar(BarKind.MINUTE, "AAPL", 1.0, 1.0, 1.0, 1.0, 10, 1_000)
+    return [
+        Trade("AAPL", 10.0, 5, 2_000),
+        Quote("AAPL", 9.9, 1, 10.1, 2, 2_100),
+        Trade("AAPL", 9.0, 5, 1_000),  # older: rejected
+        Trade("MSFT", 1.0, 1, 3_000),  # unwatched: ignored and counted
+        minute,
+        minute,  # unchanged, still observed (charts)
+        Subscription(trades=frozenset({"AAPL"})),  # a control event mid-frame
+        Correction("AAPL", "V", 1, 10.0, 5, 2, 9.6, 5, 2_000),
+        TradingStatus("AAPL", "H", "Trading Halt", "T1", "Halt News Pending", 4_000),
+        Luld("AAPL", 11.0, 9.0, "A", 4_100),
+        Imbalance("AAPL", 10.0, 4_200),  # market data the store does not keep
+        Trade("AAPL", 10.5, 5, 5_000),
+    ]
+
+
+class Collector:
+    def __init__(self, into: list[object]) -> None:
+        self.into = into
+
+    def __call__(self, event: object, snap: SymbolSnapshot) -> None:
+        self.into.append(event)
+
+
+def test_apply_stream_has_the_same_effect_as_apply_per_event() -> None:
+    events = _stream_events()
+    results = []
+    for batch in (False, True):
+        store = MarketDataStore(clock=lambda: 5.0)
+        store.watch(["AAPL"])
+        seen: list[object] = []
+        store.add_observer(Collector(seen))
+        if batch:
+            stops = []
+            index, last_ts = store.apply_stream(events, 0, 5.0)  # type: ignore[arg-type]
+            while index < len(events):
+                stops.append(index)
+                index, last_ts = store.apply_stream(events, index + 1, 5.0)  # type: ignore[arg-type]
+            assert stops == [6]  # it stops at the control event only
+            assert last_ts == 5_000
+        else:
+            for event in events:
+                store.apply(event, 5.0)  # type: ignore[arg-type]
+        results.append((repr(store.get("AAPL")), seen, store.ignored_unwatched))
+    assert results[0] == results[1]
+    assert results[1][2] == 1

@@ -5,9 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
 from PySide6.QtTest import QAbstractItemModelTester
-from PySide6.QtWidgets import QTableView
+from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QTableView
 
 from engine.events import Bar, BarKind, Luld, Snapshot, Trade, TradingStatus
 from engine.store import MarketDataStore
@@ -238,6 +243,29 @@ def test_data_serves_declared_roles_only(model: TickerTableModel) -> None:
     assert model.headerData(LAST, horizontal, DISPLAY) == "Last"
     assert model.headerData(LAST, horizontal, Qt.ItemDataRole.ToolTipRole)
     assert model.headerData(0, Qt.Orientation.Vertical, DISPLAY) is None
+
+
+def test_delegate_reusing_its_role_span_gets_no_colour_from_the_previous_cell(
+    model: TickerTableModel, store: MarketDataStore
+) -> None:
+    # Qt's item delegate asks multiData() for all roles of a cell through one span it
+    # reuses for every cell: a role the model leaves empty must come back invalid, not
+    # as the previous cell's flash colour (that painted whole rows in the dark theme).
+    trade(store, "MSFT", 400.0)
+    model.flush()
+    trade(store, "MSFT", 401.0)
+    model.flush()
+    delegate = QStyledItemDelegate()
+    styles = []
+    for column in (LAST, 0, LAST, STATUS):
+        option = QStyleOptionViewItem()
+        delegate.initStyleOption(option, model.index(1, column))
+        styles.append((option.text, option.backgroundBrush.style()))
+    solid, none = Qt.BrushStyle.SolidPattern, Qt.BrushStyle.NoBrush
+    assert styles[0] == ("401.00", solid)  # the Last cell flashes
+    assert styles[1] == ("MSFT", none)  # Symbol, painted right after it, does not
+    assert styles[2] == ("401.00", solid)
+    assert styles[3][1] == none
 
 
 def _prices(model: TickerTableModel, store: MarketDataStore, prices: dict[str, float]) -> None:
