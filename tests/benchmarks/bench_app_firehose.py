@@ -63,7 +63,7 @@ def start_simulator(rate: float, universe: int) -> tuple[subprocess.Popen[str], 
 # --- the child: one step --------------------------------------------------------------
 
 
-def run_step(universe: int, rate: float, seconds: float) -> dict[str, Any]:
+def run_step(universe: int, rate: float, seconds: float, encoding: str) -> dict[str, Any]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
@@ -77,7 +77,7 @@ def run_step(universe: int, rate: float, seconds: float) -> dict[str, Any]:
     sim, ws_url, rest_url = start_simulator(rate, universe)
     try:
         result: dict[str, Any] = loop.run_until_complete(
-            _step(universe, rate, seconds, ws_url, rest_url, sim.pid)
+            _step(universe, rate, seconds, encoding, ws_url, rest_url, sim.pid)
         )
         return result
     finally:
@@ -149,7 +149,13 @@ async def _sim_stats(client: Any, rest_url: str) -> dict[str, Any]:
 
 
 async def _step(
-    universe: int, rate: float, seconds: float, ws_url: str, rest_url: str, sim_pid: int
+    universe: int,
+    rate: float,
+    seconds: float,
+    encoding: str,
+    ws_url: str,
+    rest_url: str,
+    sim_pid: int,
 ) -> dict[str, Any]:
     import httpx
     import psutil  # type: ignore[import-untyped]
@@ -162,8 +168,11 @@ async def _step(
     probe.install()
     symbols = list(synthetic_symbols(universe))
     with tempfile.TemporaryDirectory() as tmp:
+        settings_path = Path(tmp) / "b.ini"
+        if encoding != "default":  # as if chosen in Settings (else the app's default)
+            settings_path.write_text(f"[stream]\nencoding={encoding}\n")
         options = SessionOptions(
-            url=ws_url, rest_url=rest_url, symbols=symbols, settings_path=Path(tmp) / "b.ini",
+            url=ws_url, rest_url=rest_url, symbols=symbols, settings_path=settings_path,
             env={}, use_keyring=False, show_window=True, feed="iex",
         )  # fmt: skip
         session = Session(options, asyncio.Event())
@@ -228,6 +237,7 @@ async def _step(
     sent = sum(s["messages_sent"] - sent_before.get(s["id"], 0) for s in after["sessions"])
     errors = final["errors_sent"]
     return {
+        "encoding": str(session.client.config.encoding) if session.client else encoding,
         "symbols": universe,
         "rate": rate,
         "sent_per_s": sent / wall,
@@ -266,9 +276,12 @@ def verdict(row: dict[str, Any]) -> str:
     return "ok"
 
 
-def child(universe: int, rate: float, seconds: float, tree: str | None) -> dict[str, Any]:
+def child(
+    universe: int, rate: float, seconds: float, tree: str | None, encoding: str
+) -> dict[str, Any]:
     """One step in a fresh process; `tree` = another checkout's app (same-run baseline)."""
-    cmd = [sys.executable, __file__, "--step", f"{universe}:{rate}", "--seconds", str(seconds)]
+    cmd = [sys.executable, __file__, "--step", f"{universe}:{rate}", "--seconds", str(seconds),
+           "--encoding", encoding]  # fmt: skip
     env = dict(os.environ, PYTHONPATH=tree) if tree else None
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300, env=env)
     for line in reversed(out.stdout.splitlines()):
@@ -313,47 +326,50 @@ def main() -> None:
     parser.add_argument("--baseline", metavar="TREE",
                         help="also run each step on the app in TREE (a copy of the source "
                         "before a change): interleaved, same-run before/after rows")  # fmt: skip
+    parser.add_argument("--encoding", default="default",
+                        help="json, msgpack, or 'default' (the app's default); "
+                        "'json,msgpack' runs both, interleaved, per step")  # fmt: skip
     parser.add_argument("--step", help=argparse.SUPPRESS)  # child mode: SYMBOLS:RATE
     args = parser.parse_args()
     if args.step:
         universe, rate = args.step.split(":")
-        print(json.dumps(run_step(int(universe), float(rate), args.seconds)), flush=True)
+        result = run_step(int(universe), float(rate), args.seconds, args.encoding)
+        print(json.dumps(result), flush=True)
         return
     print(f"load average at start: {os.getloadavg()[0]:.2f}, cores: {os.cpu_count()}")
     print("ms columns: loop lag (10 ms timer lateness), flush, wire-to-cell, paint (one full")
     print("repaint of the table viewport, 1400x900 window); cpu% of one core; fb = falling-")
     print("behind episodes; pace = flush-interval stretches x final factor (gui/pacing.py)")
     print(HEADER, flush=True)
-    capacity: dict[int, float] = {}
-    base_capacity: dict[int, float] = {}
+    encodings = args.encoding.split(",")
+    # Variants run interleaved per step (same load, same minute): (label, tree, encoding).
+    variants = [(enc, None, enc) for enc in encodings]
+    if args.baseline:
+        variants = [(f"baseline {enc}", args.baseline, enc) for enc in encodings] + variants
+    capacity: dict[tuple[str, int], float] = {}
     for universe in (int(s) for s in args.symbols.split(",")):
-        failures = 0
+        failures = dict.fromkeys((label for label, _, _ in variants), 0)
         for rate in (float(r) for r in args.rates.split(",")):
-            if args.baseline:
-                base = median_row(
-                    [child(universe, rate, args.seconds, args.baseline) for _ in range(args.repeat)]
-                )
-                print(fmt(base) + "  [baseline]", flush=True)
-                if verdict(base) == "ok":
-                    base_capacity[universe] = max(base_capacity.get(universe, 0.0), base["rate"])
-            row = median_row(
-                [child(universe, rate, args.seconds, None) for _ in range(args.repeat)]
-            )
-            print(fmt(row), flush=True)
-            if verdict(row) == "ok":
-                capacity[universe] = max(capacity.get(universe, 0.0), row["rate"])
-                failures = 0
-            else:
-                failures += 1
-                if failures >= 2:
-                    break
+            for label, tree, encoding in variants:
+                if failures[label] >= 2:
+                    continue  # two failed steps in a row: past this variant's capacity
+                runs = [child(universe, rate, args.seconds, tree, encoding)
+                        for _ in range(args.repeat)]  # fmt: skip
+                row = median_row(runs)
+                print(f"{fmt(row)}  [{label}: {row['encoding']}]", flush=True)
+                if verdict(row) == "ok":
+                    key = (label, universe)
+                    capacity[key] = max(capacity.get(key, 0.0), row["rate"])
+                    failures[label] = 0
+                else:
+                    failures[label] += 1
+            if all(count >= 2 for count in failures.values()):
+                break
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
-    for universe in dict.fromkeys([*capacity, *base_capacity]):
-        line = f"capacity at {universe:,} symbols: {capacity.get(universe, 0):,.0f} msgs/s"
-        if args.baseline:
-            line += f" (baseline {base_capacity.get(universe, 0):,.0f} msgs/s)"
-        print(line)
-
+    for universe in (int(s) for s in args.symbols.split(",")):
+        for label, _, _ in variants:
+            best = capacity.get((label, universe), 0.0)
+            print(f"capacity at {universe:,} symbols [{label}]: {best:,.0f} msgs/s")
 
 if __name__ == "__main__":
     main()

@@ -200,7 +200,7 @@ async def consume(
     await asyncio.sleep(warmup)
     profiler = None
     if profile_out:
-        from pyinstrument import Profiler
+        from pyinstrument import Profiler  # type: ignore[import-not-found,unused-ignore]
 
         profiler = Profiler(interval=0.0005, async_mode="disabled")  # every task, not ours
         profiler.start()
