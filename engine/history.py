@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import enum
 from array import array
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -39,11 +40,12 @@ NS = 1_000_000_000
 MINUTE_NS = 60 * NS
 DEFAULT_WINDOW_S = 15 * 60
 DEFAULT_BUCKET_S = 1.0
-DEFAULT_TAPE_SIZE = 200
+DEFAULT_TAPE_SIZE = 100  # ~200 bytes a print: 20 KiB per symbol at most (bench_memory.py)
 DEFAULT_MAX_BARS = 16 * 60
 DEFAULT_MAX_SYMBOLS = 2_000
 MAX_HALTS = 16
 MAX_LULDS = 256
+MAX_CONDITION_SETS = 1024  # interned trade-condition tuples (bounded: cleared when full)
 
 
 class TapeState(enum.StrEnum):
@@ -70,13 +72,14 @@ class TapeEntry:
         "trade_id",
     )
 
-    def __init__(self, trade: Trade) -> None:
+    def __init__(self, trade: Trade, conditions: tuple[str, ...] | None = None) -> None:
         self.timestamp_ns = trade.timestamp_ns
         self.price = trade.price
         self.size = trade.size
         self.exchange = trade.exchange
         self.trade_id = trade.trade_id
-        self.conditions = trade.conditions
+        # `conditions`: the same value, shared (PriceHistory interns the few that exist).
+        self.conditions = trade.conditions if conditions is None else conditions
         self.state = TapeState.OK
         self.original_price: float | None = None
         self.original_size: int | None = None
@@ -86,15 +89,21 @@ class TapeEntry:
 
 
 class PriceSeries:
-    """Last trade price per time bucket over a sliding window (ring buffers)."""
+    """Last trade price per time bucket over a sliding window, in flat arrays.
+
+    `array` rather than `deque`: 16 bytes a bucket instead of ~72 (a deque holds a boxed
+    int and a boxed float per bucket), which is most of a symbol's history at scale
+    (tests/benchmarks/bench_memory.py). Dropping the oldest bucket is a memmove of at
+    most `window` doubles, once per new bucket at most.
+    """
 
     __slots__ = ("bucket_ns", "buckets", "last_trade_id", "prices", "window")
 
     def __init__(self, bucket_ns: int, window_buckets: int) -> None:
         self.bucket_ns = bucket_ns
         self.window = window_buckets
-        self.buckets: deque[int] = deque(maxlen=window_buckets + 1)
-        self.prices: deque[float] = deque(maxlen=window_buckets + 1)
+        self.buckets = array("q")
+        self.prices = array("d")
         self.last_trade_id: int | None = None
 
     def add(self, timestamp_ns: int, price: float, trade_id: int | None) -> bool:
@@ -109,11 +118,17 @@ class PriceSeries:
             buckets.append(bucket)
             self.prices.append(price)
             oldest = bucket - self.window
-            while buckets[0] < oldest:  # the window is time, not only count
-                buckets.popleft()
-                self.prices.popleft()
+            if buckets[0] < oldest:  # the window is time, not only count
+                keep = bisect_left(buckets, oldest)
+                del buckets[:keep]
+                del self.prices[:keep]
         self.last_trade_id = trade_id
         return True
+
+    def pop(self) -> None:
+        """Drop the newest bucket (its only print was cancelled)."""
+        self.buckets.pop()
+        self.prices.pop()
 
     def __len__(self) -> int:
         return len(self.buckets)
@@ -121,7 +136,7 @@ class PriceSeries:
     def points(self) -> tuple[list[int], list[float]]:
         """(bucket start times in ns, last price in each bucket), oldest first."""
         step = self.bucket_ns
-        return [b * step for b in self.buckets], list(self.prices)
+        return [b * step for b in self.buckets], self.prices.tolist()
 
 
 class MinuteBars:
@@ -265,6 +280,9 @@ class PriceHistory:
         self._max_bars = max_bars
         self._max_symbols = max_symbols
         self._symbols: dict[str, SymbolHistory] = {}
+        # Each decoded trade brings its own conditions tuple; the tape keeps one shared
+        # copy of each distinct set (a few dozen exist), ~60 bytes less per print kept.
+        self._conditions: dict[tuple[str, ...], tuple[str, ...]] = {}
         self.evicted = 0  # symbols dropped because max_symbols was reached
         self.errors = 0  # events that raised inside the observer (never propagated)
         self.last_error: str | None = None
@@ -330,7 +348,13 @@ class PriceHistory:
 
     def _on_trade(self, ev: Trade, snap: SymbolSnapshot) -> bool:
         history = self._history(snap.symbol)
-        history.tape.append(TapeEntry(ev))
+        conditions = ev.conditions
+        shared = self._conditions.get(conditions)
+        if shared is None:
+            if len(self._conditions) >= MAX_CONDITION_SETS:
+                self._conditions.clear()
+            shared = self._conditions[conditions] = conditions
+        history.tape.append(TapeEntry(ev, shared))
         # Bars from prints: the store notifies observers only of minute bars that moved
         # the day's high/low, so most stream bars never arrive here (engine.store.apply).
         history.bars.add_trade(ev.timestamp_ns, ev.price, ev.size)
@@ -395,8 +419,7 @@ class PriceHistory:
             if same and not snap.last_cancelled and snap.last_price is not None:
                 prices.prices[-1] = snap.last_price
             else:
-                prices.buckets.pop()
-                prices.prices.pop()
+                prices.pop()
             prices.last_trade_id = None if snap.last_cancelled else snap.last_trade_id
             history.spark_version += 1
         return True

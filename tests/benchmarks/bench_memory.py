@@ -43,6 +43,38 @@ def slope_per_hour(points: list[tuple[float, float]]) -> float:
     return sum((t - mx) * (v - my) for t, v in points) / sxx * 3600
 
 
+def full_history_bytes(symbols: int = 100) -> float:
+    """Heap bytes per symbol of a store + PriceHistory filled to every bound: a trade a
+    second per symbol for the whole sparkline window, so the window and the tape are full
+    (what a long session at any rate converges to; 5 minutes of streaming is not there)."""
+    import gc
+
+    from engine.events import Trade
+    from engine.history import DEFAULT_WINDOW_S, NS, PriceHistory
+    from engine.store import MarketDataStore
+
+    history = PriceHistory()
+    store = MarketDataStore(clock=lambda: 1.0)
+    names = [f"S{i:04d}" for i in range(symbols)]
+    store.watch(names)
+    store.add_observer(history.on_event)
+    t0 = 1_700_000_000 * NS
+    tracemalloc.start()
+    gc.collect()
+    before = tracemalloc.get_traced_memory()[0]
+    for second in range(int(DEFAULT_WINDOW_S) + 1):
+        for i, name in enumerate(names):
+            price = 100.0 + i + (second % 50) * 0.01
+            conditions = tuple("@")  # a fresh tuple per print, as decoded
+            trade = Trade(name, price, 100 + second % 300, t0 + second * NS + i,
+                          second * 10_000 + i, "V", conditions)  # fmt: skip
+            store.apply(trade, 1.0)
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    return (after - before) / symbols
+
+
 def run_size(
     size: int, rate: float, minutes: float, interval: float, trace: bool
 ) -> dict[str, Any]:
@@ -99,18 +131,26 @@ async def _sample(
                 await asyncio.sleep(0.05)
             t0 = time.monotonic()
             end = t0 + minutes * 60
+            settled: tracemalloc.Snapshot | None = None
             while True:
                 heap = tracemalloc.get_traced_memory()[0] / 2**20 if trace else float("nan")
                 samples.append((time.monotonic() - t0, me.memory_info().rss / 2**20, heap))
+                if trace and settled is None and samples[-1][0] >= 60:
+                    settled = tracemalloc.take_snapshot()  # growth is measured from here
                 if time.monotonic() >= end:
                     break
                 await asyncio.sleep(min(interval, max(0.0, end - time.monotonic())))
             messages = session.health.messages
+            growth: list[str] = []
+            if settled is not None:
+                diff = tracemalloc.take_snapshot().compare_to(settled, "lineno")
+                growth = [str(stat) for stat in diff[:8] if stat.size_diff > 0]
         finally:
             await session.close()
     late = [s for s in samples if s[0] >= 60] or samples
     return {
         "size": size,
+        "growth": growth,
         "messages": messages,
         "samples": samples,
         "rss_first": samples[0][1],
@@ -162,6 +202,17 @@ def main() -> None:
         print(f"{r['size']:>8,} {r['messages']:>10,} {r['rss_first']:>10.1f} {r['rss_last']:>9.1f} "
               f"{r['heap_first']:>10.1f} {r['heap_last']:>9.1f} {r['rss_slope']:>+9.1f} "
               f"{r['heap_slope']:>+9.1f} {per:>9}")  # fmt: skip
+    from engine.history import DEFAULT_MAX_SYMBOLS
+
+    full = full_history_bytes()
+    most = full * DEFAULT_MAX_SYMBOLS / 2**20
+    print(f"store + history filled to every bound: {full / 1024:,.1f} KiB per symbol; history "
+          f"is kept for at most {DEFAULT_MAX_SYMBOLS:,} symbols: <= {most:,.0f} MiB")  # fmt: skip
+    for r in results:
+        if r.get("growth"):
+            print(f"largest heap growth after the first minute, {r['size']:,} symbols:")
+            for line in r["growth"]:
+                print(f"  {line}")
     print("RSS/heap in MB; slopes by least squares over samples after the first minute;")
     print("B/symbol = (RSS last - RSS last of the smallest size) / extra symbols")
 

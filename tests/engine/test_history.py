@@ -15,7 +15,7 @@ from engine.events import (
     Trade,
     TradingStatus,
 )
-from engine.history import NS, PriceHistory, TapeState
+from engine.history import DEFAULT_TAPE_SIZE, NS, PriceHistory, TapeState
 from engine.store import MarketDataStore
 
 T0 = 1_750_000_000 * NS  # an exchange time, ns
@@ -47,7 +47,7 @@ def test_buckets_keep_the_last_price_per_second_and_bound_memory() -> None:
     assert len(times) == history.capacity + 1 == 61
     assert times[-1] - times[0] == 60 * NS
     assert prices[-1] == 699
-    assert len(series.tape) == 200  # default tape bound
+    assert len(series.tape) == DEFAULT_TAPE_SIZE  # default tape bound
 
 
 def test_window_is_time_not_only_count() -> None:

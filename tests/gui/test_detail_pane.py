@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMainWindow
 
 from engine.events import Bar, BarKind, CancelError, Correction, Luld, Quote, Trade, TradingStatus
-from engine.history import NS, PriceHistory
+from engine.history import DEFAULT_TAPE_SIZE, NS, PriceHistory
 from engine.store import MarketDataStore
 from gui.chart import IntradayChart, nice_step
 from gui.detail_pane import DetailPane
@@ -132,9 +132,10 @@ def test_time_and_sales_is_bounded_and_newest_first(
             pane.refresh_live()
     pane.refresh_live()
     model = pane.time_sales_model
-    assert model.rowCount() == 200
-    assert model.index(0, 1).data() == "12.59"
-    assert model.index(199, 1).data() == "10.60"
+    assert model.rowCount() == DEFAULT_TAPE_SIZE
+    assert model.index(0, 1).data() == "12.59"  # newest first
+    oldest = 259 - DEFAULT_TAPE_SIZE + 1
+    assert model.index(DEFAULT_TAPE_SIZE - 1, 1).data() == f"{10 + oldest / 100:.2f}"
     tape = history.get("AAPL")
     assert tape is not None
     assert model.entry(0) is tape.tape[-1]
