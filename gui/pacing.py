@@ -6,6 +6,14 @@ rendering (measured, tests/benchmarks/bench_app_firehose.py), so at 20 flushes a
 a firehose that touches every visible row spends most of the one GUI thread painting.
 When the flush timer fires late (the loop is saturated) the interval doubles, up to
 `max_factor` x the configured one; after `recover_after` on-time ticks it halves again.
+
+Lateness alone reacts only once the loop is already saturated. The pacer also reads
+the process's CPU time: when the GUI thread was busy more than `MAX_BUSY` of the last
+tick period and the table's repaint (the view reports each one, `note_paint`) is a real
+part of that, the interval doubles too; it shrinks again only when the busy share plus
+the extra painting a shorter interval brings stays under that bound. A quiet market
+keeps the configured rate even though a full repaint costs ~25 ms; a firehose leaves
+the loop its time for the socket.
 """
 
 from __future__ import annotations
@@ -15,10 +23,13 @@ from collections.abc import Callable
 
 MAX_FACTOR = 4  # 50 ms configured -> at most 200 ms (5 Hz) under overload
 RECOVER_AFTER = 10  # on-time ticks before the interval shrinks again
+MAX_BUSY = 0.8  # share of the tick period the process may spend on CPU before pacing
+MIN_PAINT_SHARE = 0.1  # painting below this share is not what to shed
 
 
 class FlushPacer:
-    """Decides the flush timer's interval from how late its previous ticks were."""
+    """Decides the flush timer's interval from how late its ticks come and how busy the
+    process was (CPU time) and with how much painting, over each tick period."""
 
     def __init__(
         self,
@@ -26,6 +37,7 @@ class FlushPacer:
         max_factor: int = MAX_FACTOR,
         recover_after: int = RECOVER_AFTER,
         clock: Callable[[], float] = time.perf_counter,
+        cpu_clock: Callable[[], float] = time.process_time,
     ) -> None:
         self.base_ms = base_ms
         self.factor = 1
@@ -33,8 +45,17 @@ class FlushPacer:
         self._max = max_factor
         self._recover_after = recover_after
         self._clock = clock
+        self._cpu_clock = cpu_clock
+        self._cpu_last = 0.0
+        self.busy_share = 0.0  # CPU time over the last tick period (diagnostics)
         self._last: float | None = None
         self._on_time = 0
+        self._painted_s = 0.0  # viewport paint time since the previous tick
+        self.paint_share = 0.0  # painting's share of the last tick period (diagnostics)
+
+    def note_paint(self, seconds: float) -> None:
+        """The table view spent `seconds` painting its viewport (gui.ticker_view)."""
+        self._painted_s += seconds
 
     @property
     def interval_ms(self) -> int:
@@ -42,20 +63,27 @@ class FlushPacer:
 
     def tick(self) -> int | None:
         """Call on each timer tick; returns a new interval (ms) when it should change."""
-        now = self._clock()
+        now, cpu = self._clock(), self._cpu_clock()
         last, self._last = self._last, now
-        if last is None or self.base_ms <= 0:
+        cpu_last, self._cpu_last = self._cpu_last, cpu
+        painted, self._painted_s = self._painted_s, 0.0
+        if last is None or self.base_ms <= 0 or now <= last:
             return None
         interval = self.interval_ms / 1000
-        late = now - last - interval
-        if late > interval / 2:
+        period = now - last
+        late = period - interval
+        self.paint_share = share = painted / period
+        self.busy_share = busy = (cpu - cpu_last) / period
+        overloaded = busy > MAX_BUSY and share > MIN_PAINT_SHARE
+        if late > interval / 2 or overloaded:
             self._on_time = 0
             if self.factor < self._max:
                 self.factor *= 2
                 self.stretched += 1
                 return self.interval_ms
             return None
-        if late > interval / 4:
+        # Not yet on time, or half the interval (twice the painting) would overload again.
+        if late > interval / 4 or (self.factor > 1 and busy + share > MAX_BUSY * 0.9):
             self._on_time = 0
             return None
         self._on_time += 1

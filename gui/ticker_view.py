@@ -8,8 +8,9 @@ They are stored by column key (gui.header_layout), never by index: the column se
 from __future__ import annotations
 
 import logging
+import time
 
-from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
 from gui import header_layout as hl
@@ -86,6 +87,16 @@ class TickerView(QTableView):
         self._save_timer.timeout.connect(self.save_layout)
         self._widths: dict[str, int] = {}  # last known width per key (hidden ones too)
         self.layout_problems: list[str] = []  # what was wrong with the saved layout
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        """Time each viewport paint for the flush pacer (gui.pacing): under a firehose
+        the table's repaint, not the socket, is what fills the GUI thread."""
+        if event.type() != QEvent.Type.Paint:
+            return super().viewportEvent(event)
+        start = time.perf_counter()
+        handled = super().viewportEvent(event)
+        self.ticker_model.pacer.note_paint(time.perf_counter() - start)
+        return handled
 
     def _keys(self) -> list[str]:
         return [column.key for column in self.ticker_model.columns]

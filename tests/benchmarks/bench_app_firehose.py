@@ -97,8 +97,11 @@ class Probe:
         self.recording = False
 
     def observe(self, _event: object, snap: Any) -> None:
+        # Called while the frame that carried the event is applied, microseconds after
+        # it was read (not snap.received_at: a bar that changed nothing is observed too,
+        # and its snapshot's time is of an older frame).
         if snap.symbol not in self.pending:
-            self.pending[snap.symbol] = snap.received_at
+            self.pending[snap.symbol] = time.monotonic()
 
     def install(self) -> None:
         from engine.events import MARKET_EVENT_TYPES

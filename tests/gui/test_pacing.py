@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gui.pacing import FlushPacer
+from gui.pacing import MAX_BUSY, FlushPacer
 
 
 def _tick_after(pacer: FlushPacer, clock: Any, seconds: float) -> int | None:
@@ -37,3 +37,59 @@ def test_a_disabled_flush_interval_never_changes(clock: Any) -> None:
     assert pacer.tick() is None
     assert _tick_after(pacer, clock, 5.0) is None
     assert pacer.interval_ms == 0
+
+
+class CpuClock:
+    """process_time stand-in: the test says how busy each period was."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _busy_tick(
+    pacer: FlushPacer, clock: Any, cpu: CpuClock, seconds: float, busy: float, paint: float
+) -> int | None:
+    pacer.note_paint(seconds * paint)
+    cpu.now += seconds * busy
+    return _tick_after(pacer, clock, seconds)
+
+
+def test_a_busy_process_that_paints_a_lot_stretches_before_ticks_come_late(clock: Any) -> None:
+    cpu = CpuClock()
+    pacer = FlushPacer(50, max_factor=4, recover_after=2, clock=clock, cpu_clock=cpu)
+    pacer.tick()
+    # Painting 55 % of the time but otherwise idle: a quiet market keeps 20 Hz.
+    assert _busy_tick(pacer, clock, cpu, 0.050, busy=0.6, paint=0.55) is None
+    # A firehose on top: 90 % busy, painting a real part of it -> stretch, on time or not.
+    assert _busy_tick(pacer, clock, cpu, 0.050, busy=0.9, paint=0.5) == 100
+    assert pacer.busy_share > MAX_BUSY
+    # Busy, but painting is not the cost (the socket is): no point shedding paints.
+    assert _busy_tick(pacer, clock, cpu, 0.100, busy=0.95, paint=0.05) is None
+    assert _busy_tick(pacer, clock, cpu, 0.100, busy=0.9, paint=0.3) == 200
+    for _ in range(4):  # 60 % + 15 % painting: halving would be 75 %+15 % > bound: hold
+        assert _busy_tick(pacer, clock, cpu, 0.200, busy=0.6, paint=0.15) is None
+    assert pacer.interval_ms == 200
+    for expected in (None, 100):  # the firehose stops: recover
+        assert _busy_tick(pacer, clock, cpu, 0.200, busy=0.2, paint=0.1) == expected
+    assert pacer.interval_ms == 100
+
+
+def test_the_view_reports_its_paints_to_the_models_pacer(
+    qapp: Any, qtbot: Any, tmp_path: Any, store: Any, clock: Any
+) -> None:
+    from gui.persistence import AppSettings
+    from gui.ticker_model import TickerFilterProxy, TickerTableModel
+    from gui.ticker_view import TickerView
+
+    model = TickerTableModel(store, clock=clock, flush_interval_ms=0)
+    model.set_symbols(["AAPL", "MSFT"])
+    view = TickerView(model, TickerFilterProxy(model), AppSettings(tmp_path / "v.ini"))
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    model.pacer = recorder = FlushPacer(50, clock=clock)
+    view.viewport().update()  # as a flush's dataChanged does
+    qtbot.waitUntil(lambda: recorder._painted_s > 0)
