@@ -7,13 +7,15 @@ a firehose that touches every visible row spends most of the one GUI thread pain
 When the flush timer fires late (the loop is saturated) the interval doubles, up to
 `max_factor` x the configured one; after `recover_after` on-time ticks it halves again.
 
-Lateness alone reacts only once the loop is already saturated. The pacer also reads
-the process's CPU time: when the GUI thread was busy more than `MAX_BUSY` of the last
-tick period and the table's repaint (the view reports each one, `note_paint`) is a real
-part of that, the interval doubles too; it shrinks again only when the busy share plus
-the extra painting a shorter interval brings stays under that bound. A quiet market
-keeps the configured rate even though a full repaint costs ~25 ms; a firehose leaves
-the loop its time for the socket.
+Lateness alone reacts only once the loop is already saturated. The view reports each
+repaint of the table (`note_paint`) and the pacer reads the process's CPU time, so the
+interval also doubles when painting took more than `MAX_PAINT_SHARE` of the last tick
+period (a full repaint costs ~25 ms here: at 20 Hz that is half a core spent on one
+widget, beside the trader's charting app), or when the process was busy more than
+`MAX_BUSY` and painting is a real part of it. It shrinks again only when twice the
+painting would still fit. Few changed rows (small partial repaints) keep the configured
+rate; a firehose touching every visible row repaints at 5-10 Hz and leaves the loop its
+time for the socket.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ MAX_FACTOR = 4  # 50 ms configured -> at most 200 ms (5 Hz) under overload
 RECOVER_AFTER = 10  # on-time ticks before the interval shrinks again
 MAX_BUSY = 0.8  # share of the tick period the process may spend on CPU before pacing
 MIN_PAINT_SHARE = 0.1  # painting below this share is not what to shed
+MAX_PAINT_SHARE = 0.25  # the table's repaint may take at most this share of the thread
 
 
 class FlushPacer:
@@ -74,7 +77,7 @@ class FlushPacer:
         late = period - interval
         self.paint_share = share = painted / period
         self.busy_share = busy = (cpu - cpu_last) / period
-        overloaded = busy > MAX_BUSY and share > MIN_PAINT_SHARE
+        overloaded = (busy > MAX_BUSY and share > MIN_PAINT_SHARE) or share > MAX_PAINT_SHARE
         if late > interval / 2 or overloaded:
             self._on_time = 0
             if self.factor < self._max:
@@ -83,7 +86,8 @@ class FlushPacer:
                 return self.interval_ms
             return None
         # Not yet on time, or half the interval (twice the painting) would overload again.
-        if late > interval / 4 or (self.factor > 1 and busy + share > MAX_BUSY * 0.9):
+        crowded = busy + share > MAX_BUSY * 0.9 or 2 * share > MAX_PAINT_SHARE * 0.8
+        if late > interval / 4 or (self.factor > 1 and crowded):
             self._on_time = 0
             return None
         self._on_time += 1
