@@ -32,6 +32,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 LAG_LIMIT_MS = 50.0
+NO_DETAIL_ENV = "BENCH_NO_DETAIL"  # set by --no-detail for the child steps
 TIMER_MS = 10
 DEFAULT_RATES = "1000,5000,10000,20000,50000,100000,200000"
 
@@ -95,6 +96,14 @@ class Probe:
         self.pending: dict[str, float] = {}
         self.control = 0
         self.recording = False
+        self.gc_pauses: list[float] = []  # ms per cyclic-GC collection while recording
+        self._gc_start = 0.0
+
+    def on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._gc_start = time.perf_counter()
+        elif self.recording:
+            self.gc_pauses.append((time.perf_counter() - self._gc_start) * 1e3)
 
     def observe(self, _event: object, snap: Any) -> None:
         # Called while the frame that carried the event is applied, microseconds after
@@ -133,6 +142,9 @@ class Probe:
                 )
             return rows
 
+        import gc
+
+        gc.callbacks.append(self.on_gc)
         AlpacaSession.receive = counting_receive  # type: ignore[method-assign]
         TickerTableModel.flush = timed_flush  # type: ignore[method-assign]
 
@@ -186,6 +198,8 @@ async def _step(
             assert session.window is not None
             assert session.store is not None
             session.window.resize(1400, 900)
+            if os.environ.get(NO_DETAIL_ENV):
+                session.window.detail.hide()  # attribution: the table without the chart
             session.store.add_observer(probe.observe)
             loop = asyncio.get_running_loop()
             deadline = loop.time() + 60
@@ -256,6 +270,8 @@ async def _step(
         "w2c_p50": pct(probe.wire_to_cell, 0.5),
         "w2c_p99": pct(probe.wire_to_cell, 0.99),
         "paint_ms": statistics.median(paints),
+        "gc_max": max(probe.gc_pauses, default=0.0),
+        "gc_per_s": len(probe.gc_pauses) / wall,
         "cpu": (sum(cpu1[:2]) - sum(cpu0[:2])) / wall * 100,
         "sim_cpu": (sum(simcpu1[:2]) - sum(simcpu0[:2])) / wall * 100,
         "rss_mb": rss / 2**20,
@@ -297,7 +313,8 @@ def child(
 HEADER = (
     f"{'symbols':>7} {'rate':>7} {'sent/s':>8} {'recv/s':>8} {'drop':>5} {'407':>3} "
     f"{'lag50':>6} {'lag99':>6} {'lagmax':>7} {'fl50':>5} {'fl99':>5} {'w2c50':>6} "
-    f"{'w2c99':>6} {'paint':>5} {'cpu%':>5} {'sim%':>5} {'rssMB':>6} {'fb':>2} {'pace':>4}  verdict"
+    f"{'w2c99':>6} {'paint':>5} {'gcmax':>5} {'cpu%':>5} {'sim%':>5} {'rssMB':>6} {'fb':>2} "
+    f"{'pace':>4}  verdict"
 )
 
 
@@ -307,7 +324,8 @@ def fmt(row: dict[str, Any]) -> str:
         f"{row['recv_per_s']:>8,.0f} {row['dropped']:>5} {row['err407']:>3} "
         f"{row['lag_p50']:>6.1f} {row['lag_p99']:>6.1f} {row['lag_max']:>7.1f} "
         f"{row['flush_p50']:>5.1f} {row['flush_p99']:>5.1f} {row['w2c_p50']:>6.1f} "
-        f"{row['w2c_p99']:>6.1f} {row['paint_ms']:>5.1f} {row['cpu']:>5.0f} {row['sim_cpu']:>5.0f} "
+        f"{row['w2c_p99']:>6.1f} {row['paint_ms']:>5.1f} {row['gc_max']:>5.1f} "
+        f"{row['cpu']:>5.0f} {row['sim_cpu']:>5.0f} "
         f"{row['rss_mb']:>6.0f} {row['falling_behind_events']:>2} {row['pace']:>4}  {verdict(row)}"
     )
 
@@ -332,6 +350,8 @@ def main() -> None:
     parser.add_argument("--encoding", default="default",
                         help="json, msgpack, or 'default' (the app's default); "
                         "'json,msgpack' runs both, interleaved, per step")  # fmt: skip
+    parser.add_argument("--no-detail", action="store_true",
+                        help="hide the detail pane (chart, time & sales) in the app")  # fmt: skip
     parser.add_argument("--step", help=argparse.SUPPRESS)  # child mode: SYMBOLS:RATE
     args = parser.parse_args()
     if args.step:
@@ -344,6 +364,8 @@ def main() -> None:
     print("repaint of the table viewport, 1400x900 window); cpu% of one core; fb = falling-")
     print("behind episodes; pace = flush-interval stretches x final factor (gui/pacing.py)")
     print(HEADER, flush=True)
+    if args.no_detail:
+        os.environ[NO_DETAIL_ENV] = "1"  # inherited by every child step
     encodings = args.encoding.split(",")
     # Variants run interleaved per step (same load, same minute): (label, tree, encoding).
     variants = [(enc, None, enc) for enc in encodings]
