@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from engine.aio import cancel_and_wait
 from engine.config import (
     LIVE_STREAM_URL,
     Credentials,
@@ -173,10 +174,8 @@ class StreamClient:
         if ws is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(ws.close(), timeout=self._config.close_timeout)
-        if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if task is not None:
+            await cancel_and_wait(task)
         self._store.set_stream_connected(False)
         self._health.set_state(ConnectionState.DISCONNECTED)
 
@@ -292,9 +291,7 @@ class StreamClient:
             try:
                 await self._receive_loop(ws, session)
             finally:
-                sender.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sender
+                await cancel_and_wait(sender)
 
     async def _receive_loop(self, ws: ClientConnection, session: AlpacaSession) -> None:
         apply_stream = self._store.apply_stream

@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from engine.aio import cancel_and_wait
 from engine.config import (
     FEEDS,
     LIVE_REST_URL,
@@ -234,9 +235,7 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         document = report(store, health)
         await client.stop()
         if poller_task is not None:
-            poller_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await poller_task
+            await cancel_and_wait(poller_task)
         if rest is not None:
             await rest.aclose()
         if simulator is not None:

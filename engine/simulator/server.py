@@ -9,7 +9,6 @@ msgpack, one session per key pair per endpoint (else 406), and the documented er
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import http
 import itertools
@@ -25,6 +24,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from engine.aio import cancel_and_wait
 from engine.config import install_log_redaction
 from engine.simulator import rest, wire
 from engine.simulator.config import SimulatorConfig
@@ -131,11 +131,7 @@ class Simulator:
 
     async def stop(self) -> None:
         """Close every connection (1001) and stop generating; idempotent."""
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*self._tasks)
         if self.paused:
             self.set_paused(False)
         if self._server is not None:
@@ -317,10 +313,7 @@ class Simulator:
             del self.sessions[session.id]
             self.stats.open_sessions -= 1
             self.refresh_active()
-            if not writer.done():
-                writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
+            await cancel_and_wait(writer)
 
 
 def _connection_class(sim: Simulator) -> type[ServerConnection]:

@@ -1,0 +1,57 @@
+"""engine.aio.cancel_and_wait: children cancelled and awaited, the caller's cancel kept."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from engine.aio import cancel_and_wait
+
+
+async def _stubborn(release: asyncio.Event) -> None:
+    # Takes its time to finish after being cancelled (like a server closing sockets).
+    try:
+        await asyncio.sleep(3600)
+    finally:
+        await release.wait()
+
+
+async def _children_are_cancelled_and_awaited() -> None:
+    sleeper = asyncio.get_running_loop().create_task(asyncio.sleep(3600))
+
+    async def failing() -> None:
+        raise ValueError("boom")
+
+    failed = asyncio.get_running_loop().create_task(failing())
+    await asyncio.sleep(0)
+    await cancel_and_wait(sleeper, failed)
+    assert sleeper.cancelled()
+    assert isinstance(failed.exception(), ValueError)  # retrieved, not raised here
+
+
+async def _caller_cancel_propagates() -> None:
+    release = asyncio.Event()
+    child = asyncio.get_running_loop().create_task(_stubborn(release))
+    await asyncio.sleep(0)
+
+    async def owner() -> str:
+        await cancel_and_wait(child)  # the child lingers in its finally
+        return "carried on"  # the old suppress(CancelledError) pattern got here
+
+    caller = asyncio.get_running_loop().create_task(owner())
+    await asyncio.sleep(0.01)
+    caller.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    release.set()
+    await asyncio.wait([child])
+    assert child.cancelled()
+
+
+def test_children_are_cancelled_and_awaited() -> None:
+    asyncio.run(asyncio.wait_for(_children_are_cancelled_and_awaited(), 10))
+
+
+def test_a_cancel_of_the_caller_while_it_waits_is_not_swallowed() -> None:
+    asyncio.run(asyncio.wait_for(_caller_cancel_propagates(), 10))
