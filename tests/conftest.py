@@ -13,7 +13,9 @@ import os
 # Without a display Qt aborts the interpreter; offscreen needs no X server (QT_NOTES.md).
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 import qasync
@@ -60,3 +62,44 @@ def qloop_fixture(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
         loop.run_until_complete(asyncio.sleep(0))
         loop.close()
         asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def window_symbols() -> list[str]:
+    """The watchlist `make_window` gives a window; a test module overrides this fixture."""
+    return ["AAPL", "MSFT"]
+
+
+@pytest.fixture
+def make_window(
+    qtbot: Any, store: MarketDataStore, clock: FakeClock, tmp_path: Path, window_symbols: list[str]
+) -> Iterator[Callable[..., Any]]:
+    """A factory of MainWindows on the test's store and fake clock (no flush timer unless
+    `flush_ms` is given),
+    settings in `path` (default tmp_path/w.ini); every window is shut down afterwards.
+    Keyword arguments go to MainWindow (`store` and `tasks` replace the defaults)."""
+    from engine.health import StreamHealth
+    from gui.main_window import MainWindow
+    from gui.persistence import AppSettings
+    from gui.tasks import TaskSet
+
+    windows: list[MainWindow] = []
+
+    def make(path: Path | None = None, **kwargs: Any) -> MainWindow:
+        kwargs.setdefault("symbols", window_symbols)
+        kwargs.setdefault("flush_ms", 0)
+        window = MainWindow(
+            kwargs.pop("store", store),
+            StreamHealth(clock=clock),
+            AppSettings(path or tmp_path / "w.ini"),
+            kwargs.pop("tasks", TaskSet()),
+            clock=clock,
+            **kwargs,
+        )
+        qtbot.addWidget(window)
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.shutdown()

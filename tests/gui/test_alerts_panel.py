@@ -14,14 +14,11 @@ from PySide6.QtWidgets import QMenu
 
 from engine.alerts import AlertBook
 from engine.events import Trade
-from engine.health import StreamHealth
 from engine.store import MarketDataStore
 from gui.alerts_panel import AlertListModel
-from gui.main_window import MainWindow
 from gui.notify import AlertBanner, Notifier
 from gui.persistence import AppSettings
 from gui.session import Session, SessionOptions
-from gui.tasks import TaskSet
 
 T0 = 1_700_000_000 * 1_000_000_000
 # Qt's offscreen platform says so for show(), raise() and menu keyboard grabs; only offscreen.
@@ -40,15 +37,6 @@ class Prints:
         self.store.apply(Trade(symbol, price, 100, T0 + self.seq, trade_id=self.seq))
 
 
-def _window(qtbot: Any, tmp_path: Path, store: MarketDataStore, clock: Any) -> MainWindow:
-    window = MainWindow(
-        store, StreamHealth(clock=clock), AppSettings(tmp_path / "a.ini"), TaskSet(),
-        symbols=["AAPL", "MSFT"], clock=clock, flush_ms=0,
-    )  # fmt: skip
-    qtbot.addWidget(window)
-    return window
-
-
 def test_alert_list_model_passes_qtmodeltester(qtmodeltester: Any) -> None:
     book = AlertBook()
     book.add("AAPL", "above", 150.0, note="breakout")
@@ -62,9 +50,9 @@ def test_alert_list_model_passes_qtmodeltester(qtmodeltester: Any) -> None:
 
 @OFFSCREEN_SHOW
 def test_add_fire_notify_and_persist(
-    qtbot: Any, tmp_path: Path, store: MarketDataStore, clock: Any
+    make_window: Any, qtbot: Any, tmp_path: Path, store: MarketDataStore, clock: Any
 ) -> None:
-    window = _window(qtbot, tmp_path, store, clock)
+    window = make_window(tmp_path / "a.ini")
     comfort = window.comfort
     panel = comfort.alerts_panel
     comfort.notifier.sound = False
@@ -98,7 +86,7 @@ def test_add_fire_notify_and_persist(
     assert len(saved["history"]) == 1
     window.shutdown()
 
-    again = _window(qtbot, tmp_path, store, clock)  # restart: rules and history are back
+    again = make_window(tmp_path / "a.ini")  # restart: rules and history are back
     assert [a.note for a in again.comfort.alerts.alerts()] == ["breakout"]
     assert again.comfort.alerts_panel.history.count() == 1
     trade("AAPL", 151.0)  # still above: no second firing after a restart
@@ -108,9 +96,9 @@ def test_add_fire_notify_and_persist(
 
 @OFFSCREEN_SHOW
 def test_editor_refuses_bad_input_and_stays_open(
-    qtbot: Any, tmp_path: Path, store: MarketDataStore, clock: Any
+    make_window: Any, qtbot: Any, tmp_path: Path, store: MarketDataStore, clock: Any
 ) -> None:
-    window = _window(qtbot, tmp_path, store, clock)
+    window = make_window(tmp_path / "a.ini")
     panel = window.comfort.alerts_panel
     editor = panel.open_editor("")
     editor.symbol_field.setText("12X")
@@ -133,9 +121,9 @@ def test_editor_refuses_bad_input_and_stays_open(
 
 @OFFSCREEN_SHOW
 def test_enable_edit_delete_from_the_list(
-    qtbot: Any, tmp_path: Path, store: MarketDataStore, clock: Any
+    make_window: Any, qtbot: Any, tmp_path: Path, store: MarketDataStore, clock: Any
 ) -> None:
-    window = _window(qtbot, tmp_path, store, clock)
+    window = make_window(tmp_path / "a.ini")
     panel = window.comfort.alerts_panel
     book = window.comfort.alerts
     alert = book.add("MSFT", "below", 300.0)
@@ -186,9 +174,9 @@ def test_many_firings_in_one_poll_are_summarised(qtbot: Any) -> None:
 
 @OFFSCREEN_SHOW
 def test_table_context_menu_offers_add_alert(
-    qtbot: Any, tmp_path: Path, store: MarketDataStore, clock: Any
+    make_window: Any, qtbot: Any, tmp_path: Path, store: MarketDataStore, clock: Any
 ) -> None:
-    window = _window(qtbot, tmp_path, store, clock)
+    window = make_window(tmp_path / "a.ini")
     window.show()
     qtbot.waitExposed(window)
     window.table.customContextMenuRequested.emit(QPoint(5, 5))

@@ -4,7 +4,6 @@ order, raw numbers) through the File menu's dialog, and Ctrl+C as tab-separated 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +12,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from engine.events import Quote, Trade
-from engine.health import StreamHealth
 from engine.store import MarketDataStore
 from gui.columns import COLUMN_INDEX, COLUMNS
 from gui.export import number_text, to_tsv
 from gui.main_window import MainWindow
-from gui.persistence import AppSettings
-from gui.tasks import TaskSet
 
 NS = 1_700_000_000_000_000_000
 OFFSCREEN_SHOW = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
@@ -27,17 +23,8 @@ KEEP = ("symbol", "last", "volume", "trade_time", "status")
 
 
 @pytest.fixture
-def window(qtbot: Any, store: MarketDataStore, clock: Any, tmp_path: Path) -> Iterator[MainWindow]:
-    win = MainWindow(
-        store,
-        StreamHealth(clock=clock),
-        AppSettings(tmp_path / "e.ini"),
-        TaskSet(),
-        symbols=["AAPL", "MSFT", "SPY", "AMD"],
-        clock=clock,
-        flush_ms=0,
-    )
-    qtbot.addWidget(win)
+def window(make_window: Any, store: MarketDataStore, clock: Any, tmp_path: Path) -> MainWindow:
+    win: MainWindow = make_window(tmp_path / "e.ini", symbols=["AAPL", "MSFT", "SPY", "AMD"])
     prices = {"AAPL": 1234.5, "MSFT": 412.25, "SPY": 9.8, "AMD": 150.0}
     for i, (symbol, price) in enumerate(prices.items()):
         store.apply(Trade(symbol, price, 100, NS + i, i + 1, "V"), clock())
@@ -48,8 +35,7 @@ def window(qtbot: Any, store: MarketDataStore, clock: Any, tmp_path: Path) -> It
     for column in COLUMNS:
         win.table.set_column_visible(COLUMN_INDEX[column.key], column.key in KEEP)
     header.moveSection(header.visualIndex(COLUMN_INDEX["volume"]), 1)
-    yield win
-    win.shutdown()
+    return win
 
 
 def test_numbers_are_plain_for_spreadsheets() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +11,10 @@ from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QHeaderView
 
-from engine.health import StreamHealth
-from engine.store import MarketDataStore
 from gui import header_layout as hl
 from gui.columns import COLUMNS
 from gui.main_window import MainWindow
 from gui.persistence import AppSettings
-from gui.tasks import TaskSet
 
 KEYS = [c.key for c in COLUMNS]
 NEW_SINCE_V1 = ["spark", "market_value", "day_pnl", "total_pnl"]
@@ -46,22 +42,6 @@ def write_ini(path: Path, values: dict[str, object]) -> None:
     for key, value in values.items():
         qs.setValue(key, value)
     qs.sync()
-
-
-@pytest.fixture
-def make_window(qtbot: Any, store: MarketDataStore, clock: Any) -> Iterator[Any]:
-    windows: list[MainWindow] = []
-
-    def make(path: Path) -> MainWindow:
-        window = MainWindow(store, StreamHealth(clock=clock), AppSettings(path), TaskSet(),
-                            symbols=["AAPL", "MSFT"], clock=clock, flush_ms=0)  # fmt: skip
-        qtbot.addWidget(window)
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.shutdown()
 
 
 def visible_order(window: MainWindow) -> list[str]:

@@ -6,7 +6,6 @@ The REST and stream parts run against the real simulator on 127.0.0.1.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ from fixtures_app import until
 from PySide6.QtCore import Qt
 
 from engine.events import Quote, Trade
-from engine.health import StreamHealth
 from engine.rest import RestClient, RestConfig
 from engine.store import MarketDataStore
 from gui.main_window import DEMO_SUFFIX, MainWindow
@@ -29,27 +27,8 @@ OFFSCREEN_SHOW = pytest.mark.qt_log_ignore("This plugin does not support propaga
 
 
 @pytest.fixture
-def make_window(qtbot: Any, store: MarketDataStore, clock: Any, tmp_path: Path) -> Iterator[Any]:
-    windows: list[MainWindow] = []
-
-    def make(path: Path | None = None, **kwargs: Any) -> MainWindow:
-        kwargs.setdefault("symbols", SYMBOLS)
-        window = MainWindow(
-            kwargs.pop("store", store),
-            StreamHealth(clock=clock),
-            AppSettings(path or tmp_path / "w.ini"),
-            kwargs.pop("tasks", TaskSet()),
-            clock=clock,
-            flush_ms=0,
-            **kwargs,
-        )
-        qtbot.addWidget(window)
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.shutdown()
+def window_symbols() -> list[str]:
+    return SYMBOLS
 
 
 def _type_and_submit(qtbot: Any, window: MainWindow, text: str) -> None:

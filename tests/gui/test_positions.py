@@ -3,7 +3,6 @@ the footer totals, import with bad rows, export and persistence."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.events import Bar, BarKind, Snapshot, Trade
-from engine.health import StreamHealth
 from engine.store import MarketDataStore
 from gui.columns import COLUMN_INDEX
 from gui.main_window import MainWindow
@@ -29,7 +27,6 @@ from gui.positions import (
     sum_values,
     total_pnl,
 )
-from gui.tasks import TaskSet
 from gui.ticker_model import RawValueRole, TickerTableModel
 
 NS = 1_700_000_000_000_000_000
@@ -157,26 +154,8 @@ def _price(store: MarketDataStore, symbol: str, last: float, prev_close: float) 
 
 
 @pytest.fixture
-def make_window(qtbot: Any, store: MarketDataStore, clock: Any, tmp_path: Path) -> Iterator[Any]:
-    windows: list[MainWindow] = []
-
-    def make(path: Path | None = None) -> MainWindow:
-        window = MainWindow(
-            store,
-            StreamHealth(clock=clock),
-            AppSettings(path or tmp_path / "p.ini"),
-            TaskSet(),
-            symbols=["AAPL", "TSLA", "SPY"],
-            clock=clock,
-            flush_ms=0,
-        )
-        qtbot.addWidget(window)
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.shutdown()
+def window_symbols() -> list[str]:
+    return ["AAPL", "TSLA", "SPY"]
 
 
 def _hidden(window: MainWindow) -> set[str]:

@@ -8,12 +8,9 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QLabel
 
-from engine.health import StreamHealth
 from engine.store import MarketDataStore
-from gui.main_window import MainWindow
 from gui.persistence import AppSettings
 from gui.settings_dialog import SettingsDialog
-from gui.tasks import TaskSet
 from gui.ticker_model import TickerTableModel
 
 
@@ -38,12 +35,10 @@ def test_set_flush_interval_restarts_or_stops_the_timer(
 
 @pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")  # offscreen open()
 def test_settings_dialog_applies_the_flush_rate_live(
-    qtbot: Any, store: MarketDataStore, clock: Any, tmp_path: Path
+    qtbot: Any, make_window: Any, tmp_path: Path
 ) -> None:
     path = tmp_path / "s.ini"
-    window = MainWindow(store, StreamHealth(clock=clock), AppSettings(path), TaskSet(),
-                        symbols=["AAPL"], clock=clock, flush_ms=50)  # fmt: skip
-    qtbot.addWidget(window)
+    window = make_window(path, symbols=["AAPL"], flush_ms=50)
     assert window.model.flush_interval() == 50
     window.open_settings()
     dialog = window.settings_dialog

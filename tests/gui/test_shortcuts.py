@@ -9,10 +9,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
-from engine.health import StreamHealth
 from engine.store import MarketDataStore
 from gui.display import ZOOM_RANGE, Density, row_height, zoomed_point_size
-from gui.main_window import MainWindow
 from gui.persistence import AppSettings
 from gui.shortcuts import (
     BY_ID,
@@ -22,18 +20,8 @@ from gui.shortcuts import (
     unbound_entries,
     unlisted_bindings,
 )
-from gui.tasks import TaskSet
 
 OFFSCREEN_SHOW = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
-
-
-def _window(qtbot: Any, tmp_path: Path, store: MarketDataStore, clock: Any) -> MainWindow:
-    window = MainWindow(
-        store, StreamHealth(clock=clock), AppSettings(tmp_path / "k.ini"), TaskSet(),
-        symbols=["AAPL", "MSFT"], clock=clock, flush_ms=0,
-    )  # fmt: skip
-    qtbot.addWidget(window)
-    return window
 
 
 def test_table_ids_and_keys_are_unique() -> None:
@@ -46,9 +34,9 @@ def test_table_ids_and_keys_are_unique() -> None:
 
 
 def test_every_binding_in_the_window_is_listed_and_every_entry_is_bound(
-    qtbot: Any, tmp_path: Path, store: MarketDataStore, clock: Any
+    make_window: Any, qtbot: Any, tmp_path: Path, store: MarketDataStore, clock: Any
 ) -> None:
-    window = _window(qtbot, tmp_path, store, clock)
+    window = make_window(tmp_path / "k.ini")
     assert unlisted_bindings(window) == []
     assert unbound_entries(window) == []
     assert window.comfort.display.full_screen_action.shortcut() == QKeySequence("F11")
@@ -56,9 +44,10 @@ def test_every_binding_in_the_window_is_listed_and_every_entry_is_bound(
     window.shutdown()
 
 
-def test_a_stray_binding_is_caught(qtbot: Any, tmp_path: Path, store: MarketDataStore,
-                                   clock: Any) -> None:  # fmt: skip
-    window = _window(qtbot, tmp_path, store, clock)
+def test_a_stray_binding_is_caught(
+    make_window: Any, qtbot: Any, tmp_path: Path, store: MarketDataStore, clock: Any
+) -> None:
+    window = make_window(tmp_path / "k.ini")
     stray = QAction("Secret", window)
     stray.setShortcut(QKeySequence("Ctrl+J"))
     assert unlisted_bindings(window) == ["'Secret': Ctrl+J"]
@@ -67,9 +56,10 @@ def test_a_stray_binding_is_caught(qtbot: Any, tmp_path: Path, store: MarketData
 
 
 @OFFSCREEN_SHOW
-def test_help_dialog_lists_the_table(qtbot: Any, tmp_path: Path, store: MarketDataStore,
-                                     clock: Any) -> None:  # fmt: skip
-    window = _window(qtbot, tmp_path, store, clock)
+def test_help_dialog_lists_the_table(
+    make_window: Any, qtbot: Any, tmp_path: Path, store: MarketDataStore, clock: Any
+) -> None:
+    window = make_window(tmp_path / "k.ini")
     window.comfort.shortcuts_action.trigger()
     dialog = window.comfort.shortcuts_dialog
     assert isinstance(dialog, ShortcutsDialog)
@@ -92,9 +82,9 @@ def test_zoom_and_density_math() -> None:
 
 @OFFSCREEN_SHOW
 def test_zoom_keys_density_and_full_screen_apply_and_persist(
-    qtbot: Any, tmp_path: Path, store: MarketDataStore, clock: Any
+    make_window: Any, qtbot: Any, tmp_path: Path, store: MarketDataStore, clock: Any
 ) -> None:
-    window = _window(qtbot, tmp_path, store, clock)
+    window = make_window(tmp_path / "k.ini")
     window.show()
     with qtbot.waitActive(window):  # shortcuts go to the active window only
         window.activateWindow()
@@ -121,7 +111,7 @@ def test_zoom_keys_density_and_full_screen_apply_and_persist(
 
     settings = AppSettings(tmp_path / "k.ini")
     assert (settings.row_density(), settings.zoom_steps()) == ("comfortable", 0)
-    again = _window(qtbot, tmp_path, store, clock)
+    again = make_window(tmp_path / "k.ini")
     assert again.comfort.display.density is Density.COMFORTABLE
     assert again.table.verticalHeader().defaultSectionSize() > compact
     again.shutdown()

@@ -12,13 +12,10 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from engine.events import Trade
-from engine.health import StreamHealth
 from engine.store import MarketDataStore
 from gui.columns import COLUMN_INDEX, Tone
-from gui.main_window import MainWindow
 from gui.persistence import AppSettings
 from gui.statusbar import style
-from gui.tasks import TaskSet
 from gui.theme import (
     DARK,
     DARK_CB,
@@ -111,19 +108,10 @@ def test_controller_follows_system_changes_only_in_system_mode(qapp: QApplicatio
     controller.deleteLater()
 
 
-def _window(qtbot: Any, tmp_path: Path, store: MarketDataStore, clock: Any) -> MainWindow:
-    window = MainWindow(
-        store, StreamHealth(clock=clock), AppSettings(tmp_path / "t.ini"), TaskSet(),
-        symbols=["AAPL", "MSFT"], clock=clock, flush_ms=0,
-    )  # fmt: skip
-    qtbot.addWidget(window)
-    return window
-
-
 def test_window_theme_menu_recolours_table_and_status_and_persists(
-    qtbot: Any, tmp_path: Path, store: MarketDataStore, clock: Any
+    make_window: Any, qtbot: Any, tmp_path: Path, store: MarketDataStore, clock: Any
 ) -> None:
-    window = _window(qtbot, tmp_path, store, clock)
+    window = make_window(tmp_path / "t.ini")
     store.apply(Trade("AAPL", 100.0, 1, T0, trade_id=1))
     store.apply(Trade("AAPL", 101.0, 1, T0 + 1, trade_id=2))  # up-tick
     window.model.flush()
@@ -143,7 +131,7 @@ def test_window_theme_menu_recolours_table_and_status_and_persists(
 
     settings = AppSettings(tmp_path / "t.ini")
     assert (settings.theme(), settings.colour_blind()) == ("dark", True)
-    again = _window(qtbot, tmp_path, store, clock)
+    again = make_window(tmp_path / "t.ini")
     assert again.comfort.theme.palette is DARK_CB
     assert again.comfort.theme.mode_actions[ThemeMode.DARK].isChecked()
     again.shutdown()

@@ -11,15 +11,12 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QColor, QImage
 
 from engine.events import Quote, Trade
-from engine.health import StreamHealth
 from engine.history import NS
 from engine.store import MarketDataStore
 from gui.chart import chart_colours
 from gui.columns import COLUMN_INDEX, Tone
 from gui.main_window import MainWindow
-from gui.persistence import AppSettings
 from gui.statusbar import style
-from gui.tasks import TaskSet
 from gui.theme import DARK, DARK_CB, LIGHT, LIGHT_CB, PALETTES, ThemeMode, contrast_ratio
 
 T0 = 1_750_000_000 * NS
@@ -28,11 +25,9 @@ pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSi
 
 @pytest.fixture
 def window(
-    qtbot: Any, qapp: Any, store: MarketDataStore, clock: Any, tmp_path: Path
+    make_window: Any, qapp: Any, store: MarketDataStore, clock: Any, tmp_path: Path
 ) -> Iterator[MainWindow]:
-    win = MainWindow(store, StreamHealth(clock=clock), AppSettings(tmp_path / "t.ini"),
-                     TaskSet(), symbols=["UPPY", "DOWNY"], clock=clock, flush_ms=0)  # fmt: skip
-    qtbot.addWidget(win)
+    win = make_window(tmp_path / "t.ini", symbols=["UPPY", "DOWNY"])
     for i in range(90):  # UPPY rises, DOWNY falls: one sparkline each way
         store.apply(Trade("UPPY", 10.0 + i * 0.05, 100, T0 + i * NS, 2 * i + 1, "V"))
         store.apply(Trade("DOWNY", 50.0 - i * 0.05, 100, T0 + i * NS, 2 * i + 2, "V"))
@@ -44,8 +39,7 @@ def window(
     win.show()
     win.select_symbol("UPPY")
     win.detail.show_symbol("UPPY")
-    yield win
-    win.shutdown()
+    yield win  # make_window shuts it down
     # The palette, tone brushes and status colours are app-wide: back to light.
     win.comfort.theme.set_mode(ThemeMode.LIGHT)
     win.comfort.theme.set_colour_blind(False)

@@ -4,7 +4,6 @@ persistence with migration, and one stream connection serving every list."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +12,9 @@ from fixtures_app import until
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from engine.health import StreamHealth
 from engine.store import MarketDataStore
-from gui.main_window import MainWindow
 from gui.persistence import AppSettings
 from gui.session import Session, SessionOptions
-from gui.tasks import TaskSet
 from gui.watchlists import MAX_NAME_LENGTH, WatchlistSet
 
 OFFSCREEN_SHOW = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
@@ -82,29 +78,6 @@ def test_moving_and_removing_lists_keep_the_active_one_sensible(qapp: Any) -> No
 
 
 # --- in the window ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def make_window(qtbot: Any, store: MarketDataStore, clock: Any, tmp_path: Path) -> Iterator[Any]:
-    windows: list[MainWindow] = []
-
-    def make(path: Path | None = None, symbols: tuple[str, ...] = ("AAPL", "MSFT")) -> MainWindow:
-        window = MainWindow(
-            store,
-            StreamHealth(clock=clock),
-            AppSettings(path or tmp_path / "w.ini"),
-            TaskSet(),
-            symbols=symbols,
-            clock=clock,
-            flush_ms=0,
-        )
-        qtbot.addWidget(window)
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.shutdown()
 
 
 def test_tabs_switch_the_table_and_removal_keeps_shared_symbols_streaming(
