@@ -5,9 +5,7 @@ Run: /tmp/venv/bin/python tests/benchmarks/bench_alerts.py
 
 from __future__ import annotations
 
-import statistics
-import time
-from collections.abc import Callable
+from benchstats import median_seconds
 
 from engine.alerts import AlertBook
 from engine.events import Event, Quote, Trade
@@ -31,15 +29,6 @@ def events(symbols: list[str], n: int) -> list[Event]:
     return out
 
 
-def median_seconds(fn: Callable[[], object]) -> float:
-    samples = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
-
-
 def run(symbols: list[str], batch: list[Event], alerted: list[str] | None) -> float:
     def once() -> None:
         store = MarketDataStore()
@@ -55,7 +44,7 @@ def run(symbols: list[str], batch: list[Event], alerted: list[str] | None) -> fl
         for event in batch:
             apply(event, 1.0)
 
-    return median_seconds(once) / len(batch)
+    return median_seconds(once, RUNS) / len(batch)
 
 
 def main() -> None:

@@ -27,21 +27,17 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+
+from benchstats import percentile
 
 ROOT = Path(__file__).resolve().parents[2]
 LAG_LIMIT_MS = 50.0
 NO_DETAIL_ENV = "BENCH_NO_DETAIL"  # set by --no-detail for the child steps
 TIMER_MS = 10
 DEFAULT_RATES = "1000,5000,10000,20000,50000,100000,200000"
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def start_simulator(rate: float, universe: int) -> tuple[subprocess.Popen[str], str, str]:
@@ -64,7 +60,11 @@ def start_simulator(rate: float, universe: int) -> tuple[subprocess.Popen[str], 
 # --- the child: one step --------------------------------------------------------------
 
 
-def run_step(universe: int, rate: float, seconds: float, encoding: str) -> dict[str, Any]:
+def run_with_simulator(
+    rate: float, universe: int, main: Callable[[str, str, int], Awaitable[dict[str, Any]]]
+) -> dict[str, Any]:
+    """Run `main(ws_url, rest_url, simulator_pid)` on a qasync loop in this process (the
+    app's own setup: offscreen, no quit on last window) against a simulator process."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
@@ -77,13 +77,30 @@ def run_step(universe: int, rate: float, seconds: float, encoding: str) -> dict[
     asyncio.set_event_loop(loop)
     sim, ws_url, rest_url = start_simulator(rate, universe)
     try:
-        result: dict[str, Any] = loop.run_until_complete(
-            _step(universe, rate, seconds, encoding, ws_url, rest_url, sim.pid)
-        )
+        result: dict[str, Any] = loop.run_until_complete(main(ws_url, rest_url, sim.pid))
         return result
     finally:
         sim.terminate()
         sim.wait(10)
+
+
+async def wait_streaming(session: Any, also: Callable[[], bool] = lambda: True) -> None:
+    """Poll (bench only: health has no change signal) until the session streams."""
+    from engine.health import ConnectionState
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while session.health.state is not ConnectionState.STREAMING or not also():
+        if loop.time() > deadline:
+            raise RuntimeError(f"no stream: {session.health.last_error}")
+        await asyncio.sleep(0.05)
+
+
+def run_step(universe: int, rate: float, seconds: float, encoding: str) -> dict[str, Any]:
+    def main(ws_url: str, rest_url: str, sim_pid: int) -> Awaitable[dict[str, Any]]:
+        return _step(universe, rate, seconds, encoding, ws_url, rest_url, sim_pid)
+
+    return run_with_simulator(rate, universe, main)
 
 
 class Probe:
@@ -175,7 +192,6 @@ async def _step(
     import httpx
     import psutil  # type: ignore[import-untyped]
 
-    from engine.health import ConnectionState
     from engine.simulator.universe import synthetic_symbols
     from gui.session import Session, SessionOptions
 
@@ -202,12 +218,7 @@ async def _step(
                 session.window.detail.hide()  # attribution: the table without the chart
             session.store.add_observer(probe.observe)
             loop = asyncio.get_running_loop()
-            deadline = loop.time() + 60
-            streaming = ConnectionState.STREAMING
-            while session.health.state is not streaming or not probe.control:
-                if loop.time() > deadline:
-                    raise RuntimeError(f"no stream: {session.health.last_error}")
-                await asyncio.sleep(0.05)
+            await wait_streaming(session, lambda: probe.control > 0)
             await asyncio.sleep(2.0)  # warm-up: subscription settled, REST snapshots in
             async with httpx.AsyncClient(timeout=10) as http:
                 health = session.health
@@ -262,13 +273,13 @@ async def _step(
         "dropped": max(0, sent_total - received()),
         "caught_up_s": caught_up_s,
         "err407": int(errors.get("407", 0)) + final["slow_client_drops"],
-        "lag_p50": pct(probe.lags, 0.5),
-        "lag_p99": pct(probe.lags, 0.99),
+        "lag_p50": percentile(probe.lags, 0.5),
+        "lag_p99": percentile(probe.lags, 0.99),
         "lag_max": max(probe.lags, default=float("nan")),
-        "flush_p50": pct(probe.flushes, 0.5),
-        "flush_p99": pct(probe.flushes, 0.99),
-        "w2c_p50": pct(probe.wire_to_cell, 0.5),
-        "w2c_p99": pct(probe.wire_to_cell, 0.99),
+        "flush_p50": percentile(probe.flushes, 0.5),
+        "flush_p99": percentile(probe.flushes, 0.99),
+        "w2c_p50": percentile(probe.wire_to_cell, 0.5),
+        "w2c_p99": percentile(probe.wire_to_cell, 0.99),
         "paint_ms": statistics.median(paints),
         "gc_max": max(probe.gc_pauses, default=0.0),
         "gc_per_s": len(probe.gc_pauses) / wall,

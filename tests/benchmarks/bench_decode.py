@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
+from benchstats import median_seconds
 
 from engine.events import DecodeError, UnknownMessage
 from engine.protocol import Encoding, FrameDecoder
@@ -75,15 +76,6 @@ def make_frames(messages: list[dict[str, Any]], size: int) -> tuple[list[str], l
         json_frames.append(msgspec.json.encode([_stamp_json(m) for m in chunk]).decode())
         msgpack_frames.append(msgspec.msgpack.encode([_stamp_msgpack(m) for m in chunk]))
     return json_frames, msgpack_frames
-
-
-def median_seconds(fn: Callable[[], object], runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def median_interleaved(cells: dict[str, Callable[[], None]], runs: int) -> dict[str, float]:

@@ -23,11 +23,12 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_app_firehose import ROOT, start_simulator
+from bench_app_firehose import ROOT, run_with_simulator, wait_streaming
 
 
 def slope_per_hour(points: list[tuple[float, float]]) -> float:
@@ -78,27 +79,13 @@ def full_history_bytes(symbols: int = 100) -> float:
 def run_size(
     size: int, rate: float, minutes: float, interval: float, trace: bool
 ) -> dict[str, Any]:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     if trace:
-        tracemalloc.start()
-    from PySide6.QtWidgets import QApplication
+        tracemalloc.start()  # before Qt and the app are imported (run_with_simulator)
 
-    app = QApplication.instance() or QApplication([])
-    assert isinstance(app, QApplication)
-    import qasync
+    def main(ws_url: str, rest_url: str, _sim_pid: int) -> Awaitable[dict[str, Any]]:
+        return _sample(size, minutes, interval, trace, ws_url, rest_url)
 
-    app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    sim, ws_url, rest_url = start_simulator(rate, size)
-    try:
-        result: dict[str, Any] = loop.run_until_complete(
-            _sample(size, minutes, interval, trace, ws_url, rest_url)
-        )
-        return result
-    finally:
-        sim.terminate()
-        sim.wait(10)
+    return run_with_simulator(rate, size, main)
 
 
 async def _sample(
@@ -106,7 +93,6 @@ async def _sample(
 ) -> dict[str, Any]:
     import psutil  # type: ignore[import-untyped]
 
-    from engine.health import ConnectionState
     from engine.simulator.universe import synthetic_symbols
     from gui.session import Session, SessionOptions
 
@@ -122,13 +108,7 @@ async def _sample(
             await session.start()
             assert session.window is not None
             session.window.resize(1400, 900)
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + 60
-            # Health has no change signal: poll (bench only).
-            while session.health.state is not ConnectionState.STREAMING:
-                if loop.time() > deadline:
-                    raise RuntimeError(f"no stream: {session.health.last_error}")
-                await asyncio.sleep(0.05)
+            await wait_streaming(session)
             t0 = time.monotonic()
             end = t0 + minutes * 60
             settled: tracemalloc.Snapshot | None = None

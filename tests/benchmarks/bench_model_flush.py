@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from benchstats import percentile
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QHeaderView, QTableView
 
@@ -29,11 +30,6 @@ from gui.ticker_model import TickerFilterProxy, TickerTableModel
 
 ROWS = 2_000
 NS = 1_700_000_000_000_000_000
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def build(app: QApplication) -> tuple[MarketDataStore, TickerTableModel, QTableView, list[str]]:

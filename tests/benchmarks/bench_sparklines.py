@@ -22,6 +22,7 @@ import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from benchstats import percentile
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QHeaderView, QMainWindow, QTableView
 
@@ -36,11 +37,6 @@ from gui.ticker_model import TickerFilterProxy, TickerTableModel
 SYMBOLS = 500
 T0 = 1_750_000_000 * NS
 MINUTE = 60 * NS
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 class Rig:

@@ -5,9 +5,7 @@ Run: /tmp/venv/bin/python tests/benchmarks/bench_store.py
 
 from __future__ import annotations
 
-import statistics
-import time
-from collections.abc import Callable
+from benchstats import median_seconds
 
 from engine.events import Bar, BarKind, Event, Quote, Trade
 from engine.store import MarketDataStore
@@ -32,15 +30,6 @@ def events(symbols: list[str], n: int) -> list[Event]:
     return out
 
 
-def median_seconds(fn: Callable[[], object]) -> float:
-    samples = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
-
-
 def main() -> None:
     symbols = [f"S{i:04d}" for i in range(100)]
     batch = events(symbols, 200_000)
@@ -58,8 +47,8 @@ def main() -> None:
         for i in range(0, len(batch), 10):  # 10-message frames
             store.apply_many(batch[i : i + 10], 1.0)
 
-    per_apply = median_seconds(run_apply) / len(batch)
-    per_many = median_seconds(run_apply_many) / len(batch)
+    per_apply = median_seconds(run_apply, RUNS) / len(batch)
+    per_many = median_seconds(run_apply_many, RUNS) / len(batch)
     print(f"apply():      {per_apply * 1e9:7.0f} ns/event  ({1 / per_apply / 1e6:.2f} M events/s)")
     print(f"apply_many(): {per_many * 1e9:7.0f} ns/event  (10-event frames)")
 
@@ -74,14 +63,15 @@ def main() -> None:
         clock_now[0] += 0.001  # no class change: the steady-state 1 Hz cost
         big.sweep(clock_now[0])
 
-    print(f"sweep():      {median_seconds(run_sweep) * 1e3:7.2f} ms for 10,000 symbols")
+    print(f"sweep():      {median_seconds(run_sweep, RUNS) * 1e3:7.2f} ms for 10,000 symbols")
 
     def run_drain() -> None:
         for sym in big_symbols[:1000]:
             big.apply(Trade(sym, 10.0, 1, DAY_NS + 10**12), 1.0)
         big.drain_changes()
 
-    print(f"apply+drain:  {median_seconds(run_drain) * 1e3:7.2f} ms for 1,000 changed symbols")
+    drain_ms = median_seconds(run_drain, RUNS) * 1e3
+    print(f"apply+drain:  {drain_ms:7.2f} ms for 1,000 changed symbols")
 
 
 if __name__ == "__main__":
