@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from engine.aio import cancel_and_wait
+from engine.aio import cancel_and_wait, run_to_completion
 from engine.config import (
     LIVE_STREAM_URL,
     Credentials,
@@ -166,10 +166,16 @@ class StreamClient:
         return self._task
 
     async def stop(self) -> None:
-        """Close the socket (with a close frame) and end the loop; returns promptly."""
+        """Close the socket (with a close frame) and end the loop; returns promptly.
+
+        Finishes even if the caller is cancelled half-way (no connection task orphaned).
+        """
         self._stopping = True
         self._wake.set()
         task, self._task = self._task, None
+        await run_to_completion(self._close(task), "tickerdesk-stream-stop")
+
+    async def _close(self, task: asyncio.Task[None] | None) -> None:
         ws = self._ws
         if ws is not None:
             with contextlib.suppress(Exception):

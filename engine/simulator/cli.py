@@ -34,12 +34,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--key", default=os.environ.get(KEY_ENV), help=f"API key (or ${KEY_ENV})")
     # No --secret VALUE: argv is world-readable (ps, /proc/PID/cmdline) for the life of
     # the process. The secret comes from the environment or one line on stdin.
-    p.add_argument("--secret-stdin", action="store_true",
-                   help=f"read the API secret from the first line of stdin (else ${SECRET_ENV})")
+    p.add_argument(
+        "--secret-stdin",
+        action="store_true",
+        help=f"read the API secret from the first line of stdin (else ${SECRET_ENV})",
+    )
     p.add_argument("--secret", default=None, help=argparse.SUPPRESS)  # refused in main()
     p.add_argument("--symbols", default=None, help="comma-separated universe")
-    p.add_argument("--universe-size", type=int, default=None, metavar="N",
-                   help="generate a universe of N synthetic symbols (AAAA, AAAB, ...)")
+    p.add_argument(
+        "--universe-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="generate a universe of N synthetic symbols (AAAA, AAAB, ...)",
+    )
     p.add_argument("--plan", choices=[p.value for p in Plan], default=Plan.UNLIMITED.value)
     p.add_argument("--symbol-limit", type=int, default=None)
     p.add_argument("--auth-timeout", type=float, default=10.0)

@@ -24,7 +24,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from engine.aio import cancel_and_wait
+from engine.aio import cancel_and_wait, run_to_completion
 from engine.config import install_log_redaction
 from engine.simulator import rest, wire
 from engine.simulator.config import SimulatorConfig
@@ -130,14 +130,22 @@ class Simulator:
         log.info("simulator on %s (seed %d, rate %.1f/s)", self.ws_url, self.seed, cfg.rate)
 
     async def stop(self) -> None:
-        """Close every connection (1001) and stop generating; idempotent."""
+        """Close every connection (1001) and stop generating; idempotent.
+
+        Finishes even if the caller is cancelled half-way: the listening port is freed
+        either way, so a restart on the same port can bind it (the soak test once
+        cancelled a restart mid-stop and the next start met "address already in use").
+        """
+        await run_to_completion(self._stop(), "simulator-stop")
+
+    async def _stop(self) -> None:
+        server, self._server = self._server, None
         await cancel_and_wait(*self._tasks)
         if self.paused:
             self.set_paused(False)
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
+        if server is not None:
+            server.close()
+            await server.wait_closed()
 
     async def __aenter__(self) -> Simulator:
         await self.start()

@@ -407,5 +407,6 @@ def main() -> None:
             best = capacity.get((label, universe), 0.0)
             print(f"capacity at {universe:,} symbols [{label}]: {best:,.0f} msgs/s")
 
+
 if __name__ == "__main__":
     main()

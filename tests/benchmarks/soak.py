@@ -83,8 +83,14 @@ class Lateness:
             self.timer.stop()
 
 
-async def inject_faults(app: FaultApp, rng: random.Random, mean_every: float) -> None:
-    """Random faults at exponential (seeded) intervals, forever."""
+async def inject_faults(
+    app: FaultApp, rng: random.Random, mean_every: float, done: asyncio.Event
+) -> None:
+    """Random faults at exponential (seeded) intervals until `done`.
+
+    A fault, once begun, runs to its end (a restart is never left half way: the soak's
+    last step expects either a running simulator or none).
+    """
     faults: list[tuple[str, Callable[[], object]]] = []
 
     async def restart() -> None:
@@ -113,7 +119,11 @@ async def inject_faults(app: FaultApp, rng: random.Random, mean_every: float) ->
         ("pause", pause),
     ]
     while True:
-        await asyncio.sleep(rng.expovariate(1.0 / mean_every))
+        try:
+            await asyncio.wait_for(done.wait(), rng.expovariate(1.0 / mean_every))
+            return
+        except TimeoutError:
+            pass
         if app.sim is None:
             continue
         name, action = rng.choice(faults)
@@ -139,8 +149,9 @@ async def soak(args: argparse.Namespace, qapp: QApplication) -> int:
     lateness = Lateness()
     START = time.monotonic()
     late_task = asyncio.get_running_loop().create_task(lateness.run())
+    faults_done = asyncio.Event()
     fault_task = asyncio.get_running_loop().create_task(
-        inject_faults(app, random.Random(args.seed), args.fault_every)
+        inject_faults(app, random.Random(args.seed), args.fault_every, faults_done)
     )
     samples: dict[str, list[tuple[float, float]]] = {k: [] for k in LIMITS_PER_MIN}
     failures: list[str] = []
@@ -161,8 +172,8 @@ async def soak(args: argparse.Namespace, qapp: QApplication) -> int:
                   + f" msgs={session.health.messages} state={session.health.state.value}",
                   flush=True)  # fmt: skip
             await asyncio.sleep(args.sample_every)
-        fault_task.cancel()
-        await asyncio.gather(fault_task, return_exceptions=True)
+        faults_done.set()
+        await fault_task
         if app.sim is None:
             await app.start_sim()
         assert app.sim is not None
@@ -175,7 +186,8 @@ async def soak(args: argparse.Namespace, qapp: QApplication) -> int:
             await asyncio.sleep(0.1)
     finally:
         late_task.cancel()
-        await asyncio.gather(late_task, return_exceptions=True)
+        fault_task.cancel()  # only still running if the loop above failed
+        await asyncio.gather(late_task, fault_task, return_exceptions=True)
         messages = session.health.messages
         reconnects = session.health.reconnects
         await app.close()

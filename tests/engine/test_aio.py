@@ -1,12 +1,13 @@
-"""engine.aio.cancel_and_wait: children cancelled and awaited, the caller's cancel kept."""
+"""engine.aio: cancel_and_wait keeps the caller's cancel; run_to_completion outlives it."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
-from engine.aio import cancel_and_wait
+from engine.aio import cancel_and_wait, run_to_completion
 
 
 async def _stubborn(release: asyncio.Event) -> None:
@@ -55,3 +56,41 @@ def test_children_are_cancelled_and_awaited() -> None:
 
 def test_a_cancel_of_the_caller_while_it_waits_is_not_swallowed() -> None:
     asyncio.run(asyncio.wait_for(_caller_cancel_propagates(), 10))
+
+
+async def _work_outlives_a_cancelled_caller(caplog: pytest.LogCaptureFixture) -> None:
+    steps: list[str] = []
+    release = asyncio.Event()
+
+    async def shutdown(fail: bool) -> str:
+        await release.wait()
+        steps.append("closed")
+        if fail:
+            raise OSError("close failed")
+        return "done"
+
+    release.set()
+    assert await run_to_completion(shutdown(False), "plain") == "done"  # the usual case
+    steps.clear()
+    release.clear()
+    caller = asyncio.get_running_loop().create_task(run_to_completion(shutdown(True), "stop-x"))
+    await asyncio.sleep(0.01)
+    caller.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await caller  # the caller's cancel reaches the caller at once
+    assert steps == []
+    release.set()
+    for _ in range(100):
+        if steps:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.01)
+    assert steps == ["closed"]  # ...and the work went on to its end
+    assert "stop-x failed after its caller was cancelled: OSError('close failed')" in caplog.text
+
+
+def test_run_to_completion_finishes_the_work_when_the_caller_is_cancelled(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.ERROR, logger="engine.aio")
+    asyncio.run(asyncio.wait_for(_work_outlives_a_cancelled_caller(caplog), 10))

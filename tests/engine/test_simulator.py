@@ -725,6 +725,41 @@ def _start_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Pope
     )  # fmt: skip
 
 
+def test_stop_finishes_when_its_caller_is_cancelled_and_the_port_can_be_reused() -> None:
+    # A restart cancelled mid-stop used to leave the listening socket open for good:
+    # the next start on the same port failed with "address already in use".
+    async def main() -> None:
+        sim = Simulator(SimulatorConfig(seed=1, rate=200.0, key="key", secret="secret"))
+        await sim.start()
+        port = sim.port
+        ws = await handshake(sim)
+        await subscribe(ws, trades=["AAPL"])
+        stopping = asyncio.get_running_loop().create_task(sim.stop())
+        await asyncio.sleep(0)  # the stop has begun: it waits for the market task to end
+        stopping.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await stopping
+        closed = await expect_closed(ws)  # the stop went on: the client was told goodbye
+        assert closed.rcvd is not None
+        assert closed.rcvd.code == 1001
+        again = Simulator(SimulatorConfig(port=port, seed=2, rate=0.0))
+        for _ in range(100):  # the listening socket closes in the stop's own task
+            try:
+                await again.start()
+                break
+            except OSError:
+                await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(f"port {port} still bound after the cancelled stop")
+        assert again.port == port
+        ws2 = await open_ws(again)
+        assert await recv(ws2) == [{"T": "success", "msg": "connected"}]
+        await ws2.close()
+        await again.stop()
+
+    run(main())
+
+
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_cli_prints_urls_serves_and_exits_0(stop_signal: signal.Signals) -> None:
     secret = "cli-secret-never-logged"

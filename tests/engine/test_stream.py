@@ -198,8 +198,11 @@ def test_406_retries_slowly_says_why_and_recovers() -> None:
             r.sim.faults.hold_slot(1.5)
             r.sim.faults.drop_all()
             await until(lambda: "another" in (r.health.last_error or ""), what="406 message")
-            assert r.health.state in (ConnectionState.RECONNECTING, ConnectionState.CONNECTING,
-                                      ConnectionState.AUTHENTICATING)
+            assert r.health.state in (
+                ConnectionState.RECONNECTING,
+                ConnectionState.CONNECTING,
+                ConnectionState.AUTHENTICATING,
+            )
             assert r.sim.stats.errors_sent[406] >= 1
             await r.streaming(limit=20)
             await r.data_for(SYMBOLS)
@@ -355,6 +358,25 @@ def test_stop_is_prompt_in_every_phase(phase: str) -> None:
         if silent_server is not None:
             silent_server.close()
             await silent_server.wait_closed()
+
+    run(scenario())
+
+
+def test_a_stop_whose_caller_is_cancelled_still_closes_the_connection() -> None:
+    async def scenario() -> None:
+        async with rig() as r:
+            await r.streaming()
+            await r.data_for(SYMBOLS)
+            stopping = asyncio.get_running_loop().create_task(r.client.stop())
+            await asyncio.sleep(0)  # the stop has begun: it is sending the close frame
+            stopping.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await stopping
+            # ...and still went on: the socket closed, the client's task ended.
+            await until(lambda: r.health.state is ConnectionState.DISCONNECTED)
+            await until(lambda: not r.sim.sessions, what="the simulator's session to end")
+            left = [t.get_name() for t in asyncio.all_tasks()]
+            assert not [name for name in left if name.startswith("tickerdesk-stream")]
 
     run(scenario())
 
