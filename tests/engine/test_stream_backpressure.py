@@ -13,10 +13,11 @@ import logging
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
+from waits import until
 
 from engine.health import ConnectionState, StreamHealth
 from engine.store import MarketDataStore
@@ -45,15 +46,6 @@ def simulator() -> Iterator[tuple[str, str]]:
         proc.stdout.close()
 
 
-async def until(condition: Callable[[], bool], what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + LIMIT_S
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for: {what}")
-        await asyncio.sleep(0.02)
-
-
 async def _messages_sent(rest_url: str) -> int:
     async with httpx.AsyncClient() as http:
         stats = (await http.get(rest_url + "/stats")).json()
@@ -74,17 +66,21 @@ def test_blocked_loop_reads_as_falling_behind_then_recovers_without_loss(
         client.set_symbols(SYMBOLS)
         client.start()
         try:
-            await until(lambda: health.messages > 40, "data flowing (best latency known)")
+            await until(lambda: health.messages > 40, "data flowing (best latency known)", LIMIT_S)
             assert not health.falling_behind
             assert health.falling_behind_events == 0
             # Deliberately block the loop (what a long synchronous slot would do): the
             # simulator, in its own process, keeps stamping and sending meanwhile.
             time.sleep(BLOCK_S)  # noqa: ASYNC251 (the blocked loop is the point)
-            await until(lambda: health.falling_behind_events >= 1, "falling behind flagged")
-            await until(lambda: not health.falling_behind, "caught up again")
+            await until(
+                lambda: health.falling_behind_events >= 1, "falling behind flagged", LIMIT_S
+            )
+            await until(lambda: not health.falling_behind, "caught up again", LIMIT_S)
             sent = await _messages_sent(rest_url)
             # health.messages also counts the 3 control messages: >= means none lost.
-            await until(lambda: health.messages >= sent, f"all {sent} sent messages received")
+            await until(
+                lambda: health.messages >= sent, f"all {sent} sent messages received", LIMIT_S
+            )
         finally:
             await client.stop()
 

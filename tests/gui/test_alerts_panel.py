@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures_app import until
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMenu
+from waits import until
 
 from engine.alerts import AlertBook
 from engine.events import Trade

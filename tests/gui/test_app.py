@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures_app import until
+from waits import until
 
 from engine.config import Credentials
 from engine.health import ConnectionState

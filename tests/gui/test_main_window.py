@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures_app import until
 from PySide6.QtCore import Qt
+from waits import until
 
 from engine.events import Quote, Trade
 from engine.rest import RestClient, RestConfig

@@ -6,8 +6,8 @@ import asyncio
 from typing import Any
 
 import pytest
-from fixtures_app import until
 from PySide6.QtWidgets import QLineEdit
+from waits import until
 
 import gui.settings_dialog as settings_dialog
 from engine.config import Credentials

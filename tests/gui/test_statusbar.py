@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fixtures_app import until
 from PySide6.QtWidgets import QStatusBar
+from waits import until
 
 from engine.health import ConnectionState, StreamHealth
 from engine.retry import BackoffPolicy

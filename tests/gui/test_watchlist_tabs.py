@@ -20,16 +20,22 @@ def gap_after_last_tab(tabs: WatchlistTabs) -> int:
     return tabs.add_button.geometry().left() - right
 
 
-@pytest.mark.parametrize("count", [1, 3])
-def test_plus_button_follows_the_last_tab(qtbot: Any, count: int) -> None:
+def shown_tabs(qtbot: Any, count: int, width: int) -> WatchlistTabs:
+    """A tab bar over `count` watchlists (the set starts with one), shown `width` px wide."""
     lists = WatchlistSet()
     for _ in range(count - 1):
         lists.add_list()
     tabs = WatchlistTabs(lists)
     qtbot.addWidget(tabs)
-    tabs.resize(900, 40)
+    tabs.resize(width, 40)
     tabs.show()
     qtbot.waitExposed(tabs)
+    return tabs
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_plus_button_follows_the_last_tab(qtbot: Any, count: int) -> None:
+    tabs = shown_tabs(qtbot, count, width=900)
     bar = tabs.tab_bar
     assert bar.count() == count
     # The bar is exactly as wide as its tabs: no empty tab-shaped area before "+".
@@ -41,14 +47,7 @@ def test_plus_button_follows_the_last_tab(qtbot: Any, count: int) -> None:
 
 
 def test_many_tabs_still_shrink_to_scroll_buttons(qtbot: Any) -> None:
-    lists = WatchlistSet()
-    for _ in range(30):
-        lists.add_list()
-    tabs = WatchlistTabs(lists)
-    qtbot.addWidget(tabs)
-    tabs.resize(400, 40)
-    tabs.show()
-    qtbot.waitExposed(tabs)
+    tabs = shown_tabs(qtbot, 31, width=400)
     assert tabs.tab_bar.sizeHint().width() > 400
     assert tabs.tab_bar.width() < 400  # squeezed; QTabBar shows its scroll buttons
     assert tabs.add_button.isVisible()

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures_app import until
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
+from waits import until
 
 from engine.store import MarketDataStore
 from gui.persistence import AppSettings

@@ -1,8 +1,8 @@
-"""Helpers for the app-level GUI tests: async waits with generous upper bounds.
+"""Async waits with generous upper bounds, for engine and GUI tests alike (Qt-free).
 
-The `qloop` fixture (a fresh qasync loop per test, QT_NOTES pattern 1) lives in
-tests/conftest.py. Import helpers with `from fixtures_app import until` (pytest puts
-this directory on sys.path: the tests are not a package).
+Import with `from waits import until` (tests/conftest.py puts tests/ on sys.path: the
+tests are not a package). The `qloop` fixture (a fresh qasync loop per test, QT_NOTES
+pattern 1) lives in tests/conftest.py.
 """
 
 from __future__ import annotations
