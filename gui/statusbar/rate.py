@@ -67,10 +67,9 @@ class FallingBehindBadge(QLabel):
     def needs_refresh(self) -> bool:
         """True when the flag, the episode count or the hold disagrees with what is shown."""
         health = self._health
+        # Shown but not behind: re-check (the hold may have run out); hidden but behind: show.
         return (
-            health.falling_behind_events != self._events
-            or (health.falling_behind and self.isHidden())
-            or (not self.isHidden() and not health.falling_behind)
+            health.falling_behind_events != self._events or health.falling_behind == self.isHidden()
         )
 
     def refresh(self) -> None:
