@@ -1,7 +1,7 @@
 """Typed, immutable events decoded from Alpaca's real-time stock stream.
 
 These are the engine's vocabulary: `engine.protocol` turns wire frames into them,
-`engine.store` applies them, and nothing downstream ever sees wire data. Every
+`engine.market.store` applies them, and nothing downstream ever sees wire data. Every
 timestamp is an integer count of nanoseconds since the Unix epoch (UTC), kept
 exact from the wire (RFC 3339 strings with up to nine fractional digits, or msgpack
 Timestamp extension values).
@@ -196,7 +196,7 @@ class Imbalance(msgspec.Struct, frozen=True, gc=False):
 class Snapshot(msgspec.Struct, frozen=True, gc=False):
     """One symbol of the REST snapshot endpoint (`GET /v2/stocks/snapshots`).
 
-    Not a stream message: `engine.rest` builds it so the store can fill previous
+    Not a stream message: `engine.net.rest` builds it so the store can fill previous
     close and day statistics, and fall back to it when stream data is stale.
     """
 

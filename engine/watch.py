@@ -18,7 +18,6 @@ import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from engine.aio import cancel_and_wait
 from engine.config import (
     FEEDS,
     LIVE_REST_URL,
@@ -26,11 +25,12 @@ from engine.config import (
     parse_symbols,
     resolve_credentials,
 )
-from engine.health import ConnectionState, StreamHealth
+from engine.core.tasks import cancel_and_wait
+from engine.market.store import MarketDataStore, Source
+from engine.net.health import ConnectionState, StreamHealth
+from engine.net.rest import RestClient, RestConfig, RestError, SnapshotPoller
+from engine.net.stream import ConfigError, StreamClient, StreamConfig
 from engine.protocol import Encoding
-from engine.rest import RestClient, RestConfig, RestError, SnapshotPoller
-from engine.store import MarketDataStore, Source
-from engine.stream import ConfigError, StreamClient, StreamConfig
 
 EXIT_OK = 0
 EXIT_USAGE = 2

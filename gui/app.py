@@ -23,10 +23,10 @@ from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessag
 from PySide6.QtWidgets import QApplication
 
 from engine.config import DEFAULT_SYMBOLS, FEEDS, parse_symbols
-from engine.stream import ConfigError
+from engine.net.stream import ConfigError
 from gui import startup_trace
 from gui.resources import apply_app_identity
-from gui.session import Session, SessionOptions
+from gui.runtime import Session, SessionOptions
 
 log = logging.getLogger("tickerdesk")
 

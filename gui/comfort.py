@@ -3,7 +3,7 @@
 The window creates one `ComfortController`, puts its actions into its menus and calls
 `shutdown()`; everything else (theme switching, alert polling on the table's flush,
 notifications, the 1 Hz details dialog) is wired here so main_window stays a wiring point.
-The AlertBook is Qt-free (engine.alerts) and registered as a store observer here; its
+The AlertBook is Qt-free (engine.alerts.book) and registered as a store observer here; its
 JSON file lives beside the settings ini (AppSettings.alerts_path()).
 """
 
@@ -18,17 +18,17 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QMenu
 
-from engine.alerts import AlertBook
+from engine.alerts.book import AlertBook
 from engine.events import Subscription
-from engine.store import MarketDataStore
-from gui.alerts_panel import AlertsPanel
-from gui.connection_details import ConnectionDetailsDialog
-from gui.display import DisplayController
-from gui.notify import AlertBanner, Notifier
+from engine.market.store import MarketDataStore
+from gui.alerts.notify import AlertBanner, Notifier
+from gui.alerts.panel import AlertsPanel
+from gui.settings.display import DisplayController
+from gui.settings.theme import Palette, ThemeController, ThemeMode, banner_css, tone_brushes
 from gui.shortcuts import ShortcutsDialog
+from gui.statusbar.details import ConnectionDetailsDialog
 from gui.statusbar.style import set_colours
-from gui.theme import Palette, ThemeController, ThemeMode, banner_css, tone_brushes
-from gui.ticker_model import set_tone_brushes
+from gui.table.model import set_tone_brushes
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow

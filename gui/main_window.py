@@ -28,23 +28,23 @@ from PySide6.QtWidgets import (
 )
 
 from engine.config import FEEDS
-from engine.health import StreamHealth
-from engine.history import PriceHistory
-from engine.store import MarketDataStore
-from gui.columns import COLUMN_INDEX
+from engine.core.tasks import TaskSet
+from engine.market.history import PriceHistory
+from engine.market.store import MarketDataStore
+from engine.net.health import StreamHealth
 from gui.comfort import ComfortController
-from gui.delegates import SparklineDelegate
-from gui.detail_pane import DetailPane
-from gui.persistence import AppSettings
-from gui.positions_controller import PositionsController
-from gui.settings_dialog import ConnectionProbe, SettingsDialog, StreamSettings
+from gui.detail.pane import DetailPane
+from gui.positions.controller import PositionsController
+from gui.settings.dialog import ConnectionProbe, SettingsDialog, StreamSettings
+from gui.settings.persistence import AppSettings
 from gui.shortcuts import apply_shortcuts
 from gui.statusbar import StatusIndicators
-from gui.tasks import TaskSet
-from gui.ticker_model import TickerFilterProxy, TickerTableModel
-from gui.ticker_view import TickerView
-from gui.watchlist_bar import SymbolChecker, WatchlistBar
-from gui.watchlist_controller import WatchlistController
+from gui.table.columns import COLUMN_INDEX
+from gui.table.delegates import SparklineDelegate
+from gui.table.model import TickerFilterProxy, TickerTableModel
+from gui.table.view import TickerView
+from gui.watchlists.bar import SymbolChecker, WatchlistBar
+from gui.watchlists.controller import WatchlistController
 
 APP_TITLE = "Tickerdesk"
 DEMO_SUFFIX = " — simulated data"

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject
 
-from engine.store import Source
+from engine.market.store import Source
 
 if TYPE_CHECKING:
-    from gui.session import Session
+    from gui.runtime import Session
 
 ENV = "TICKERDESK_TRACE_STARTUP"
 PREFIX = "startup: first live row painted"

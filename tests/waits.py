@@ -1,8 +1,7 @@
 """Async waits with generous upper bounds, for engine and GUI tests alike (Qt-free).
 
-Import with `from waits import until` (tests/conftest.py puts tests/ on sys.path: the
-tests are not a package). The `qloop` fixture (a fresh qasync loop per test, QT_NOTES
-pattern 1) lives in tests/conftest.py.
+Import with `from tests.waits import until`. The `qloop` fixture (a fresh qasync loop
+per test, docs/qt.md pattern 1) lives in tests/gui/conftest.py.
 """
 
 from __future__ import annotations

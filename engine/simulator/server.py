@@ -16,6 +16,7 @@ import logging
 import secrets
 import time
 from collections import Counter
+from collections.abc import Coroutine
 from typing import Any
 
 import msgspec
@@ -24,8 +25,8 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from engine.aio import cancel_and_wait, run_to_completion
 from engine.config import install_log_redaction
+from engine.core.tasks import TaskSet, cancel_and_wait, run_to_completion
 from engine.simulator import rest, wire
 from engine.simulator.config import SimulatorConfig
 from engine.simulator.faults import FaultInjector
@@ -106,7 +107,8 @@ class Simulator:
         self._ids = itertools.count(1)
         self._handler = ClientHandler(self)
         self._server: Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet()  # ticks, fault schedules: cancelled by stop()
+        self._writers = TaskSet()  # one per client; its handler ends it, after close frames
         self._port = 0
         self._conns: set[ServerConnection] = set()  # every TCP connection, even mid-handshake
 
@@ -140,7 +142,7 @@ class Simulator:
 
     async def _stop(self) -> None:
         server, self._server = self._server, None
-        await cancel_and_wait(*self._tasks)
+        await self._tasks.cancel_all()
         if self.paused:
             self.set_paused(False)
         if server is not None:
@@ -170,17 +172,9 @@ class Simulator:
         host = getattr(self, "_host", self.config.host)
         return f"[{host}]" if ":" in host else host
 
-    def spawn(self, coro: Any, name: str) -> asyncio.Task[None]:
+    def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         """A named task, kept and cancelled on stop; its failure is logged, not lost."""
-        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("task %s failed", task.get_name(), exc_info=task.exception())
+        return self._tasks.spawn(coro, name)
 
     def now_ns(self) -> int:
         """The simulated clock: wall time, or `start_ns` plus elapsed monotonic time."""
@@ -309,9 +303,7 @@ class Simulator:
         self.sessions[session.id] = session
         self.stats.connections += 1
         self.stats.open_sessions += 1
-        writer = asyncio.get_running_loop().create_task(
-            session.run_writer(), name=f"sim-writer-{session.id}"
-        )
+        writer = self._writers.spawn(session.run_writer(), f"sim-writer-{session.id}")
         try:
             await self._handler.run(session, conn.request.headers)
         except ConnectionClosed:

@@ -7,20 +7,13 @@ private dialect. `T` is the first key of every object (msgspec writes the tag fi
 
 from __future__ import annotations
 
-import enum
 import struct
 import time
 from typing import Any, ClassVar
 
 import msgspec
 
-
-class Encoding(enum.StrEnum):
-    """Frame encoding chosen by the client's `Content-Type` handshake header."""
-
-    JSON = "json"
-    MSGPACK = "msgpack"
-
+from engine.protocol.codec import Encoding as Encoding  # re-exported for the simulator
 
 NS_PER_S = 1_000_000_000
 

@@ -1,4 +1,4 @@
-"""Status bar: small indicators over engine.health.StreamHealth, refreshed by timers.
+"""Status bar: small indicators over engine.net.health.StreamHealth, refreshed by timers.
 
 Each indicator is its own module and reads the health object with an injectable
 clock; this package only builds them, lays them out and drives `refresh()`: a 1 Hz
@@ -14,14 +14,14 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QStatusBar
 
-from engine.health import StreamHealth
+from engine.net.health import StreamHealth
 from gui.statusbar.age import MessageAgeIndicator
 from gui.statusbar.connection import ConnectionIndicator
 from gui.statusbar.error import LastErrorIndicator
 from gui.statusbar.feed import FeedBadge, InsecureBadge
+from gui.statusbar.market_session import MarketSessionIndicator
 from gui.statusbar.rate import FallingBehindBadge, RateIndicator
 from gui.statusbar.reconnects import ReconnectsIndicator
-from gui.statusbar.session import MarketSessionIndicator
 
 SLOW_REFRESH_MS = 1000
 FAST_REFRESH_MS = 200

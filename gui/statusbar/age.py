@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import QLabel, QWidget
 
-from engine.health import ConnectionState, StreamHealth
+from engine.net.health import ConnectionState, StreamHealth
 from gui.statusbar.style import Level, set_level
 
 # Quiet symbols are normal, so a few seconds of silence is only a hint (amber); half

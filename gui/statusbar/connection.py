@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import QLabel, QWidget
 
-from engine.health import ConnectionState, StreamHealth
+from engine.net.health import ConnectionState, StreamHealth
 from gui.statusbar.style import COLOURS, Level
 
 _LEVELS: dict[ConnectionState, Level] = {

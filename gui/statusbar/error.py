@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QWidget
 
-from engine.health import StreamHealth
+from engine.net.health import StreamHealth
 from gui.statusbar.style import Level, set_level
 
 MAX_SHOWN_CHARS = 80

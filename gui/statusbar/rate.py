@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import QLabel, QWidget
 
-from engine.health import StreamHealth
+from engine.net.health import StreamHealth
 from gui.statusbar.style import COLOURS, Level, badge_css
 
 

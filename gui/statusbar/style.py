@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from PySide6.QtWidgets import QLabel
 
-from gui.theme import LIGHT, readable_text_on
+from gui.settings.theme import LIGHT, readable_text_on
 
 
 class Level(enum.StrEnum):
@@ -19,7 +19,7 @@ class Level(enum.StrEnum):
     BAD = "bad"
 
 
-# Follows the theme (gui.theme.Palette.levels, AA contrast on the window colour):
+# Follows the theme (gui.settings.theme.Palette.levels, AA contrast on the window colour):
 # ThemeController -> MainWindow calls set_colours(); indicators pick it up on refresh.
 COLOURS: dict[Level, str] = {Level(key): value for key, value in LIGHT.levels.items()}
 

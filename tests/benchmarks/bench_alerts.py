@@ -1,4 +1,4 @@
-"""Benchmark engine.alerts: what the AlertBook observer adds to store.apply (prints medians).
+"""Benchmark engine.alerts.book: what the AlertBook observer adds to store.apply (prints medians).
 
 Run: /tmp/venv/bin/python tests/benchmarks/bench_alerts.py
 """
@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from benchstats import median_seconds
 
-from engine.alerts import AlertBook
+from engine.alerts.book import AlertBook
 from engine.events import Event, Quote, Trade
-from engine.store import MarketDataStore
+from engine.market.store import MarketDataStore
 
 RUNS = 7
 N_EVENTS = 200_000

@@ -1,6 +1,6 @@
 """The real app under a firehose: capacity in messages/s at 50 / 1,000 / 10,000 symbols.
 
-Each step runs in a fresh child process: the whole app (gui.session.Session on a qasync
+Each step runs in a fresh child process: the whole app (gui.runtime.Session on a qasync
 loop, window shown on the offscreen platform, every symbol in one watchlist) against
 `python -m engine.simulator` in ANOTHER process sending R msgs/s. Per step it prints
 sent vs received messages/s (simulator GET /stats vs the app's data messages), event
@@ -86,7 +86,7 @@ def run_with_simulator(
 
 async def wait_streaming(session: Any, also: Callable[[], bool] = lambda: True) -> None:
     """Poll (bench only: health has no change signal) until the session streams."""
-    from engine.health import ConnectionState
+    from engine.net.health import ConnectionState
 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 60
@@ -132,7 +132,7 @@ class Probe:
     def install(self) -> None:
         from engine.events import MARKET_EVENT_TYPES
         from engine.protocol import AlpacaSession
-        from gui.ticker_model import TickerTableModel
+        from gui.table.model import TickerTableModel
 
         probe = self
         receive = AlpacaSession.receive
@@ -193,7 +193,7 @@ async def _step(
     import psutil  # type: ignore[import-untyped]
 
     from engine.simulator.universe import synthetic_symbols
-    from gui.session import Session, SessionOptions
+    from gui.runtime import Session, SessionOptions
 
     probe = Probe()
     probe.install()

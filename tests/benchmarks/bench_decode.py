@@ -22,7 +22,7 @@ from benchstats import median_seconds
 
 from engine.events import DecodeError, UnknownMessage
 from engine.protocol import Encoding, FrameDecoder
-from engine.timestamps import make_rfc3339_parser, msgpack_timestamp_ns
+from engine.protocol.timestamps import make_rfc3339_parser, msgpack_timestamp_ns
 
 NS = 1_000_000_000
 START_NS = 1_700_000_000 * NS + 123_456_789  # a weekday in Nov 2023, odd nanoseconds
@@ -111,11 +111,11 @@ def _stdlib_all(frames: Sequence[str]) -> Callable[[], None]:
 
 
 def _store_factory() -> Any:
-    """engine.store.MarketDataStore if it exists yet (written in parallel), else None."""
+    """engine.market.store.MarketDataStore if it exists yet (written in parallel), else None."""
     try:
-        return importlib.import_module("engine.store").MarketDataStore
+        return importlib.import_module("engine.market.store").MarketDataStore
     except (ImportError, AttributeError) as exc:
-        print(f"note: engine.store.MarketDataStore not available ({exc}); store column skipped")
+        print(f"note: MarketDataStore not available ({exc}); store column skipped")
         return None
 
 

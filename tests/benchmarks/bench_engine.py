@@ -10,7 +10,7 @@ the median of the runs is printed. No assertions: numbers only (STYLE: timing cl
 live in benchmark scripts). Consumers:
   (a) ceiling: `websockets` receive loop counting messages from the frame (msgpack array
       header / JSON `"T":` keys), no decoding;
-  (b) engine.stream.StreamClient decoding into engine.store.MarketDataStore;
+  (b) engine.net.stream.StreamClient decoding into engine.market.store.MarketDataStore;
   (c) alpaca-py StockDataStream (url_override, raw_data=False, msgpack, async counting
       handler); alpaca-py always asks for msgpack, so it has no JSON cells.
 The simulator runs without deflate (all three get the same bytes; alpaca-py would
@@ -108,10 +108,10 @@ async def _run_bare(url: str, encoding: str, symbols: list[str], meter: Meter) -
 async def _run_ours(
     url: str, encoding: str, symbols: list[str], meter: Meter
 ) -> tuple[Any, Callable[[], None]]:
-    from engine.health import StreamHealth
+    from engine.market.store import MarketDataStore
+    from engine.net.health import StreamHealth
+    from engine.net.stream import StreamClient, StreamConfig
     from engine.protocol import Encoding
-    from engine.store import MarketDataStore
-    from engine.stream import StreamClient, StreamConfig
 
     store = MarketDataStore()
     health = StreamHealth()

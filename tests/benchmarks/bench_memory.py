@@ -1,6 +1,6 @@
 """Memory: RSS and Python heap of the real app at 10 / 1,000 / 10,000 symbols over time.
 
-Each size runs in a fresh child process: the app (gui.session.Session, window shown
+Each size runs in a fresh child process: the app (gui.runtime.Session, window shown
 offscreen, all symbols in one watchlist) against `python -m engine.simulator` in
 another process at --rate msgs/s, for --minutes (default 5). Every --interval seconds
 (default 10) it samples RSS (psutil) and the traced Python heap (tracemalloc, started
@@ -51,8 +51,8 @@ def full_history_bytes(symbols: int = 100) -> float:
     import gc
 
     from engine.events import Trade
-    from engine.history import DEFAULT_WINDOW_S, NS, PriceHistory
-    from engine.store import MarketDataStore
+    from engine.market.history import DEFAULT_WINDOW_S, NS, PriceHistory
+    from engine.market.store import MarketDataStore
 
     history = PriceHistory()
     store = MarketDataStore(clock=lambda: 1.0)
@@ -94,7 +94,7 @@ async def _sample(
     import psutil  # type: ignore[import-untyped]
 
     from engine.simulator.universe import synthetic_symbols
-    from gui.session import Session, SessionOptions
+    from gui.runtime import Session, SessionOptions
 
     me = psutil.Process()
     samples: list[tuple[float, float, float]] = []  # (s, rss MB, heap MB)
@@ -182,7 +182,7 @@ def main() -> None:
         print(f"{r['size']:>8,} {r['messages']:>10,} {r['rss_first']:>10.1f} {r['rss_last']:>9.1f} "
               f"{r['heap_first']:>10.1f} {r['heap_last']:>9.1f} {r['rss_slope']:>+9.1f} "
               f"{r['heap_slope']:>+9.1f} {per:>9}")  # fmt: skip
-    from engine.history import DEFAULT_MAX_SYMBOLS
+    from engine.market.history import DEFAULT_MAX_SYMBOLS
 
     full = full_history_bytes()
     most = full * DEFAULT_MAX_SYMBOLS / 2**20

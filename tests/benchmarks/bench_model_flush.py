@@ -24,9 +24,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QHeaderView, QTableView
 
 from engine.events import Quote, Trade
-from engine.store import MarketDataStore
-from gui.columns import COLUMN_INDEX
-from gui.ticker_model import TickerFilterProxy, TickerTableModel
+from engine.market.store import MarketDataStore
+from gui.table.columns import COLUMN_INDEX
+from gui.table.model import TickerFilterProxy, TickerTableModel
 
 ROWS = 2_000
 NS = 1_700_000_000_000_000_000

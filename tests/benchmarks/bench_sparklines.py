@@ -27,12 +27,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QHeaderView, QMainWindow, QTableView
 
 from engine.events import Bar, BarKind, Quote, Trade
-from engine.history import NS, PriceHistory
-from engine.store import MarketDataStore
-from gui.columns import COLUMN_INDEX
-from gui.delegates import SparklineDelegate
-from gui.detail_pane import DetailPane
-from gui.ticker_model import TickerFilterProxy, TickerTableModel
+from engine.market.history import NS, PriceHistory
+from engine.market.store import MarketDataStore
+from gui.detail.pane import DetailPane
+from gui.table.columns import COLUMN_INDEX
+from gui.table.delegates import SparklineDelegate
+from gui.table.model import TickerFilterProxy, TickerTableModel
 
 SYMBOLS = 500
 T0 = 1_750_000_000 * NS

@@ -5,7 +5,7 @@ default watchlist) with TICKERDESK_TRACE_STARTUP=1: the app prints when the tabl
 paints a row holding stream data (gui/startup_trace.py). Two figures per run:
   outside: launch (just before exec) to that stdout line, timed here;
   inside:  the app's own figure, from the kernel's process start time (~10 ms grain);
-plus the time to a bare `import gui.session` (interpreter + PySide6 + our modules) and
+plus the time to a bare `import gui.runtime` (interpreter + PySide6 + our modules) and
 the whole smoke run to exit. Medians of --runs (default 5). Numbers only, no assertions.
 
 Run: /tmp/venv/bin/python tests/benchmarks/bench_startup.py [--runs 5]
@@ -47,7 +47,7 @@ def one_run(settings: Path) -> tuple[float, float, float]:
 
 def import_time() -> float:
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import gui.session"], check=True, cwd=ROOT,
+    subprocess.run([sys.executable, "-c", "import gui.runtime"], check=True, cwd=ROOT,
                    env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))  # fmt: skip
     return time.perf_counter() - t0
 
@@ -68,7 +68,7 @@ def main() -> None:
               f"smoke run to exit {whole:.3f} s")  # fmt: skip
     med = [statistics.median(r[i] for r in rows) for i in range(3)]
     print(f"median of {args.runs}: launch -> first live row painted {med[0]:.3f} s "
-          f"(app's own figure {med[1]:.3f} s); import gui.session "
+          f"(app's own figure {med[1]:.3f} s); import gui.runtime "
           f"{statistics.median(imports):.3f} s; smoke run to exit {med[2]:.3f} s")  # fmt: skip
 
 

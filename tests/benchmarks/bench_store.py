@@ -1,4 +1,4 @@
-"""Benchmark engine.store: per-event apply cost, sweep and drain cost (prints medians).
+"""Benchmark engine.market.store: per-event apply cost, sweep and drain cost (prints medians).
 
 Run: /tmp/venv/bin/python tests/benchmarks/bench_store.py
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 from benchstats import median_seconds
 
 from engine.events import Bar, BarKind, Event, Quote, Trade
-from engine.store import MarketDataStore
+from engine.market.store import MarketDataStore
 
 RUNS = 7
 DAY_NS = 1_700_000_000 * 1_000_000_000

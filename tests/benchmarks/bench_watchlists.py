@@ -23,13 +23,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication
 
+from engine.core.tasks import TaskSet
 from engine.events import Quote, Trade
-from engine.health import StreamHealth
-from engine.store import MarketDataStore
+from engine.market.store import MarketDataStore
+from engine.net.health import StreamHealth
 from gui.main_window import MainWindow
-from gui.persistence import AppSettings
-from gui.positions import Position
-from gui.tasks import TaskSet
+from gui.positions.book import Position
+from gui.settings.persistence import AppSettings
 
 NS = 1_700_000_000_000_000_000
 

@@ -22,10 +22,17 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication  # before qasync: it binds the first Qt imported
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reliability"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root: import tests.*
 
 import qasync
-from fault_harness import FAULTS, FaultApp, FaultResult, TracebackCatcher, run_fault
+
+from tests.reliability.fault_harness import (
+    FAULTS,
+    FaultApp,
+    FaultResult,
+    TracebackCatcher,
+    run_fault,
+)
 
 
 async def _one(name: str, outage: float, folder: Path) -> FaultResult:

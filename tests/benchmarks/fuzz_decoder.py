@@ -4,7 +4,7 @@
     python tests/benchmarks/fuzz_decoder.py [--seconds 60]
 
 Targets, chosen by the input's first byte: engine.protocol.FrameDecoder on JSON text,
-JSON bytes and msgpack bytes, and engine.rest.decode_snapshots. A crash is an
+JSON bytes and msgpack bytes, and engine.net.rest.decode_snapshots. A crash is an
 exception escaping a decoder, a non-list result, or FrameDecoder's last-resort net
 firing ("decoder failure": a decoder bug it hid). Crashes are recorded (inputs saved
 under --crash-dir), not fatal, and the run goes on; prints iterations, iterations/s
@@ -65,8 +65,8 @@ class Stats:
 
 def make_target(stats: Stats) -> Callable[[bytes], None]:
     from engine.events import DecodeError
+    from engine.net.rest import decode_snapshots
     from engine.protocol import Encoding, FrameDecoder
-    from engine.rest import decode_snapshots
 
     json_dec = FrameDecoder(Encoding.JSON)
     msgpack_dec = FrameDecoder(Encoding.MSGPACK)

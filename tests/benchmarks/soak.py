@@ -27,14 +27,14 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication  # before qasync: it binds the first Qt imported
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reliability"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root: import tests.*
 
 import psutil  # type: ignore[import-untyped]
 import qasync
-from fault_harness import FaultApp, TracebackCatcher
 
-from engine.health import ConnectionState
+from engine.net.health import ConnectionState
 from engine.simulator.config import Plan
+from tests.reliability.fault_harness import FaultApp, TracebackCatcher
 
 STALL_LIMIT_MS = 250.0
 TICK_S = 0.010

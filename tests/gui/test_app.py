@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from waits import until
 
 from engine.config import Credentials
-from engine.health import ConnectionState
+from engine.net.health import ConnectionState
 from gui.app import build_parser, options_from_args
-from gui.session import Session, SessionOptions
-from gui.settings_dialog import StreamSettings
+from gui.runtime import Session, SessionOptions
+from gui.settings.dialog import StreamSettings
+from tests.waits import until
 
 ROOT = Path(__file__).resolve().parents[2]
 OFFSCREEN_SHOW = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")

@@ -11,15 +11,15 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from waits import until
 
+from engine.core.tasks import TaskSet
 from engine.events import Quote, Trade
-from engine.rest import RestClient, RestConfig
-from engine.store import MarketDataStore
+from engine.market.store import MarketDataStore
+from engine.net.rest import RestClient, RestConfig
 from gui.main_window import DEMO_SUFFIX, MainWindow
-from gui.persistence import AppSettings
-from gui.positions import POSITION_COLUMN_KEYS
-from gui.tasks import TaskSet
+from gui.positions.book import POSITION_COLUMN_KEYS
+from gui.settings.persistence import AppSettings
+from tests.waits import until
 
 SYMBOLS = ["AAPL", "MSFT", "SPY"]
 # Qt's offscreen platform says so on every show(); harmless, and only offscreen.
@@ -155,7 +155,7 @@ def test_layout_persists_across_two_windows(make_window: Any, tmp_path: Path) ->
     header2 = second.table.horizontalHeader()
     assert second.symbols() == expected_symbols
     assert header2.isSectionHidden(3)
-    # Position columns stay hidden while no position exists (gui.positions_controller).
+    # Position columns stay hidden while no position exists (gui.positions.controller).
     assert set(AppSettings(path).hidden_columns() or ()) == {hidden_key, *POSITION_COLUMN_KEYS}
     assert [header2.logicalIndex(v) for v in range(header2.count())] == order
     assert header2.sectionSize(2) == 151

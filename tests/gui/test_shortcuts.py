@@ -9,9 +9,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
-from engine.store import MarketDataStore
-from gui.display import ZOOM_RANGE, Density, row_height, zoomed_point_size
-from gui.persistence import AppSettings
+from engine.market.store import MarketDataStore
+from gui.settings.display import ZOOM_RANGE, Density, row_height, zoomed_point_size
+from gui.settings.persistence import AppSettings
 from gui.shortcuts import (
     BY_ID,
     SHORTCUTS,

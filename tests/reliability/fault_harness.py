@@ -1,4 +1,4 @@
-"""Fault matrix harness: the real app (gui.session.Session, offscreen) against a real
+"""Fault matrix harness: the real app (gui.runtime.Session, offscreen) against a real
 Simulator on loopback, driven through one fault at a time.
 
 `FaultApp` owns one simulator and one session; `run_fault` records what the user saw
@@ -22,14 +22,14 @@ from pathlib import Path
 
 from engine.config import Credentials
 from engine.events import Event, Snapshot
-from engine.health import ConnectionState
-from engine.retry import BackoffPolicy
+from engine.market.store import Freshness, SymbolSnapshot
+from engine.net.health import ConnectionState
+from engine.net.retry import BackoffPolicy
 from engine.simulator import Simulator, SimulatorConfig
 from engine.simulator.config import Plan
-from engine.store import Freshness, SymbolSnapshot
-from gui.columns import COLUMN_INDEX
-from gui.session import Session, SessionOptions
-from gui.settings_dialog import StreamSettings
+from gui.runtime import Session, SessionOptions
+from gui.settings.dialog import StreamSettings
+from gui.table.columns import COLUMN_INDEX
 
 SYMBOLS = ["AAPL", "MSFT", "NVDA", "SPY"]
 KEY = "PKFAULTMATRIX"

@@ -14,11 +14,11 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from engine.health import ConnectionState
-from gui.persistence import AppSettings
-from gui.session import Session, SessionOptions
-from gui.tasks import TaskSet
-from gui.watchlist_bar import WatchlistBar
+from engine.core.tasks import TaskSet
+from engine.net.health import ConnectionState
+from gui.runtime import Session, SessionOptions
+from gui.settings.persistence import AppSettings
+from gui.watchlists.bar import WatchlistBar
 
 OFFSCREEN_SHOW = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
@@ -102,7 +102,7 @@ def test_out_of_range_and_wrong_type_settings(
     _write_ini(path, "[watchlist]\nsymbols=123, 1BAD, aapl, <b>x</b>, brk/b\n"
                      "[stream]\nflush_ms=99999\nfeed=bogus\nencoding=xml\n"
                      "[table]\nsort_column=banana\n")  # fmt: skip
-    with caplog.at_level(logging.WARNING, logger="gui.persistence"):
+    with caplog.at_level(logging.WARNING, logger="gui.settings.persistence"):
         settings = AppSettings(path)
         assert settings.watchlist() == ["AAPL", "BRK.B"]
         assert settings.flush_ms() == 1000
@@ -120,7 +120,7 @@ def test_out_of_range_and_wrong_type_settings(
 def test_binary_junk_settings_file(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "junk.ini"
     _write_ini(path, os.urandom(4096) + b"\n[watchlist]\nsymbols=\xff\xfe\x00\n")
-    with caplog.at_level(logging.WARNING, logger="gui.persistence"):
+    with caplog.at_level(logging.WARNING, logger="gui.settings.persistence"):
         settings = AppSettings(path)
     assert "corrupt" in (settings.last_error or "")
     assert "corrupt" in caplog.text
@@ -135,7 +135,7 @@ def test_unwritable_settings_directory(tmp_path: Path, caplog: pytest.LogCapture
     # A file where the directory should be: unwritable even for root (CI runs as root,
     # so chmod alone would not stop it).
     (tmp_path / "cfg").write_text("not a directory")
-    with caplog.at_level(logging.WARNING, logger="gui.persistence"):
+    with caplog.at_level(logging.WARNING, logger="gui.settings.persistence"):
         settings = AppSettings(tmp_path / "cfg" / "tickerdesk" / "t.ini")
         settings.set_watchlist(["AAPL"])
     assert "settings not saved" in (settings.last_error or "")
@@ -172,7 +172,7 @@ def test_app_runs_on_a_bad_settings_file_and_says_so(
 
 
 def test_hand_edited_watchlist_tabs_keep_good_symbols(tmp_path: Path) -> None:
-    from gui.persistence import AppSettings
+    from gui.settings.persistence import AppSettings
 
     path = tmp_path / "settings.ini"
     first = AppSettings(path)

@@ -10,7 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fault_harness import (
+
+from engine.market.store import Freshness
+from engine.net.health import ConnectionState
+from tests.reliability.fault_harness import (
     FAULTS,
     SECRET,
     SYMBOLS,
@@ -19,9 +22,6 @@ from fault_harness import (
     TracebackCatcher,
     run_fault,
 )
-
-from engine.health import ConnectionState
-from engine.store import Freshness
 
 OUTAGE_S = 2.0  # the script uses 30 s
 OFFSCREEN_SHOW = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")

@@ -22,14 +22,14 @@ from PySide6.QtWidgets import QStatusBar
 from pytestqt.qtbot import QtBot
 
 from engine.config import Credentials
-from engine.health import ConnectionState, StreamHealth
-from engine.rest import RestClient, RestConfig, RestError
+from engine.core.tasks import TaskSet
+from engine.market.store import MarketDataStore
+from engine.net.health import ConnectionState, StreamHealth
+from engine.net.rest import RestClient, RestConfig, RestError
+from engine.net.stream import ConfigError, StreamClient, StreamConfig
 from engine.simulator import Simulator, SimulatorConfig
-from engine.store import MarketDataStore
-from engine.stream import ConfigError, StreamClient, StreamConfig
-from gui.settings_dialog import SettingsDialog, StreamSettings
+from gui.settings.dialog import SettingsDialog, StreamSettings
 from gui.statusbar import StatusIndicators
-from gui.tasks import TaskSet
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "PKSECURITYTEST"
@@ -286,7 +286,7 @@ def test_simulator_binds_loopback_only() -> None:
 
 _WRITER = """
 import sys
-from gui.persistence import AppSettings
+from gui.settings.persistence import AppSettings
 settings = AppSettings(sys.argv[1])
 print("ready", flush=True)
 g = 0

@@ -1,0 +1,1 @@
+"""Price alerts over the store's snapshots: rules, evaluation, persistence (Qt-free)."""

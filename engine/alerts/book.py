@@ -1,0 +1,450 @@
+"""Price and percent-move alerts, evaluated on the engine side as events arrive (no Qt).
+
+`AlertBook.on_event` is a `MarketDataStore` observer: O(1) per event (one dict lookup by
+symbol; only symbols with alerts do any work, and only when their last price or previous
+close moved). Fired alerts queue up; the GUI drains them on its flush timer (pull, never a
+callback from the hot path). History is bounded.
+
+Kinds (price = last trade price; change % = from the previous close):
+- ABOVE / BELOW: fire when price >= / <= threshold.
+- CROSSES: fire when price moves from one side of the threshold to the other.
+- PCT_ABOVE / PCT_BELOW: fire when change % >= / <= threshold (signed, e.g. -3 for a drop).
+
+Re-arm rule (hysteresis, so a price jittering at the level fires once, not per tick):
+- ABOVE fires once, then re-arms only after price falls back to threshold * (1 - h);
+  BELOW mirrors it (re-arms at threshold * (1 + h)); h = `hysteresis` (default 0.1 %).
+- PCT kinds re-arm after change % comes back by `pct_hysteresis` percentage points.
+- CROSSES fires on each crossing, and a side only counts once price is h beyond the level.
+- An alert whose condition already holds when it is added (or enabled) fires at once:
+  "AAPL above 150" added at 151 is true now, which is what the user asked to know.
+- Disabling keeps the rule; enabling re-arms it. Armed state is persisted, so a restart
+  does not re-fire alerts that already fired.
+
+Persistence: JSON (`save` / `load`), written atomically (temp file + fsync + os.replace) so
+a crash never leaves half a file. Bad entries in a file are skipped with a message each.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import json
+import math
+import os
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.config import InvalidSymbol, normalise_symbol
+from engine.market.store import SymbolSnapshot
+
+DEFAULT_HYSTERESIS = 0.001  # fraction of the threshold price
+DEFAULT_PCT_HYSTERESIS = 0.1  # percentage points
+HISTORY_LIMIT = 200
+PENDING_LIMIT = 1000  # fired but not yet drained; beyond it the oldest are dropped (counted)
+FILE_VERSION = 1
+
+
+class AlertKind(enum.StrEnum):
+    """What an alert watches; values are stored in the JSON file."""
+
+    ABOVE = "above"
+    BELOW = "below"
+    CROSSES = "crosses"
+    PCT_ABOVE = "pct_above"
+    PCT_BELOW = "pct_below"
+
+    @property
+    def is_percent(self) -> bool:
+        return self in (AlertKind.PCT_ABOVE, AlertKind.PCT_BELOW)
+
+
+KIND_LABELS: dict[AlertKind, str] = {
+    AlertKind.ABOVE: "price at or above",
+    AlertKind.BELOW: "price at or below",
+    AlertKind.CROSSES: "price crosses",
+    AlertKind.PCT_ABOVE: "change % at or above",
+    AlertKind.PCT_BELOW: "change % at or below",
+}
+
+
+class AlertError(ValueError):
+    """A rule that cannot be used; `field` names the offending input, the text says why."""
+
+    def __init__(self, field_name: str, reason: str) -> None:
+        super().__init__(f"{field_name}: {reason}")
+        self.field = field_name
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class Alert:
+    """One rule and its trigger state; owned by the book, read-only to everyone else."""
+
+    id: int
+    symbol: str
+    kind: AlertKind
+    threshold: float
+    enabled: bool = True
+    note: str = ""
+    armed: bool = True  # ABOVE/BELOW/PCT: may fire on the next qualifying price
+    side: int = 0  # CROSSES: +1 above, -1 below, 0 not yet known
+    fired_count: int = 0
+
+    def describe(self) -> str:
+        unit = "%" if self.kind.is_percent else ""
+        sign = "+" if self.kind.is_percent and self.threshold > 0 else ""
+        return f"{self.symbol} {KIND_LABELS[self.kind]} {sign}{self.threshold:g}{unit}"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertFired:
+    """One firing: what, at which price / change, when (wall clock s, exchange ns)."""
+
+    alert_id: int
+    symbol: str
+    kind: AlertKind
+    threshold: float
+    price: float
+    change_pct: float | None
+    wall_time: float
+    exchange_ns: int | None = None
+
+    def message(self) -> str:
+        pct = "" if self.change_pct is None else f" ({self.change_pct:+.2f}%)"
+        unit = "%" if self.kind.is_percent else ""
+        return (
+            f"{self.symbol} {KIND_LABELS[self.kind]} {self.threshold:g}{unit}: "
+            f"last {self.price:,.2f}{pct}"
+        )
+
+
+def validate(symbol: str, kind: AlertKind | str, threshold: float) -> tuple[str, AlertKind]:
+    """Normalised (symbol, kind) or AlertError naming the bad field."""
+    try:
+        sym = normalise_symbol(symbol)
+    except InvalidSymbol as exc:
+        raise AlertError("symbol", exc.reason) from None
+    try:
+        knd = AlertKind(kind)
+    except ValueError:
+        raise AlertError("kind", f"unknown alert kind {kind!r}") from None
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+        raise AlertError("threshold", f"not a number: {threshold!r}")
+    if not math.isfinite(threshold):
+        raise AlertError("threshold", "must be a finite number")
+    if not knd.is_percent and threshold <= 0:
+        raise AlertError("threshold", "a price threshold must be above 0")
+    return sym, knd
+
+
+class AlertBook:
+    """All alert rules, evaluated per store event; fired alerts are drained by the GUI."""
+
+    def __init__(
+        self,
+        *,
+        hysteresis: float = DEFAULT_HYSTERESIS,
+        pct_hysteresis: float = DEFAULT_PCT_HYSTERESIS,
+        history_limit: int = HISTORY_LIMIT,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.hysteresis = hysteresis
+        self.pct_hysteresis = pct_hysteresis
+        self._wall_clock = wall_clock
+        self._alerts: dict[int, Alert] = {}
+        self._by_symbol: dict[str, list[Alert]] = {}
+        # Last (price, prev_close) evaluated per symbol: quotes don't move either, so most
+        # events for an alerted symbol stop at this comparison.
+        self._seen: dict[str, tuple[float | None, float | None]] = {}
+        self._pending: deque[AlertFired] = deque(maxlen=PENDING_LIMIT)
+        self._history: deque[AlertFired] = deque(maxlen=history_limit)
+        self._next_id = 1
+        self.revision = 0  # bumped on every rule or state change (readers refresh on change)
+        self.dropped = 0  # fired alerts lost because nobody drained the queue
+        self.errors = 0  # exceptions swallowed in on_event (an observer must never raise)
+        self.last_error: str | None = None
+        self.load_problems: list[str] = []
+
+    # --- rules ---------------------------------------------------------------------------
+
+    def alerts(self) -> list[Alert]:
+        """Every rule, in creation order."""
+        return list(self._alerts.values())
+
+    def get(self, alert_id: int) -> Alert | None:
+        return self._alerts.get(alert_id)
+
+    def __len__(self) -> int:
+        return len(self._alerts)
+
+    def add(
+        self,
+        symbol: str,
+        kind: AlertKind | str,
+        threshold: float,
+        *,
+        enabled: bool = True,
+        note: str = "",
+    ) -> Alert:
+        """Add a rule (raises AlertError on bad input); evaluated at once if data is known."""
+        sym, knd = validate(symbol, kind, threshold)
+        alert = Alert(self._next_id, sym, knd, float(threshold), enabled, note.strip())
+        self._next_id += 1
+        self._insert(alert)
+        return alert
+
+    def update(
+        self, alert_id: int, symbol: str, kind: AlertKind | str, threshold: float, note: str = ""
+    ) -> Alert:
+        """Replace a rule's condition (re-armed); raises KeyError / AlertError."""
+        old = self._alerts[alert_id]
+        sym, knd = validate(symbol, kind, threshold)
+        self._unindex(old)
+        old.symbol, old.kind, old.threshold, old.note = sym, knd, float(threshold), note.strip()
+        old.armed, old.side = True, 0
+        self._index(old)
+        self.revision += 1
+        return old
+
+    def remove(self, alert_id: int) -> bool:
+        alert = self._alerts.pop(alert_id, None)
+        if alert is None:
+            return False
+        self._unindex(alert)
+        self.revision += 1
+        return True
+
+    def set_enabled(self, alert_id: int, enabled: bool) -> Alert:
+        """Enable (re-arms) or disable a rule; raises KeyError for an unknown id."""
+        alert = self._alerts[alert_id]
+        if alert.enabled != enabled:
+            alert.enabled = enabled
+            alert.armed, alert.side = True, 0
+            self.revision += 1
+        return alert
+
+    def _insert(self, alert: Alert) -> None:
+        self._alerts[alert.id] = alert
+        self._next_id = max(self._next_id, alert.id + 1)
+        self._index(alert)
+        self.revision += 1
+
+    def _index(self, alert: Alert) -> None:
+        self._by_symbol.setdefault(alert.symbol, []).append(alert)
+        self._seen.pop(alert.symbol, None)  # next event re-evaluates this symbol
+
+    def _unindex(self, alert: Alert) -> None:
+        rules = self._by_symbol.get(alert.symbol)
+        if rules is None:
+            return
+        rules[:] = [a for a in rules if a is not alert]
+        if not rules:
+            del self._by_symbol[alert.symbol]
+            self._seen.pop(alert.symbol, None)
+
+    # --- evaluation (hot path) -------------------------------------------------------------
+
+    def on_event(self, event: Any, snap: SymbolSnapshot) -> None:
+        """Store observer: evaluate the symbol's rules if its price or close changed."""
+        rules = self._by_symbol.get(snap.symbol)
+        if rules is None:
+            return
+        try:
+            price = None if snap.last_cancelled else snap.last_price
+            key = (price, snap.prev_close)
+            if self._seen.get(snap.symbol) == key or price is None:
+                return
+            self._seen[snap.symbol] = key
+            exchange_ns = getattr(event, "timestamp_ns", None)
+            for alert in rules:
+                if alert.enabled:
+                    self._evaluate(alert, price, snap.change_pct, exchange_ns)
+        except Exception as exc:  # an observer must never raise into the store
+            self.errors += 1
+            self.last_error = f"{snap.symbol}: {type(exc).__name__}: {exc}"
+
+    def evaluate(self, symbol: str, price: float, change_pct: float | None = None) -> None:
+        """Evaluate `symbol`'s rules against a price (tests, REST fills without an event)."""
+        for alert in self._by_symbol.get(symbol, ()):
+            if alert.enabled:
+                self._evaluate(alert, price, change_pct, None)
+
+    def _evaluate(
+        self, alert: Alert, price: float, change_pct: float | None, exchange_ns: int | None
+    ) -> None:
+        kind, level = alert.kind, alert.threshold
+        if kind is AlertKind.CROSSES:
+            band = level * self.hysteresis
+            side = 1 if price >= level + band else -1 if price <= level - band else alert.side
+            if side != alert.side:
+                was, alert.side = alert.side, side
+                self.revision += 1
+                if was != 0:
+                    self._fire(alert, price, change_pct, exchange_ns)
+            return
+        if kind.is_percent:
+            if change_pct is None:
+                return
+            value, band = change_pct, self.pct_hysteresis
+        else:
+            value, band = price, level * self.hysteresis
+        upward = kind is AlertKind.ABOVE or kind is AlertKind.PCT_ABOVE
+        if alert.armed:
+            if (value >= level) if upward else (value <= level):
+                alert.armed = False
+                self.revision += 1
+                self._fire(alert, price, change_pct, exchange_ns)
+        elif (value <= level - band) if upward else (value >= level + band):
+            alert.armed = True
+            self.revision += 1
+
+    def _fire(
+        self, alert: Alert, price: float, change_pct: float | None, exchange_ns: int | None
+    ) -> None:
+        alert.fired_count += 1
+        fired = AlertFired(
+            alert.id, alert.symbol, alert.kind, alert.threshold, price, change_pct,
+            self._wall_clock(), exchange_ns,
+        )  # fmt: skip
+        if len(self._pending) == self._pending.maxlen:
+            self.dropped += 1
+        self._pending.append(fired)
+        self._history.append(fired)
+
+    # --- readers -----------------------------------------------------------------------
+
+    def drain_fired(self) -> list[AlertFired]:
+        """Alerts fired since the last drain, oldest first (the GUI calls this per flush)."""
+        if not self._pending:
+            return []
+        fired = list(self._pending)
+        self._pending.clear()
+        return fired
+
+    def history(self) -> list[AlertFired]:
+        """Recent firings, oldest first, at most `history_limit`."""
+        return list(self._history)
+
+    def clear_history(self) -> None:
+        self._history.clear()
+        self.revision += 1
+
+    # --- persistence ---------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": FILE_VERSION,
+            "alerts": [
+                {
+                    "id": a.id, "symbol": a.symbol, "kind": a.kind.value,
+                    "threshold": a.threshold, "enabled": a.enabled, "note": a.note,
+                    "armed": a.armed, "side": a.side, "fired_count": a.fired_count,
+                }
+                for a in self._alerts.values()
+            ],
+            "history": [_fired_json(f) for f in self._history],
+        }  # fmt: skip
+
+    def load_json(self, data: object) -> list[str]:
+        """Replace rules and history from `to_json()` output; returns one message per bad entry."""
+        problems: list[str] = []
+        if not isinstance(data, dict):
+            return [f"alerts file: expected an object, got {type(data).__name__}"]
+        for alert_id in list(self._alerts):
+            self.remove(alert_id)
+        for i, raw in enumerate(_list(data.get("alerts"))):
+            try:
+                self._insert(_alert_from_json(raw))
+            except (AlertError, KeyError, TypeError, ValueError) as exc:
+                problems.append(f"alert #{i + 1} skipped: {exc}")
+        self._history.clear()
+        for i, raw in enumerate(_list(data.get("history"))):
+            try:
+                self._history.append(_fired_from_json(raw))
+            except (KeyError, TypeError, ValueError) as exc:
+                problems.append(f"history entry #{i + 1} skipped: {exc}")
+        self.load_problems = problems
+        return problems
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write atomically: a temp file in the same directory, fsync, then os.replace."""
+        write_json_atomic(Path(path), self.to_json())
+
+    def load(self, path: str | os.PathLike[str]) -> list[str]:
+        """Load rules from `path` (missing file: nothing, no problem); returns problems."""
+        target = Path(path)
+        try:
+            text = target.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            self.load_problems = [f"cannot read {target}: {exc.strerror or exc}"]
+            return self.load_problems
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            self.load_problems = [f"{target} is not valid JSON: {exc}"]
+            return self.load_problems
+        return self.load_json(data)
+
+
+def write_json_atomic(path: Path, data: object) -> None:
+    """Write JSON so readers see the old file or the new one, never half of either."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=1)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _list(value: object) -> Iterable[Any]:
+    return value if isinstance(value, list) else ()
+
+
+def _alert_from_json(raw: Any) -> Alert:
+    if not isinstance(raw, dict):
+        raise TypeError(f"expected an object, got {type(raw).__name__}")
+    symbol, kind = validate(str(raw["symbol"]), str(raw["kind"]), raw["threshold"])
+    alert_id = raw["id"]
+    if not isinstance(alert_id, int) or alert_id < 1:
+        raise ValueError(f"bad id {alert_id!r}")
+    side = raw.get("side", 0)
+    return Alert(
+        alert_id, symbol, kind, float(raw["threshold"]),
+        enabled=bool(raw.get("enabled", True)), note=str(raw.get("note", "")),
+        armed=bool(raw.get("armed", True)), side=side if side in (-1, 0, 1) else 0,
+        fired_count=int(raw.get("fired_count", 0)),
+    )  # fmt: skip
+
+
+def _fired_json(fired: AlertFired) -> dict[str, Any]:
+    return {
+        "alert_id": fired.alert_id, "symbol": fired.symbol, "kind": fired.kind.value,
+        "threshold": fired.threshold, "price": fired.price, "change_pct": fired.change_pct,
+        "wall_time": fired.wall_time, "exchange_ns": fired.exchange_ns,
+    }  # fmt: skip
+
+
+def _fired_from_json(raw: Any) -> AlertFired:
+    if not isinstance(raw, dict):
+        raise TypeError(f"expected an object, got {type(raw).__name__}")
+    pct = raw.get("change_pct")
+    ns = raw.get("exchange_ns")
+    return AlertFired(
+        int(raw["alert_id"]), str(raw["symbol"]), AlertKind(raw["kind"]),
+        float(raw["threshold"]), float(raw["price"]),
+        None if pct is None else float(pct), float(raw["wall_time"]),
+        None if ns is None else int(ns),
+    )  # fmt: skip

@@ -1,0 +1,1 @@
+"""Plumbing every engine part shares: task ownership and cancellation, atomic file writes."""

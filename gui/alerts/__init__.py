@@ -1,0 +1,1 @@
+"""The alerts dock and notifications (tray, else an in-window banner)."""

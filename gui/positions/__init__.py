@@ -1,0 +1,1 @@
+"""Positions entered by hand: math (Qt-free), dialog, footer totals and the controller."""

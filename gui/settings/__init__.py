@@ -1,0 +1,1 @@
+"""Settings: the dialog, persistence (QSettings, atomic), theme and display comfort."""

@@ -1,0 +1,103 @@
+"""Market session: "Regular session · closes in 2h 13m", from engine.market.calendar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from PySide6.QtWidgets import QLabel, QWidget
+
+from engine.market.calendar import (
+    MarketSession,
+    SessionState,
+    day_hours,
+    early_closes,
+    holidays,
+    session_at,
+)
+from gui.statusbar.style import Level, set_level
+
+_NAMES = {
+    MarketSession.PRE_MARKET: "Pre-market",
+    MarketSession.REGULAR: "Regular session",
+    MarketSession.AFTER_HOURS: "After-hours",
+    MarketSession.CLOSED: "Market closed",
+}
+_VERBS = {
+    MarketSession.PRE_MARKET: "opens in",  # the regular session
+    MarketSession.REGULAR: "closes in",
+    MarketSession.AFTER_HOURS: "ends in",
+    MarketSession.CLOSED: "pre-market in",
+}
+_LEVELS = {
+    MarketSession.PRE_MARKET: Level.WARN,
+    MarketSession.REGULAR: Level.OK,
+    MarketSession.AFTER_HOURS: Level.WARN,
+    MarketSession.CLOSED: Level.INFO,
+}
+
+
+def format_countdown(seconds: float) -> str:
+    """3d 4h, 2h 13m, 45m, <1m (rounded down: "closes in 0m" would read as closed)."""
+    total = int(max(0.0, seconds) // 60)
+    days, rest = divmod(total, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m" if minutes else "<1m"
+
+
+def describe_session(state: SessionState) -> tuple[str, Level]:
+    """Status-bar text and colour level of a session state."""
+    name = _NAMES[state.session]
+    reason = holidays(state.at.year).get(state.at.date())
+    if state.session is MarketSession.CLOSED and reason:
+        name = f"Market closed ({reason})"
+    text = f"{name} \u00b7 {_VERBS[state.session]} {format_countdown(state.remaining_seconds())}"
+    if state.session is MarketSession.REGULAR and state.at.date() in early_closes(state.at.year):
+        text += " (early close 13:00)"
+    return text, _LEVELS[state.session]
+
+
+def session_tooltip(state: SessionState) -> str:
+    """Today's hours in ET and the next change, one fact per line."""
+    at = state.at
+    lines = [f"US equities, New York time now {at:%a %Y-%m-%d %H:%M} ET"]
+    hours = day_hours(at.date())
+    if hours is None:
+        lines.append(f"No trading today ({holidays(at.year).get(at.date(), 'weekend')})")
+    else:
+        early = " (early close)" if hours.early_close else ""
+        lines.append(
+            f"Today: pre-market {hours.pre_open:%H:%M}, regular {hours.open:%H:%M}"
+            f"\u2013{hours.close:%H:%M}{early}, after-hours until {hours.post_close:%H:%M}"
+        )
+    lines.append(f"Next: {state.next_session.value} at {state.next_change:%a %H:%M} ET")
+    lines.append("Change and Change % compare with the previous trading day's close")
+    return "\n".join(lines)
+
+
+class MarketSessionIndicator(QLabel):
+    """Reads the wall clock (injectable) and shows the session and its next change."""
+
+    def __init__(
+        self,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._wall_clock = wall_clock
+        self.state: SessionState | None = None
+        self.level = Level.INFO
+        self.setObjectName("marketSessionIndicator")
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.state = session_at(self._wall_clock())
+        text, self.level = describe_session(self.state)
+        set_level(self, self.level, text)
+        tip = session_tooltip(self.state)
+        if self.toolTip() != tip:
+            self.setToolTip(tip)

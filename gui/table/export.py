@@ -1,0 +1,129 @@
+"""Export what the table shows: CSV file (File > Export table…) and clipboard (Ctrl+C).
+
+Columns: the visible ones in their visual (dragged) order. Rows: view order, i.e. after
+the filter and the sort. Cells: raw numbers for numeric columns, so a spreadsheet can
+compute with them (no thousands separators, no "+"); text columns as shown; a missing or
+expired value is an empty cell. A header row comes first in both formats.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QTableView
+
+from gui.table.sort import SORT_ROLE
+
+# Columns whose raw value means nothing in a sheet (epoch nanoseconds): export the text.
+DISPLAY_TEXT_KEYS = frozenset({"trade_time"})
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+
+
+def visible_columns(view: QTableView) -> list[int]:
+    """Logical indexes of the shown columns, in the order the user sees them."""
+    header = view.horizontalHeader()
+    logical = (header.logicalIndex(visual) for visual in range(header.count()))
+    return [c for c in logical if c >= 0 and not header.isSectionHidden(c)]
+
+
+def number_text(value: int | float) -> str:
+    """A plain number a spreadsheet reads: 412.5, -1200, 0.0001 (no float noise, no -0)."""
+    if isinstance(value, int):
+        return str(value)
+    if not math.isfinite(value):
+        return ""
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def cell_text(view: QTableView, row: int, column: int, key: str) -> str:
+    """One cell for export: raw number when numeric, else the display text; missing -> ""."""
+    model = view.model()
+    index = model.index(row, column)
+    raw = model.data(index, SORT_ROLE)
+    if raw is None:
+        return ""
+    if key not in DISPLAY_TEXT_KEYS and isinstance(raw, int | float) and not isinstance(raw, bool):
+        return number_text(raw)
+    shown = model.data(index, _DISPLAY)
+    return "" if shown is None else str(shown)
+
+
+def table_grid(
+    view: QTableView, keys: Sequence[str], rows: Sequence[int] | None = None
+) -> tuple[list[str], list[list[str]]]:
+    """(header, cells) of view rows `rows` (default: all, view order); `keys` per logical column."""
+    model = view.model()
+    columns = visible_columns(view)
+    header = [str(model.headerData(c, Qt.Orientation.Horizontal, _DISPLAY) or "") for c in columns]
+    chosen = range(model.rowCount()) if rows is None else rows
+    cells = [[cell_text(view, r, c, keys[c]) for c in columns] for r in chosen]
+    return header, cells
+
+
+def selected_rows(view: QTableView) -> list[int]:
+    """Selected view rows, top to bottom."""
+    return sorted({index.row() for index in view.selectionModel().selectedRows()})
+
+
+def to_csv(header: Sequence[str], cells: Sequence[Sequence[str]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(cells)
+    return out.getvalue()
+
+
+def to_tsv(header: Sequence[str], cells: Sequence[Sequence[str]]) -> str:
+    """Tab-separated lines (what spreadsheets paste into cells); tabs/newlines in text -> space."""
+
+    def clean(text: str) -> str:
+        return text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
+
+    lines = ["\t".join(clean(t) for t in row) for row in [list(header), *cells]]
+    return "\n".join(lines) + "\n"
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
+    """Write through a temporary file and a rename: a crash never leaves half a file."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def export_table_csv(view: QTableView, keys: Sequence[str], path: str | os.PathLike[str]) -> int:
+    """Write the view's rows to `path` as CSV; returns the number of data rows. Raises OSError."""
+    header, cells = table_grid(view, keys)
+    write_text_atomic(path, to_csv(header, cells))
+    return len(cells)
+
+
+def copy_selected_rows(view: QTableView, keys: Sequence[str]) -> int:
+    """Put the selected rows (with a header row) on the clipboard as TSV; returns rows copied."""
+    rows = selected_rows(view)
+    if not rows:
+        return 0
+    header, cells = table_grid(view, keys, rows)
+    QApplication.clipboard().setText(to_tsv(header, cells))
+    return len(cells)
+
+
+def describe(value: Any) -> str:
+    """Short form of an OSError etc. for a status message (never a traceback)."""
+    if isinstance(value, OSError) and value.strerror:
+        return f"{value.strerror}: {value.filename}" if value.filename else value.strerror
+    return str(value)

@@ -1,0 +1,219 @@
+"""The ticker table view: fixed rows, movable/hideable columns, persisted header layout.
+
+Column order, widths, visibility and the sort indicator are written to AppSettings
+when they change (debounced: header drags fire per pixel), so a crash loses nothing.
+They are stored by column key (gui.table.header_layout), never by index: the column set grows.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
+
+from gui.settings.persistence import AppSettings
+from gui.table import header_layout as hl
+from gui.table.model import TickerFilterProxy, TickerTableModel
+
+ROW_HEIGHT_PX = 22
+SAVE_DEBOUNCE_MS = 400
+# Typical widest values per column key, for first-run column widths.
+COLUMN_SAMPLES = {
+    "symbol": "BRK.B ",
+    "change_pct": "+88.88%",
+    "bid_size": "88,888",
+    "ask_size": "88,888",
+    "volume": "888.8M",
+    "trade_time": "00:00:00.000",
+    "market_value": "8,888,888.88",
+    "day_pnl": "+888,888.88",
+    "total_pnl": "+888,888.88",
+    "age": "88.8 s",
+    "status": "EXPIRED",
+    "spark": "8888888888888",  # sparkline: ~100 px of polyline
+}
+_DEFAULT_SAMPLE = "88,888.88"
+log = logging.getLogger(__name__)
+
+
+class TickerView(QTableView):
+    """QTableView over TickerFilterProxy with a column chooser and saved layout."""
+
+    def __init__(
+        self,
+        model: TickerTableModel,
+        proxy: TickerFilterProxy,
+        settings: AppSettings,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("tickerTable")
+        self.ticker_model = model
+        self._settings = settings
+        self.setModel(proxy)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        rows = self.verticalHeader()
+        # Fixed row heights: ResizeToContents on live data costs 80-180 ms per flush.
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(ROW_HEIGHT_PX)
+        rows.setVisible(False)
+        # Drag reorder: the model implements mime drag/drop of whole rows.
+        self.setDragEnabled(True)
+        self.setAcceptDrops(True)
+        self.setDropIndicatorShown(True)
+        self.setDragDropOverwriteMode(False)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        header = self.horizontalHeader()
+        header.setSectionsMovable(True)
+        header.setSortIndicatorClearable(True)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        # Header clicks reach TickerTableModel.sort through the proxy (-1 = unsorted);
+        # the proxy itself never sorts ticking columns (QT_NOTES: ~145 ms per flush).
+        self.setSortingEnabled(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        header.setMinimumSectionSize(36)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(SAVE_DEBOUNCE_MS)
+        self._save_timer.timeout.connect(self.save_layout)
+        self._widths: dict[str, int] = {}  # last known width per key (hidden ones too)
+        self.layout_problems: list[str] = []  # what was wrong with the saved layout
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        """Time each viewport paint for the flush pacer (gui.table.pacing): under a firehose
+        the table's repaint, not the socket, is what fills the GUI thread."""
+        if event.type() != QEvent.Type.Paint:
+            return super().viewportEvent(event)
+        start = time.perf_counter()
+        handled = super().viewportEvent(event)
+        self.ticker_model.pacer.note_paint(time.perf_counter() - start)
+        return handled
+
+    def _keys(self) -> list[str]:
+        return [column.key for column in self.ticker_model.columns]
+
+    def restore_layout(self) -> None:
+        """Apply the saved layout and sort by column key (old index-based state read once)."""
+        header = self.horizontalHeader()
+        keys = self._keys()
+        self.size_columns_to_samples()  # columns the saved layout lacks keep these widths
+        layout, legacy_keys = self._saved_layout()
+        migrated = layout is not None and self._settings.header_layout() is None
+        if layout is not None:
+            layout = hl.reconcile(layout, keys)
+            hl.apply(header, layout, keys)
+            self._widths = dict(layout.widths)
+        else:
+            hidden = set(self._settings.hidden_columns() or ())
+            for i, key in enumerate(keys):
+                header.setSectionHidden(i, key in hidden)
+        sort = self._saved_sort(legacy_keys)
+        if sort is not None and sort[0] in keys:
+            order = Qt.SortOrder.DescendingOrder if sort[1] else Qt.SortOrder.AscendingOrder
+            header.setSortIndicator(keys.index(sort[0]), order)  # the view then sorts
+        if migrated:  # write the key-based form now: the old state is read only once
+            self.save_layout()
+            self._on_sort_changed(header.sortIndicatorSection(), header.sortIndicatorOrder())
+        # Connected after restoring, so restoring does not write straight back.
+        header.customContextMenuRequested.connect(self._on_header_menu)
+        header.sectionMoved.connect(self._on_header_changed)
+        header.sectionResized.connect(self._on_header_changed)
+        header.sortIndicatorChanged.connect(self._on_sort_changed)
+
+    def _saved_layout(self) -> tuple[hl.HeaderLayout | None, tuple[str, ...]]:
+        """(layout, column keys an old index-based sort refers to)."""
+        text = self._settings.header_layout()
+        if text is not None:
+            layout, problems = hl.parse_layout(text)
+            self._report(problems)
+            if layout is not None:
+                return layout, hl.V2_KEYS
+        state = self._settings.header_state()
+        if state is None:
+            return None, hl.V2_KEYS
+        legacy = hl.read_legacy(state, self._settings.hidden_columns())
+        if legacy is None:
+            self._report(["saved column layout is from an unknown version; using defaults"])
+            return None, hl.V2_KEYS
+        return legacy, hl.LEGACY_KEYS[len(legacy.order)]
+
+    def _saved_sort(self, legacy_keys: tuple[str, ...]) -> tuple[str, bool] | None:
+        by_key = self._settings.sort_key()
+        if by_key is not None:
+            return by_key if by_key[0] else None
+        by_index = self._settings.sort()  # older builds saved the column index
+        if by_index is None:
+            return None
+        key = hl.legacy_sort_key(by_index[0], legacy_keys)
+        return None if key is None else (key, by_index[1])
+
+    def _report(self, problems: list[str]) -> None:
+        for problem in problems:
+            log.warning("%s (settings %s)", problem, self._settings.path)
+        self.layout_problems += problems
+
+    def size_columns_to_samples(self) -> None:
+        """Widths from typical values, once (never ResizeToContents on live data)."""
+        header = self.horizontalHeader()
+        metrics = self.fontMetrics()
+        header_metrics = header.fontMetrics()
+        for i, column in enumerate(self.ticker_model.columns):
+            sample = COLUMN_SAMPLES.get(column.key, _DEFAULT_SAMPLE)
+            width = max(
+                metrics.horizontalAdvance(sample) + 12,
+                header_metrics.horizontalAdvance(column.header) + 16,
+            )
+            header.resizeSection(i, width)
+
+    def save_layout(self) -> None:
+        self._save_timer.stop()
+        layout = hl.capture(self.horizontalHeader(), self._keys(), self._widths)
+        self._widths = dict(layout.widths)
+        self._settings.set_header_layout(layout.to_json())
+        # Also by key under the old name: builds that predate the layout JSON read it.
+        self._settings.set_hidden_columns([k for k in layout.order if k in layout.hidden])
+
+    def stop(self) -> None:
+        """Flush a pending debounced save (shutdown)."""
+        if self._save_timer.isActive():
+            self.save_layout()
+
+    def fill_columns_menu(self, menu: QMenu) -> None:
+        """Checkable show/hide entry per column (the chooser of header and View menu)."""
+        menu.clear()
+        header = self.horizontalHeader()
+        visible = sum(not header.isSectionHidden(i) for i in range(header.count()))
+        for i, column in enumerate(self.ticker_model.columns):
+            action = menu.addAction(column.header)
+            action.setCheckable(True)
+            action.setChecked(not header.isSectionHidden(i))
+            action.setToolTip(column.tooltip)
+            # The last visible column cannot be hidden: an empty table looks broken.
+            action.setEnabled(header.isSectionHidden(i) or visible > 1)
+            action.toggled.connect(lambda on, col=i: self.set_column_visible(col, on))
+
+    def set_column_visible(self, column: int, visible: bool) -> None:
+        self.horizontalHeader().setSectionHidden(column, not visible)
+        self.save_layout()
+
+    def _on_header_menu(self, pos: QPoint) -> None:
+        menu = QMenu(self)
+        self.fill_columns_menu(menu)
+        menu.popup(self.horizontalHeader().mapToGlobal(pos))
+
+    def _on_header_changed(self, *_args: int) -> None:
+        self._save_timer.start()
+
+    def _on_sort_changed(self, column: int, order: Qt.SortOrder) -> None:
+        keys = self._keys()
+        key = keys[column] if 0 <= column < len(keys) else ""
+        self._settings.set_sort_key(key, order == Qt.SortOrder.DescendingOrder)

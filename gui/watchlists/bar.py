@@ -1,0 +1,166 @@
+"""Toolbar with the add-symbols field (syntax checked at once, existence via REST) and filter.
+
+Validation is two-step: `engine.config.parse_symbols` refuses bad syntax before any
+network traffic; then, when a checker is available, the REST snapshot endpoint tells
+which symbols exist (Alpaca omits unknown symbols from its answer). An unknown or
+invalid symbol is refused with a message and nothing else changes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Collection
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QLabel, QLineEdit, QToolBar, QWidget
+
+from engine.config import parse_symbols
+from engine.core.tasks import TaskSet
+from gui.settings.theme import LIGHT, Palette
+
+log = logging.getLogger(__name__)
+
+# Returns the subset of the given symbols that exist; raises on network/REST failure.
+SymbolChecker = Callable[[list[str]], Awaitable[set[str]]]
+
+
+def _message_css(palette: Palette, error: bool) -> str:
+    # The status bar's bad/ok levels: AA contrast on the window colour of each theme.
+    return f"QLabel {{ color: {palette.levels['bad' if error else 'ok']}; }}"
+
+
+class WatchlistBar(QToolBar):
+    """Emits `symbols_accepted(list)` only for symbols that passed every check."""
+
+    symbols_accepted = Signal(list)
+    message_shown = Signal(str)  # every outcome, for the status bar and tests
+    filter_changed = Signal(str)
+
+    def __init__(
+        self,
+        tasks: TaskSet,
+        existing: Callable[[], Collection[str]],
+        checker: SymbolChecker | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__("Watchlist", parent)
+        self.setObjectName("watchlistBar")
+        self._tasks = tasks
+        self._existing = existing
+        self.checker = checker
+        self.add_field = QLineEdit(self)
+        self.add_field.setObjectName("addSymbolsField")
+        self.add_field.setPlaceholderText("Add symbols: AAPL, BRK.B …  (Ctrl+N)")
+        self.add_field.setClearButtonEnabled(True)
+        self.add_field.setMinimumWidth(240)
+        self.add_field.setToolTip("Comma- or space-separated symbols; Enter adds them")
+        self.add_field.returnPressed.connect(self.submit)
+        self.addWidget(self.add_field)
+        self.add_action = self.addAction("Add")
+        self.add_action.triggered.connect(self.submit)
+        self.message = QLabel(self)
+        self.message.setObjectName("addSymbolsMessage")
+        # Echoes what the user typed: never let Qt's rich-text sniffing render "<h1>…".
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setMinimumWidth(200)
+        self.addWidget(self.message)
+        self.addSeparator()
+        self.filter_field = QLineEdit(self)
+        self.filter_field.setObjectName("filterField")
+        self.filter_field.setPlaceholderText("Filter (Ctrl+F)")
+        self.filter_field.setClearButtonEnabled(True)
+        self.filter_field.setMaximumWidth(160)
+        self.filter_field.textChanged.connect(self.filter_changed)
+        self.addWidget(self.filter_field)
+        # Not toolbar buttons: the window adds them to its menu so the shortcuts work
+        # window-wide (an action hidden with setVisible(False) has dead shortcuts).
+        self.focus_add_action = QAction("Add symbols…", self)
+        self.focus_add_action.setShortcut(QKeySequence("Ctrl+N"))
+        self.focus_add_action.triggered.connect(self.focus_add)
+        self.focus_filter_action = QAction("Filter…", self)
+        self.focus_filter_action.setShortcut(QKeySequence.StandardKey.Find)
+        self.focus_filter_action.triggered.connect(self.focus_filter)
+        self.busy = False
+        self._truncated = 0
+        self.palette_in_use = LIGHT
+        self.message_is_error = False
+
+    def focus_add(self) -> None:
+        self.add_field.setFocus()
+        self.add_field.selectAll()
+
+    def focus_filter(self) -> None:
+        self.filter_field.setFocus()
+        self.filter_field.selectAll()
+
+    def show_message(self, text: str, error: bool) -> None:
+        self.message.setText(text)
+        self.message.setToolTip(text)
+        self.message_is_error = error
+        self.message.setStyleSheet(_message_css(self.palette_in_use, error))
+        self.message_shown.emit(text)
+
+    def set_palette(self, palette: Palette) -> None:
+        """Re-colour the message (shown or next) in the theme's error/OK colours."""
+        self.palette_in_use = palette
+        if self.message.text():
+            self.message.setStyleSheet(_message_css(palette, self.message_is_error))
+
+    def submit(self) -> None:
+        """Validate the field's text; accepted symbols are emitted (maybe after REST)."""
+        if self.busy:
+            return
+        text = self.add_field.text()
+        result = parse_symbols(text)
+        if result.invalid:
+            shown = "; ".join(f"{piece}: {reason}" for piece, reason in result.invalid[:3])
+            more = f" (+{len(result.invalid) - 3} more)" if len(result.invalid) > 3 else ""
+            self.show_message(f"Not added — {shown}{more}", error=True)
+            return
+        existing = set(self._existing())
+        new = [s for s in result.valid if s not in existing]
+        if not new:
+            if result.valid:
+                self.show_message(f"Already watched: {', '.join(result.valid)}", error=True)
+            else:
+                self.show_message("Type one or more symbols, e.g. AAPL, MSFT", error=True)
+            return
+        if self.checker is None:
+            self._accept(new, note=_truncation_note(result.truncated))
+            return
+        self._truncated = result.truncated
+        self.busy = True
+        self.add_field.setEnabled(False)
+        self.show_message(f"Checking {', '.join(new)} …", error=False)
+        self._tasks.spawn(self._check(new), name="tickerdesk-check-symbols")
+
+    async def _check(self, symbols: list[str]) -> None:
+        assert self.checker is not None
+        try:
+            known = await self.checker(symbols)
+        except Exception as exc:  # REST down: the stream itself is the last word
+            log.warning("symbol check failed: %s", exc)
+            self._finish()
+            self._accept(symbols, note=f" (not verified: {exc})")
+            return
+        self._finish()
+        unknown = [s for s in symbols if s not in known]
+        if unknown:
+            self.show_message(f"Not added — unknown symbol: {', '.join(unknown)}", error=True)
+            return
+        self._accept(symbols, note=_truncation_note(self._truncated))
+
+    def _finish(self) -> None:
+        self.busy = False
+        self.add_field.setEnabled(True)
+
+    def _accept(self, symbols: list[str], note: str) -> None:
+        self.add_field.clear()
+        self.show_message(f"Added {', '.join(symbols)}{note}", error=bool(note))
+        self.symbols_accepted.emit(symbols)
+
+
+def _truncation_note(truncated: int) -> str:
+    # parse_symbols caps one paste (500): say what was left out instead of dropping it.
+    return f"; {truncated} more not added (too many at once)" if truncated else ""

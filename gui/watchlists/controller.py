@@ -1,0 +1,89 @@
+"""Wires a WatchlistSet to the one ticker table: the model shows the active list.
+
+One TickerTableModel serves every tab (it drains the store's change set, which a second
+model would then miss); switching tabs is one `set_symbols`. Row edits (add, remove, drag)
+flow back into the active list. Lists and the active tab are written on every change
+(DESIGN invariant 6). The model never watches the store: WatchlistSet owns the union.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QMenu, QWidget
+
+from engine.market.store import MarketDataStore
+from gui.settings.persistence import AppSettings
+from gui.table.model import TickerTableModel
+from gui.watchlists.book import DEFAULT_NAME, WatchlistSet
+from gui.watchlists.tabs import WatchlistTabs
+
+
+class WatchlistController(QObject):
+    """Active list <-> table model, persistence; `union_changed` feeds the stream."""
+
+    union_changed = Signal(list)  # every symbol of every list (what to subscribe)
+
+    def __init__(
+        self,
+        model: TickerTableModel,
+        settings: AppSettings,
+        store: MarketDataStore,
+        sort_order: Callable[[], Qt.SortOrder],
+        parent: QWidget,
+    ) -> None:
+        super().__init__(parent)
+        self.lists = WatchlistSet(store, self)
+        self.tabs = WatchlistTabs(self.lists, parent)
+        self._model = model
+        self._settings = settings
+        self._sort_order = sort_order
+        self._loaded = False
+        model.watchlist_changed.connect(self._on_model_watchlist_changed)
+        self.lists.active_changed.connect(self._on_lists_active_changed)
+        self.lists.lists_changed.connect(self.save)
+        self.lists.union_changed.connect(self.union_changed)
+
+    def restore(self, fallback: Sequence[str]) -> None:
+        """Load the saved lists (old single list -> "Watchlist"), else one list of `fallback`."""
+        saved = self._settings.watchlists()
+        lists, active = saved if saved is not None else ([(DEFAULT_NAME, list(fallback))], 0)
+        self.lists.load(lists, active)
+        self._loaded = True
+        self.save()
+
+    def save(self) -> None:
+        if self._loaded:  # not while load() replays its signals
+            self._settings.set_watchlists(self.lists.lists(), self.lists.active())
+
+    def union(self) -> list[str]:
+        return self.lists.union()
+
+    def _on_lists_active_changed(self, _index: int) -> None:
+        self._model.set_symbols(self.lists.active_symbols())
+        column = self._model.sort_column()
+        if column >= 0:  # the header's sort applies to every tab
+            self._model.sort_now(column, self._sort_order())
+
+    def _on_model_watchlist_changed(self) -> None:
+        self.lists.set_symbols(self.lists.active(), self._model.symbols())
+
+    def add_to_list(self, index: int, symbols: Sequence[str]) -> list[str]:
+        """Append symbols to list `index` (another tab); returns those not already there."""
+        current = self.lists.symbols(index)
+        new = [s for s in symbols if s not in current]
+        if new:
+            self.lists.set_symbols(index, current + new)
+            if index == self.lists.active():
+                self._model.set_symbols(self.lists.active_symbols())
+        return new
+
+    def fill_add_menu(self, menu: QMenu, symbols: Sequence[str]) -> None:
+        """An "Add to watchlist" submenu: one entry per other list."""
+        others = [(i, n) for i, n in enumerate(self.lists.names()) if i != self.lists.active()]
+        sub = menu.addMenu("Add to watchlist")
+        sub.setEnabled(bool(others and symbols))
+        for index, name in others:
+            action = sub.addAction(name)
+            action.triggered.connect(lambda _=False, i=index: self.add_to_list(i, list(symbols)))

@@ -1,0 +1,58 @@
+"""Market-session indicator: phase and countdown from the NYSE calendar, injectable clock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QStatusBar
+
+from engine.market.calendar import EASTERN
+from engine.net.health import StreamHealth
+from gui.statusbar import StatusIndicators
+from gui.statusbar.market_session import MarketSessionIndicator, format_countdown
+from gui.statusbar.style import Level
+
+
+@pytest.mark.parametrize(
+    ("now", "text", "level"),
+    [
+        (datetime(2025, 6, 3, 13, 47, tzinfo=EASTERN), "Regular session · closes in 2h 13m",
+         Level.OK),
+        (datetime(2025, 6, 3, 8, 45, tzinfo=EASTERN), "Pre-market · opens in 45m", Level.WARN),
+        (datetime(2025, 6, 3, 19, 59, 30, tzinfo=EASTERN), "After-hours · ends in <1m",
+         Level.WARN),
+        (datetime(2025, 11, 28, 12, 0, tzinfo=EASTERN),
+         "Regular session · closes in 1h 00m (early close 13:00)", Level.OK),
+        (datetime(2025, 12, 25, 12, 0, tzinfo=EASTERN),
+         "Market closed (Christmas Day) · pre-market in 16h 00m", Level.INFO),
+        (datetime(2025, 7, 5, 12, 0, tzinfo=EASTERN), "Market closed · pre-market in 1d 16h",
+         Level.INFO),
+    ],
+)  # fmt: skip
+def test_indicator_text_and_level(qapp: Any, now: datetime, text: str, level: Level) -> None:
+    indicator = MarketSessionIndicator(lambda: now)
+    assert indicator.text() == text
+    assert indicator.level is level
+    assert "previous trading day's close" in indicator.toolTip()
+
+
+def test_indicator_ticks_with_the_clock_and_is_in_the_status_bar(qapp: Any) -> None:
+    now = [datetime(2025, 6, 3, 9, 29, tzinfo=EASTERN)]
+    indicator = MarketSessionIndicator(lambda: now[0])
+    assert indicator.text().startswith("Pre-market")
+    now[0] = datetime(2025, 6, 3, 9, 30, tzinfo=EASTERN)
+    indicator.refresh()
+    assert indicator.text() == "Regular session · closes in 6h 30m"
+    assert "regular 09:30\u201316:00" in indicator.toolTip()
+    bar = QStatusBar()
+    indicators = StatusIndicators(bar, StreamHealth(), start_timers=False)
+    assert indicators.market_session.parent() is bar
+    indicators.refresh()
+    assert indicators.market_session.state is not None
+
+
+def test_format_countdown() -> None:
+    assert [format_countdown(s) for s in (-5, 30, 60, 3_599, 7_980, 90_000)] == [
+        "<1m", "<1m", "1m", "59m", "2h 13m", "1d 1h"]  # fmt: skip
