@@ -7,6 +7,7 @@ then the OS keyring. The secret never appears in a repr, a log line or an except
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 import logging
 import os
@@ -19,8 +20,19 @@ log = logging.getLogger(__name__)
 
 LIVE_STREAM_URL = "wss://stream.data.alpaca.markets"
 LIVE_REST_URL = "https://data.alpaca.markets"
-FEEDS: tuple[str, ...] = ("iex", "sip", "delayed_sip", "test")
-DEFAULT_FEED = "iex"
+
+
+class Feed(enum.StrEnum):
+    """Alpaca's stock stream feeds (docs/protocol.md, "Endpoints"): the one list and default."""
+
+    IEX = "iex"  # free: one exchange
+    SIP = "sip"  # paid plan: all US exchanges
+    DELAYED_SIP = "delayed_sip"  # SIP, 15 minutes behind
+    TEST = "test"  # Alpaca's always-on test stream, symbol FAKEPACA
+
+
+DEFAULT_FEED = Feed.IEX
+FEEDS: tuple[str, ...] = tuple(feed.value for feed in Feed)
 DEFAULT_SYMBOLS: tuple[str, ...] = (
     "AAPL",
     "MSFT",

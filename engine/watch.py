@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from engine.config import (
+    DEFAULT_FEED,
     FEEDS,
     LIVE_REST_URL,
     LIVE_STREAM_URL,
@@ -46,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("symbols", nargs="+", metavar="SYMBOL")
     parser.add_argument("--url", help="websocket base, e.g. ws://127.0.0.1:8765")
     parser.add_argument("--rest-url", help="REST base for snapshots")
-    parser.add_argument("--feed", choices=FEEDS, default="iex")
+    parser.add_argument("--feed", choices=FEEDS, default=DEFAULT_FEED.value)
     parser.add_argument("--msgpack", action="store_true", help="msgpack frames instead of JSON")
     parser.add_argument("--compression", action="store_true", help="permessage-deflate")
     parser.add_argument("--seconds", type=float, help="stop after this many seconds")

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.config import FEEDS
+from engine.config import DEFAULT_FEED, FEEDS
 from engine.core.tasks import TaskSet
 from engine.market.history import PriceHistory
 from engine.market.store import MarketDataStore
@@ -76,7 +76,7 @@ class MainWindow(QMainWindow):
         checker: SymbolChecker | None = None,
         probe: ConnectionProbe | None = None,
         flush_ms: int = 50,
-        feed: str = "iex",
+        feed: str = DEFAULT_FEED.value,
         stream_settings: StreamSettings | None = None,
         credentials_source: str = "none",
         parent: QWidget | None = None,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import httpx
 import msgspec
 
-from engine.config import LIVE_REST_URL, Credentials, check_url_security
+from engine.config import DEFAULT_FEED, LIVE_REST_URL, Credentials, Feed, check_url_security
 from engine.events import Bar, BarKind, Quote, Snapshot, Trade
 from engine.market.store import Freshness, MarketDataStore, Source
 from engine.protocol.timestamps import parse_rfc3339_ns
@@ -175,7 +175,7 @@ class RestConfig:
     """Where to ask for snapshots."""
 
     base_url: str = LIVE_REST_URL
-    feed: str = "iex"
+    feed: str = DEFAULT_FEED.value
     credentials: Credentials | None = None
     insecure: bool = False
     timeout: float = 10.0
@@ -219,7 +219,7 @@ class RestClient:
 
     async def _fetch(self, symbols: Sequence[str]) -> dict[str, Snapshot]:
         params = {"symbols": ",".join(symbols)}
-        if self._config.feed in ("iex", "sip", "delayed_sip"):
+        if self._config.feed in (Feed.IEX, Feed.SIP, Feed.DELAYED_SIP):
             params["feed"] = self._config.feed
         try:
             response = await self._client.get("/v2/stocks/snapshots", params=params)

@@ -21,6 +21,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from engine.config import (
+    DEFAULT_FEED,
     LIVE_STREAM_URL,
     Credentials,
     check_url_security,
@@ -73,7 +74,7 @@ class StreamConfig:
     """Where and how to connect. `credentials` is None only for an open simulator."""
 
     url: str = LIVE_STREAM_URL
-    feed: str = "iex"
+    feed: str = DEFAULT_FEED.value
     encoding: Encoding = Encoding.JSON
     credentials: Credentials | None = None
     compression: bool = False

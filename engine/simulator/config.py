@@ -6,6 +6,7 @@ import dataclasses
 import enum
 import ipaddress
 
+from engine.config import Feed
 from engine.simulator.universe import DEFAULT_SYMBOLS
 
 
@@ -21,7 +22,7 @@ class Plan(enum.StrEnum):
     UNLIMITED = "unlimited"
 
 
-FREE_PLAN_FEEDS: frozenset[str] = frozenset({"iex", "delayed_sip", "test"})
+FREE_PLAN_FEEDS: frozenset[str] = frozenset({Feed.IEX, Feed.DELAYED_SIP, Feed.TEST})
 FREE_PLAN_SYMBOL_LIMIT = 30
 
 

@@ -11,6 +11,7 @@ import hmac
 from typing import Any
 from urllib.parse import parse_qs
 
+from engine.config import DEFAULT_FEED
 from engine.simulator.config import FREE_PLAN_FEEDS, Plan, SimulatorConfig
 from engine.simulator.market import Market
 from engine.simulator.state import BarAcc, SymbolState
@@ -66,7 +67,7 @@ def snapshots(config: SimulatorConfig, market: Market, query: str) -> tuple[int,
     symbols = [s.strip() for s in raw.split(",") if s.strip()]
     if not symbols:
         return 400, {"message": "symbols is required"}
-    feed = params.get("feed", ["iex"])[-1]
+    feed = params.get("feed", [DEFAULT_FEED.value])[-1]
     if feed not in REST_FEEDS:
         return 400, {"message": f"invalid feed: {feed}"}
     if config.plan is Plan.FREE and feed not in FREE_PLAN_FEEDS:

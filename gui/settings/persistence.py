@@ -17,11 +17,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
-from engine.config import FEEDS, parse_symbols
+from engine.config import DEFAULT_FEED, FEEDS, parse_symbols
 
 log = logging.getLogger(__name__)
 
-FEED_DEFAULT = "iex"
+FEED_DEFAULT = DEFAULT_FEED.value
 ENCODING_DEFAULT = "json"
 FLUSH_MS_DEFAULT = 50
 FLUSH_MS_RANGE = (10, 1000)
