@@ -26,7 +26,7 @@ from engine.config import DEFAULT_SYMBOLS, FEEDS, parse_symbols
 from engine.net.stream import ConfigError
 from gui import startup_trace
 from gui.resources import apply_app_identity
-from gui.runtime import Session, SessionOptions
+from gui.runtime import Runtime, RuntimeOptions
 
 log = logging.getLogger("tickerdesk")
 
@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def options_from_args(args: argparse.Namespace) -> SessionOptions:
+def options_from_args(args: argparse.Namespace) -> RuntimeOptions:
     """Validated options; raises SystemExit(2) with a message on bad --symbols."""
     symbols: list[str] | None = None
     if args.symbols is not None:
@@ -75,7 +75,7 @@ def options_from_args(args: argparse.Namespace) -> SessionOptions:
             bad = "; ".join(f"{text}: {reason}" for text, reason in parsed.invalid)
             raise SystemExit(f"tickerdesk: invalid --symbols: {bad}")
         symbols = parsed.valid or list(DEFAULT_SYMBOLS)
-    return SessionOptions(
+    return RuntimeOptions(
         demo=args.demo,
         feed=args.feed,
         symbols=symbols,
@@ -88,11 +88,11 @@ def options_from_args(args: argparse.Namespace) -> SessionOptions:
     )
 
 
-async def run(app: QApplication, args: argparse.Namespace, options: SessionOptions) -> int:
+async def run(app: QApplication, args: argparse.Namespace, options: RuntimeOptions) -> int:
     """The main coroutine: start everything, wait for a stop request, shut down, return status."""
     stop = asyncio.Event()
     status = 0
-    session = Session(options, stop)
+    session = Runtime(options, stop)
     removers = _install_signal_handlers(stop)
     try:
         try:
@@ -113,7 +113,7 @@ async def run(app: QApplication, args: argparse.Namespace, options: SessionOptio
     return status
 
 
-async def _run_until_data(session: Session, args: argparse.Namespace, stop: asyncio.Event) -> int:
+async def _run_until_data(session: Runtime, args: argparse.Namespace, stop: asyncio.Event) -> int:
     """--smoke-test / --screenshot: exit status once every symbol has data (or not)."""
     waiter = session.tasks.spawn(
         _wait_for_data(session, args.smoke_timeout), name="tickerdesk-wait-data"
@@ -132,7 +132,7 @@ async def _run_until_data(session: Session, args: argparse.Namespace, stop: asyn
     return status
 
 
-async def _wait_for_data(session: Session, limit_s: float) -> list[str]:
+async def _wait_for_data(session: Runtime, limit_s: float) -> list[str]:
     """Symbols still without data when every one has some or `limit_s` seconds pass."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit_s
@@ -145,7 +145,7 @@ async def _wait_for_data(session: Session, limit_s: float) -> list[str]:
         await asyncio.sleep(0.1)
 
 
-def _report_smoke(session: Session, missing: list[str]) -> int:
+def _report_smoke(session: Runtime, missing: list[str]) -> int:
     health = session.health
     if missing:
         print(
@@ -161,7 +161,7 @@ def _report_smoke(session: Session, missing: list[str]) -> int:
     return 0
 
 
-def _save_screenshot(session: Session, path: Path) -> None:
+def _save_screenshot(session: Runtime, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     window = session.window
     assert window is not None

@@ -1,7 +1,7 @@
 """The composition root's state: store, health, stream, REST, simulator and window.
 
-`Session.start()` builds and wires everything on the running (qasync) loop;
-`Session.close()` tears it down in order and awaits every task it started. `gui.app`
+`Runtime.start()` builds and wires everything on the running (qasync) loop;
+`Runtime.close()` tears it down in order and awaits every task it started. `gui.app`
 drives it from the main coroutine; tests drive it on a fresh loop per test.
 """
 
@@ -47,7 +47,7 @@ _DECIDED = (ConnectionState.STREAMING, ConnectionState.FAILED, ConnectionState.R
 
 
 @dataclass(frozen=True)
-class SessionOptions:
+class RuntimeOptions:
     """Command-line choices; None means "use the saved setting / default"."""
 
     demo: bool = False
@@ -69,12 +69,12 @@ class SessionOptions:
     ping_s: float | None = None
 
 
-class Session:
+class Runtime:
     """Everything one running app owns; no globals."""
 
     def __init__(
         self,
-        options: SessionOptions,
+        options: RuntimeOptions,
         stop: asyncio.Event,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

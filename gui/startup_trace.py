@@ -17,7 +17,7 @@ from PySide6.QtCore import QEvent, QObject
 from engine.market.store import Source
 
 if TYPE_CHECKING:
-    from gui.runtime import Session
+    from gui.runtime import Runtime
 
 ENV = "TICKERDESK_TRACE_STARTUP"
 PREFIX = "startup: first live row painted"
@@ -47,7 +47,7 @@ def process_age_s() -> float:
 class FirstRowWatcher(QObject):
     """Event filter on the table viewport; reports once, then removes itself."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Runtime) -> None:
         super().__init__()
         self._session = session
         self._armed = False  # a flush has put live data into the model
@@ -78,7 +78,7 @@ class FirstRowWatcher(QObject):
         return False
 
 
-def install(session: Session) -> FirstRowWatcher | None:
+def install(session: Runtime) -> FirstRowWatcher | None:
     """Watch the session's table viewport (kept alive by the returned object)."""
     if session.window is None:
         return None

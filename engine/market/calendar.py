@@ -69,7 +69,7 @@ class DayHours:
 
 
 @dataclass(frozen=True, slots=True)
-class SessionState:
+class MarketSessionState:
     """The session at `at`, and when (aware ET datetime) and into what it changes next."""
 
     at: datetime
@@ -81,6 +81,9 @@ class SessionState:
         # Subtract in UTC: aware datetimes sharing one tzinfo subtract as wall-clock
         # times, which is an hour off across a DST change.
         return (self.next_change.astimezone(UTC) - self.at.astimezone(UTC)).total_seconds()
+
+
+_State = MarketSessionState
 
 
 def easter_sunday(year: int) -> date:
@@ -193,7 +196,7 @@ def day_hours(day: date) -> DayHours | None:
     )
 
 
-def session_at(when: datetime) -> SessionState:
+def session_at(when: datetime) -> MarketSessionState:
     """The session phase at the aware datetime `when` and its next change."""
     if when.tzinfo is None:
         raise ValueError("session_at needs an aware datetime (naive time is ambiguous)")
@@ -201,21 +204,21 @@ def session_at(when: datetime) -> SessionState:
     hours = day_hours(at.date())
     if hours is not None:
         if at < hours.pre_open:
-            return SessionState(at, MarketSession.CLOSED, hours.pre_open, MarketSession.PRE_MARKET)
+            return _State(at, MarketSession.CLOSED, hours.pre_open, MarketSession.PRE_MARKET)
         if at < hours.open:
-            return SessionState(at, MarketSession.PRE_MARKET, hours.open, MarketSession.REGULAR)
+            return _State(at, MarketSession.PRE_MARKET, hours.open, MarketSession.REGULAR)
         if at < hours.close:
-            return SessionState(at, MarketSession.REGULAR, hours.close, MarketSession.AFTER_HOURS)
+            return _State(at, MarketSession.REGULAR, hours.close, MarketSession.AFTER_HOURS)
         if at < hours.post_close:
-            return SessionState(
-                at, MarketSession.AFTER_HOURS, hours.post_close, MarketSession.CLOSED
-            )
+            return _State(at, MarketSession.AFTER_HOURS, hours.post_close, MarketSession.CLOSED)
     following = day_hours(next_trading_day(at.date()))
     assert following is not None  # next_trading_day returns a trading day
-    return SessionState(at, MarketSession.CLOSED, following.pre_open, MarketSession.PRE_MARKET)
+    return MarketSessionState(
+        at, MarketSession.CLOSED, following.pre_open, MarketSession.PRE_MARKET
+    )
 
 
-def session_at_ns(timestamp_ns: int) -> SessionState:
+def session_at_ns(timestamp_ns: int) -> MarketSessionState:
     """`session_at` for an exchange timestamp in Unix nanoseconds."""
     return session_at(datetime.fromtimestamp(timestamp_ns / 1e9, UTC))
 

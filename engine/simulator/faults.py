@@ -17,7 +17,7 @@ from engine.simulator.wire import Encoding
 
 if TYPE_CHECKING:
     from engine.simulator.server import Simulator
-    from engine.simulator.session import Session
+    from engine.simulator.session import ServerSession
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ class FaultInjector:
     def __init__(self, sim: Simulator) -> None:
         self._sim = sim
 
-    def _open(self) -> list[Session]:
+    def _open(self) -> list[ServerSession]:
         return [s for s in self._sim.sessions.values() if not s.closing]
 
     def drop_all(self) -> int:

@@ -21,7 +21,7 @@ import msgspec
 
 from engine.simulator import wire
 from engine.simulator.config import FREE_PLAN_FEEDS, Plan
-from engine.simulator.session import CHANNELS, Session
+from engine.simulator.session import CHANNELS, ServerSession
 
 if TYPE_CHECKING:
     from engine.simulator.server import Simulator
@@ -71,7 +71,7 @@ class ClientHandler:
     def __init__(self, sim: Simulator) -> None:
         self._sim = sim
 
-    async def run(self, session: Session, headers: Any) -> None:
+    async def run(self, session: ServerSession, headers: Any) -> None:
         """Greet, accept header auth, arm the auth timeout, then serve client messages."""
         session.send_control(wire.control("success", msg="connected"))
         key = headers.get("APCA-API-KEY-ID")
@@ -91,7 +91,7 @@ class ClientHandler:
             if timer is not None:
                 timer.cancel()
 
-    def finish(self, session: Session) -> None:
+    def finish(self, session: ServerSession) -> None:
         """Release the session's slot; a connection lost without a close frame keeps it
         for `dead_slot_hold` seconds, like Alpaca's ~90 s (ALPACA_PROTOCOL.md, Errors)."""
         if session.key is None:
@@ -101,15 +101,15 @@ class ClientHandler:
         if hold > 0 and session.conn.protocol.close_rcvd is None:
             self._sim.slots.hold(hold, session.key, session.path)
 
-    def _auth_timeout(self, session: Session) -> None:
+    def _auth_timeout(self, session: ServerSession) -> None:
         if not session.authenticated and not session.closing:
             self._sim.send_error(session, 404, close=True)
 
-    def _bad(self, session: Session) -> None:
+    def _bad(self, session: ServerSession) -> None:
         self._sim.stats.bad_client_messages += 1
         self._sim.send_error(session, 400)
 
-    def _on_message(self, session: Session, message: str | bytes) -> None:
+    def _on_message(self, session: ServerSession, message: str | bytes) -> None:
         try:
             obj = wire.decode_client(message, session.encoding)
         except (msgspec.DecodeError, UnicodeDecodeError):
@@ -130,7 +130,7 @@ class ClientHandler:
         else:
             self._bad(session)
 
-    def _auth(self, session: Session, key: str, secret: str) -> None:
+    def _auth(self, session: ServerSession, key: str, secret: str) -> None:
         sim = self._sim
         cfg = sim.config
         if session.authenticated:
@@ -155,7 +155,7 @@ class ClientHandler:
             sim.stats.authenticated += 1
             session.send_control(wire.control("success", msg="authenticated"))
 
-    def _subscribe(self, session: Session, obj: dict[Any, Any], *, add: bool) -> None:
+    def _subscribe(self, session: ServerSession, obj: dict[Any, Any], *, add: bool) -> None:
         sim = self._sim
         requested: dict[str, list[str]] = {}
         for name, value in obj.items():

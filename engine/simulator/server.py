@@ -32,7 +32,7 @@ from engine.simulator.config import SimulatorConfig
 from engine.simulator.faults import FaultInjector
 from engine.simulator.handler import ClientHandler, Slots
 from engine.simulator.market import Market
-from engine.simulator.session import Session
+from engine.simulator.session import ServerSession
 from engine.simulator.universe import TEST_SYMBOL
 from engine.simulator.wire import Encoding, Message
 
@@ -51,7 +51,7 @@ FEEDS: dict[str, str] = {
 
 @dataclasses.dataclass(slots=True)
 class SimulatorStats:
-    """Counters for tests and the CLI's log; per-session counts live on each Session."""
+    """Counters for tests and the CLI's log; per-session counts live on each ServerSession."""
 
     connections: int = 0
     open_sessions: int = 0
@@ -103,7 +103,7 @@ class Simulator:
             [TEST_SYMBOL], seed=self.seed + 1, start_ns=start, rate=cfg.test_rate,
             quote_fraction=2 / 3,
         )  # fmt: skip
-        self.sessions: dict[int, Session] = {}
+        self.sessions: dict[int, ServerSession] = {}
         self._ids = itertools.count(1)
         self._handler = ClientHandler(self)
         self._server: Server | None = None
@@ -258,13 +258,13 @@ class Simulator:
             else:
                 transport.resume_reading()
 
-    def on_slow(self, session: Session) -> None:
+    def on_slow(self, session: ServerSession) -> None:
         self.stats.slow_client_drops += 1
         log.warning("session %d: slow client (%d bytes unsent): 407", session.id,
                     session.backlog())  # fmt: skip
         self.send_error(session, 407, close=True)
 
-    def send_error(self, session: Session, code: int, *, close: bool = False) -> None:
+    def send_error(self, session: ServerSession, code: int, *, close: bool = False) -> None:
         self.stats.errors_sent[code] += 1
         if close:
             session.error_and_close(code)
@@ -295,7 +295,7 @@ class Simulator:
         path = conn.request.path.partition("?")[0]
         ctype = conn.request.headers.get("Content-Type", "")
         encoding = Encoding.MSGPACK if "application/msgpack" in ctype else Encoding.JSON
-        session = Session(
+        session = ServerSession(
             next(self._ids), conn, path, FEEDS[path], encoding,
             batch_max=self.config.batch_max, slow_limit=lambda: self.slow_client_limit,
             on_slow=self.on_slow, close_timeout=self.config.close_timeout,

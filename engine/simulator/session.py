@@ -42,7 +42,7 @@ class SessionCounters:
     bytes_sent: int = 0
 
 
-class Session:
+class ServerSession:
     """State of one websocket client; the server decides, the session queues and sends."""
 
     def __init__(
@@ -55,7 +55,7 @@ class Session:
         *,
         batch_max: int,
         slow_limit: Callable[[], int],
-        on_slow: Callable[[Session], None],
+        on_slow: Callable[[ServerSession], None],
         close_timeout: float,
     ) -> None:
         self.id = session_id

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from engine.market.calendar import (
     MarketSession,
-    SessionState,
+    MarketSessionState,
     day_hours,
     early_closes,
     holidays,
@@ -49,7 +49,7 @@ def format_countdown(seconds: float) -> str:
     return f"{minutes}m" if minutes else "<1m"
 
 
-def describe_session(state: SessionState) -> tuple[str, Level]:
+def describe_session(state: MarketSessionState) -> tuple[str, Level]:
     """Status-bar text and colour level of a session state."""
     name = _NAMES[state.session]
     reason = holidays(state.at.year).get(state.at.date())
@@ -61,7 +61,7 @@ def describe_session(state: SessionState) -> tuple[str, Level]:
     return text, _LEVELS[state.session]
 
 
-def session_tooltip(state: SessionState) -> str:
+def session_tooltip(state: MarketSessionState) -> str:
     """Today's hours in ET and the next change, one fact per line."""
     at = state.at
     lines = [f"US equities, New York time now {at:%a %Y-%m-%d %H:%M} ET"]
@@ -89,7 +89,7 @@ class MarketSessionIndicator(QLabel):
     ) -> None:
         super().__init__(parent)
         self._wall_clock = wall_clock
-        self.state: SessionState | None = None
+        self.state: MarketSessionState | None = None
         self.level = Level.INFO
         self.setObjectName("marketSessionIndicator")
         self.refresh()

@@ -1,6 +1,6 @@
 """The real app under a firehose: capacity in messages/s at 50 / 1,000 / 10,000 symbols.
 
-Each step runs in a fresh child process: the whole app (gui.runtime.Session on a qasync
+Each step runs in a fresh child process: the whole app (gui.runtime.Runtime on a qasync
 loop, window shown on the offscreen platform, every symbol in one watchlist) against
 `python -m engine.simulator` in ANOTHER process sending R msgs/s. Per step it prints
 sent vs received messages/s (simulator GET /stats vs the app's data messages), event
@@ -193,7 +193,7 @@ async def _step(
     import psutil  # type: ignore[import-untyped]
 
     from engine.simulator.universe import synthetic_symbols
-    from gui.runtime import Session, SessionOptions
+    from gui.runtime import Runtime, RuntimeOptions
 
     probe = Probe()
     probe.install()
@@ -202,11 +202,11 @@ async def _step(
         settings_path = Path(tmp) / "b.ini"
         if encoding != "default":  # as if chosen in Settings (else the app's default)
             settings_path.write_text(f"[stream]\nencoding={encoding}\n")
-        options = SessionOptions(
+        options = RuntimeOptions(
             url=ws_url, rest_url=rest_url, symbols=symbols, settings_path=settings_path,
             env={}, use_keyring=False, show_window=True, feed="iex",
         )  # fmt: skip
-        session = Session(options, asyncio.Event())
+        session = Runtime(options, asyncio.Event())
         lag_task = asyncio.get_running_loop().create_task(probe.sample_lag(), name="bench-lag")
         me, simproc = psutil.Process(), psutil.Process(sim_pid)
         try:

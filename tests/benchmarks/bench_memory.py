@@ -1,6 +1,6 @@
 """Memory: RSS and Python heap of the real app at 10 / 1,000 / 10,000 symbols over time.
 
-Each size runs in a fresh child process: the app (gui.runtime.Session, window shown
+Each size runs in a fresh child process: the app (gui.runtime.Runtime, window shown
 offscreen, all symbols in one watchlist) against `python -m engine.simulator` in
 another process at --rate msgs/s, for --minutes (default 5). Every --interval seconds
 (default 10) it samples RSS (psutil) and the traced Python heap (tracemalloc, started
@@ -94,16 +94,16 @@ async def _sample(
     import psutil  # type: ignore[import-untyped]
 
     from engine.simulator.universe import synthetic_symbols
-    from gui.runtime import Session, SessionOptions
+    from gui.runtime import Runtime, RuntimeOptions
 
     me = psutil.Process()
     samples: list[tuple[float, float, float]] = []  # (s, rss MB, heap MB)
     with tempfile.TemporaryDirectory() as tmp:
-        options = SessionOptions(
+        options = RuntimeOptions(
             url=ws_url, rest_url=rest_url, symbols=list(synthetic_symbols(size)),
             settings_path=Path(tmp) / "m.ini", env={}, use_keyring=False, show_window=True,
         )  # fmt: skip
-        session = Session(options, asyncio.Event())
+        session = Runtime(options, asyncio.Event())
         try:
             await session.start()
             assert session.window is not None

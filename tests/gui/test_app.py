@@ -17,7 +17,7 @@ import pytest
 from engine.config import Credentials
 from engine.net.health import ConnectionState
 from gui.app import build_parser, options_from_args
-from gui.runtime import Session, SessionOptions
+from gui.runtime import Runtime, RuntimeOptions
 from gui.settings.dialog import StreamSettings
 from tests.waits import until
 
@@ -44,7 +44,7 @@ def test_bad_symbols_option_exits_with_a_message() -> None:
         options_from_args(args)
 
 
-def _state(session: Session) -> ConnectionState:
+def _state(session: Runtime) -> ConnectionState:
     return session.health.state
 
 
@@ -59,13 +59,13 @@ def test_demo_session_streams_every_symbol_and_closes_cleanly(
     import asyncio
 
     async def scenario() -> None:
-        options = SessionOptions(
+        options = RuntimeOptions(
             demo=True,
             symbols=["AAPL", "MSFT", "NVDA"],
             settings_path=tmp_path / "demo.ini",
             simulator_rate=100.0,
         )
-        session = Session(options, asyncio.Event())
+        session = Runtime(options, asyncio.Event())
         try:
             await session.start()
             window = session.window
@@ -111,7 +111,7 @@ def test_session_against_another_simulator_reconfigures_live(
     async def scenario() -> None:
         sim_config = SimulatorConfig(rate=80.0, key="PKAPP", secret="app-secret")
         async with Simulator(sim_config) as sim:
-            options = SessionOptions(
+            options = RuntimeOptions(
                 url=sim.ws_url,
                 rest_url=sim.rest_url,
                 symbols=["AAPL", "SPY"],
@@ -119,7 +119,7 @@ def test_session_against_another_simulator_reconfigures_live(
                 env={"APCA_API_KEY_ID": "PKAPP", "APCA_API_SECRET_KEY": "wrong"},
                 use_keyring=False,
             )
-            session = Session(options, asyncio.Event())
+            session = Runtime(options, asyncio.Event())
             try:
                 await session.start()
                 window = session.window

@@ -1,4 +1,4 @@
-"""Fault matrix harness: the real app (gui.runtime.Session, offscreen) against a real
+"""Fault matrix harness: the real app (gui.runtime.Runtime, offscreen) against a real
 Simulator on loopback, driven through one fault at a time.
 
 `FaultApp` owns one simulator and one session; `run_fault` records what the user saw
@@ -27,7 +27,7 @@ from engine.net.health import ConnectionState
 from engine.net.retry import BackoffPolicy
 from engine.simulator import Simulator, SimulatorConfig
 from engine.simulator.config import Plan
-from gui.runtime import Session, SessionOptions
+from gui.runtime import Runtime, RuntimeOptions
 from gui.settings.dialog import StreamSettings
 from gui.table.columns import COLUMN_INDEX
 
@@ -114,7 +114,7 @@ class FaultApp:
         self.rate = rate
         self.port = 0
         self.sim: Simulator | None = None
-        self.session: Session | None = None
+        self.session: Runtime | None = None
         # Arrival times for recovery/gap measurement; off in the soak (it would be
         # the memory growth the soak looks for, until the deque is full).
         self.record = record
@@ -137,15 +137,15 @@ class FaultApp:
         if sim is not None:
             await sim.stop()
 
-    async def start(self, show: bool = True) -> Session:
+    async def start(self, show: bool = True) -> Runtime:
         sim = await self.start_sim()
-        options = SessionOptions(
+        options = RuntimeOptions(
             url=sim.ws_url, rest_url=sim.rest_url, symbols=list(SYMBOLS),
             settings_path=self.settings_path, use_keyring=False, show_window=show,
             env={"APCA_API_KEY_ID": KEY, "APCA_API_SECRET_KEY": SECRET},
             backoff=FAST_BACKOFF, ping_s=PING_S,
         )  # fmt: skip
-        self.session = Session(options, asyncio.Event())
+        self.session = Runtime(options, asyncio.Event())
         await self.session.start()
         assert self.session.store is not None
         if self.record:

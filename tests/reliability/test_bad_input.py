@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 
 from engine.core.tasks import TaskSet
 from engine.net.health import ConnectionState
-from gui.runtime import Session, SessionOptions
+from gui.runtime import Runtime, RuntimeOptions
 from gui.settings.persistence import AppSettings
 from gui.watchlists.bar import WatchlistBar
 
@@ -152,7 +152,7 @@ def test_app_runs_on_a_bad_settings_file_and_says_so(
     )
 
     async def scenario() -> None:
-        session = Session(SessionOptions(demo=True, settings_path=path, simulator_rate=100.0),
+        session = Runtime(RuntimeOptions(demo=True, settings_path=path, simulator_rate=100.0),
                           asyncio.Event())  # fmt: skip
         try:
             await session.start()

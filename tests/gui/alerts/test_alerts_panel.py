@@ -16,7 +16,7 @@ from engine.events import Trade
 from engine.market.store import MarketDataStore
 from gui.alerts.notify import AlertBanner, Notifier
 from gui.alerts.panel import AlertListModel
-from gui.runtime import Session, SessionOptions
+from gui.runtime import Runtime, RuntimeOptions
 from gui.settings.persistence import AppSettings
 from tests.waits import until
 
@@ -192,11 +192,11 @@ def test_alert_fires_from_the_live_simulator(
     qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
     async def scenario() -> None:
-        options = SessionOptions(
+        options = RuntimeOptions(
             demo=True, symbols=["AAPL", "MSFT"], settings_path=tmp_path / "live.ini",
             simulator_rate=100.0,
         )  # fmt: skip
-        session = Session(options, asyncio.Event())
+        session = Runtime(options, asyncio.Event())
         try:
             await session.start()
             window = session.window

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from engine.market.store import MarketDataStore
-from gui.runtime import Session, SessionOptions
+from gui.runtime import Runtime, RuntimeOptions
 from gui.settings.persistence import AppSettings
 from gui.watchlists.book import MAX_NAME_LENGTH, WatchlistSet
 from tests.waits import until
@@ -213,10 +213,10 @@ def test_every_list_streams_over_the_one_connection(
     AppSettings(path).set_watchlists([("Tech", ["AAPL", "MSFT"]), ("ETFs", ["SPY", "AAPL"])], 0)
 
     async def scenario() -> None:
-        options = SessionOptions(
+        options = RuntimeOptions(
             demo=True, settings_path=path, simulator_rate=200.0, show_window=False
         )
-        session = Session(options, asyncio.Event())
+        session = Runtime(options, asyncio.Event())
         try:
             await session.start()
             window, client, store = session.window, session.client, session.store
