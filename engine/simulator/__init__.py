@@ -12,7 +12,8 @@ absent from REST snapshots and silent on the stream.
 
 from engine.simulator.config import Plan, SimulatorConfig
 from engine.simulator.faults import FaultInjector, FaultSchedule
-from engine.simulator.server import SessionInfo, Simulator, SimulatorStats
+from engine.simulator.host import SimulatorStats
+from engine.simulator.server import SessionInfo, Simulator
 from engine.simulator.universe import DEFAULT_SYMBOLS, TEST_SYMBOL
 
 __all__ = [

@@ -16,7 +16,7 @@ from engine.simulator import wire
 from engine.simulator.wire import Encoding
 
 if TYPE_CHECKING:
-    from engine.simulator.server import Simulator
+    from engine.simulator.host import SimulatorHost
     from engine.simulator.session import ServerSession
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ Job = Callable[[], Awaitable[None]]
 class FaultInjector:
     """Knobs on a running Simulator; every call takes effect at once."""
 
-    def __init__(self, sim: Simulator) -> None:
+    def __init__(self, sim: SimulatorHost) -> None:
         self._sim = sim
 
     def _open(self) -> list[ServerSession]:

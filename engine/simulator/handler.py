@@ -11,10 +11,7 @@ Decisions where Alpaca's documentation is silent (stated here once):
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hmac
-import time
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -24,51 +21,15 @@ from engine.simulator.config import FREE_PLAN_FEEDS, Plan
 from engine.simulator.session import CHANNELS, ServerSession
 
 if TYPE_CHECKING:
-    from engine.simulator.server import Simulator
+    from engine.simulator.host import SimulatorHost
 
 FOREIGN_CHANNELS = frozenset({"orderbooks", "news"})
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Phantom:
-    key: str | None  # None = every key
-    path: str | None  # None = every endpoint
-    until: float  # time.monotonic() deadline
-
-
-class Slots:
-    """Connection slots: one per (key, endpoint), as Alpaca's plans allow."""
-
-    def __init__(self) -> None:
-        self._held: dict[tuple[str, str], int] = {}
-        self._phantoms: list[_Phantom] = []
-
-    def busy(self, key: str, path: str) -> bool:
-        now = time.monotonic()
-        self._phantoms = [p for p in self._phantoms if p.until > now]
-        if (key, path) in self._held:
-            return True
-        return any(p.key in (None, key) and p.path in (None, path) for p in self._phantoms)
-
-    def acquire(self, key: str, path: str, session_id: int) -> None:
-        self._held[(key, path)] = session_id
-
-    def release(self, key: str, path: str, session_id: int) -> None:
-        if self._held.get((key, path)) == session_id:
-            del self._held[(key, path)]
-
-    def hold(self, seconds: float, key: str | None = None, path: str | None = None) -> None:
-        """A phantom holder (a dead connection the server has not reaped yet)."""
-        self._phantoms.append(_Phantom(key, path, time.monotonic() + seconds))
-
-    def holders(self) -> Iterator[tuple[str, str]]:
-        return iter(self._held)
 
 
 class ClientHandler:
     """Reads one session's messages and applies Alpaca's rules to them."""
 
-    def __init__(self, sim: Simulator) -> None:
+    def __init__(self, sim: SimulatorHost) -> None:
         self._sim = sim
 
     async def run(self, session: ServerSession, headers: Any) -> None:

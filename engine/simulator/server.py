@@ -15,7 +15,6 @@ import itertools
 import logging
 import secrets
 import time
-from collections import Counter
 from collections.abc import Coroutine
 from typing import Any
 
@@ -30,9 +29,11 @@ from engine.core.tasks import TaskSet, cancel_and_wait, run_to_completion
 from engine.simulator import rest, wire
 from engine.simulator.config import SimulatorConfig
 from engine.simulator.faults import FaultInjector
-from engine.simulator.handler import ClientHandler, Slots
+from engine.simulator.handler import ClientHandler
+from engine.simulator.host import SimulatorStats
 from engine.simulator.market import Market
 from engine.simulator.session import ServerSession
+from engine.simulator.slots import Slots
 from engine.simulator.universe import TEST_SYMBOL
 from engine.simulator.wire import Encoding, Message
 
@@ -47,21 +48,6 @@ FEEDS: dict[str, str] = {
     "/v1beta1/boats": "boats",
     "/v1beta1/overnight": "overnight",
 }
-
-
-@dataclasses.dataclass(slots=True)
-class SimulatorStats:
-    """Counters for tests and the CLI's log; per-session counts live on each ServerSession."""
-
-    connections: int = 0
-    open_sessions: int = 0
-    authenticated: int = 0
-    errors_sent: Counter[int] = dataclasses.field(default_factory=Counter)
-    bad_client_messages: int = 0
-    messages_generated: int = 0
-    slow_client_drops: int = 0
-    aborted: int = 0
-    rest_requests: int = 0
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
