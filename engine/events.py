@@ -7,7 +7,7 @@ exact from the wire (RFC 3339 strings with up to nine fractional digits, or msgp
 Timestamp extension values).
 
 Field names are the trader's words, not Alpaca's one-letter keys; the mapping is
-documented in `../shared/ALPACA_PROTOCOL.md` and lives only in `engine.protocol`.
+documented in docs/protocol.md and lives only in `engine.protocol`.
 """
 
 from __future__ import annotations

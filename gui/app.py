@@ -1,8 +1,8 @@
 """Entry point and composition root: arguments, QApplication, qasync loop, wiring, shutdown.
 
-One thread, one loop (DESIGN): the QApplication is created first, PySide6 is imported
+One thread, one loop (docs/design.md): the QApplication is created first, PySide6 is imported
 before qasync (qasync binds the first Qt module imported), and `asyncio.run` drives
-the qasync loop. The main coroutine owns shutdown (QT_NOTES: the aboutToQuit pattern
+the qasync loop. The main coroutine owns shutdown (docs/qt.md: the aboutToQuit pattern
 lost task cleanup in ~1 run in 6): close / Quit / SIGINT / SIGTERM set an Event; the
 coroutine then stops the stream, the REST poller and the simulator, cancels and awaits
 every task it started, saves settings and returns the exit status.
@@ -234,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     assert isinstance(app, QApplication)
     _quiet_offscreen_noise(app)
     apply_app_identity(app)
-    # The main coroutine decides when to quit (QT_NOTES shutdown pattern).
+    # The main coroutine decides when to quit (docs/qt.md shutdown pattern).
     app.setQuitOnLastWindowClosed(False)
     import qasync  # after PySide6 and the QApplication: qasync binds the first Qt it sees
 

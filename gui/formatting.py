@@ -1,4 +1,4 @@
-"""Pure display formatting for the ticker table (no Qt): numbers, ages and exchange times.
+"""Pure display formatting (no Qt): numbers, ages and exchange times for table, panes, status bar.
 
 Every function takes a possibly-missing value and returns text; missing, expired,
 NaN or infinite values render as an em dash, never as a number.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 MISSING = "\u2014"  # em dash: "no value" (missing or expired), never confused with 0
@@ -101,12 +102,19 @@ def format_volume(value: int | float | None) -> str:
     return f"{int(value):,}"  # unreachable: |value| >= 10,000 always has a unit
 
 
-def format_age(seconds: float | None) -> str:
-    """Age of data: "0.4 s" below 10 s, "12 s" below a minute, "3 m", then "2 h", "4 d"."""
+def format_age(seconds: float | None, style: Literal["short", "long"] = "short") -> str:
+    """Age of data; missing or non-finite is an em dash, a negative age counts as zero.
+
+    "short" (table cells, detail pane): "0.4 s" below 10 s (truncated), "12 s", "3 m",
+    "2 h", "4 d". "long" (status bar, a sentence): "0.4 s" (rounded), "12 s",
+    "3 min 05 s", "2 h 01 min".
+    """
     if not is_number(seconds):
         return MISSING
     assert seconds is not None
     seconds = max(0.0, seconds)  # a clock read before received_at must not show "-0.0 s"
+    if style == "long":
+        return _long_age(seconds)
     if seconds < 10:
         # Truncate (like the whole-second forms); the epsilon absorbs float subtraction
         # error so 100.6 - 100.0 shows "0.6 s", not "0.5 s".
@@ -118,6 +126,16 @@ def format_age(seconds: float | None) -> str:
     if seconds < 86400:
         return f"{int(seconds // 3600)} h"
     return f"{int(seconds // 86400)} d"
+
+
+def _long_age(seconds: float) -> str:
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
+    return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
 
 
 def format_time_eastern(timestamp_ns: int | None) -> str:

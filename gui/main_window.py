@@ -1,8 +1,10 @@
-"""Main window: the ticker table, watchlist toolbar, detail pane and status bar.
+"""Main window: the wiring point of the ticker table, watchlists, detail pane, alerts and status.
 
-Owns no sockets and parses nothing: it shows the store through TickerTableModel,
-persists what the user arranges (AppSettings, written on every change) and reports
-intents (quit, connect, feed, settings) as signals that `gui.app` wires to the engine.
+Owns no sockets, parses nothing and creates no engine object: the composition root
+(gui.runtime) hands it the store, health, settings, tasks, price history and alert book.
+It builds the rooms' widgets, connects them, lays out the menus (gui.window.menus) and
+reports intents (quit, connect, feed, settings) as signals the composition root wires to
+the engine. Theme changes reach every painter through ThemeController.theme_changed.
 """
 
 from __future__ import annotations
@@ -11,32 +13,23 @@ import time
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import (
-    QAction,
-    QActionGroup,
-    QCloseEvent,
-    QKeySequence,
-    QMoveEvent,
-    QResizeEvent,
-)
-from PySide6.QtWidgets import (
-    QComboBox,
-    QMainWindow,
-    QMenu,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QVBoxLayout, QWidget
 
-from engine.config import DEFAULT_FEED, FEEDS
+from engine.alerts.book import AlertBook
+from engine.config import DEFAULT_FEED
 from engine.core.tasks import TaskSet
+from engine.events import Subscription
 from engine.market.history import PriceHistory
 from engine.market.store import MarketDataStore
 from engine.net.health import StreamHealth
-from gui.comfort import ComfortController
+from gui.alerts.controller import AlertsController
 from gui.detail.pane import DetailPane
 from gui.positions.controller import PositionsController
 from gui.settings.dialog import ConnectionProbe, SettingsDialog, StreamSettings
+from gui.settings.display import DisplayController
 from gui.settings.persistence import AppSettings
+from gui.settings.theme import Palette, ThemeController
 from gui.shortcuts import apply_shortcuts
 from gui.statusbar import StatusIndicators
 from gui.table.columns import COLUMN_INDEX
@@ -45,12 +38,12 @@ from gui.table.model import TickerFilterProxy, TickerTableModel
 from gui.table.view import TickerView
 from gui.watchlists.bar import SymbolChecker, WatchlistBar
 from gui.watchlists.controller import WatchlistController
+from gui.window.dialogs import WindowDialogs
+from gui.window.geometry import GeometryKeeper
+from gui.window.menus import Submenu, WindowActions, fill_menu_bar
 
 APP_TITLE = "Tickerdesk"
 DEMO_SUFFIX = " — simulated data"
-DEFAULT_SIZE = (1380, 760)
-# Window moves/resizes fire per pixel: persist once the user lets go.
-_SAVE_DEBOUNCE_MS = 400
 DETAIL_REFRESH_MS = 500
 
 
@@ -70,11 +63,14 @@ class MainWindow(QMainWindow):
         settings: AppSettings,
         tasks: TaskSet,
         *,
+        history: PriceHistory,
+        alerts: AlertBook,
         symbols: Sequence[str] = (),
         clock: Callable[[], float] = time.monotonic,
         demo: bool = False,
         checker: SymbolChecker | None = None,
         probe: ConnectionProbe | None = None,
+        subscription: Callable[[], Subscription] = Subscription,
         flush_ms: int = 50,
         feed: str = DEFAULT_FEED.value,
         stream_settings: StreamSettings | None = None,
@@ -87,6 +83,7 @@ class MainWindow(QMainWindow):
         self.health = health
         self.settings = settings
         self.tasks = tasks
+        self.history = history
         self.probe = probe
         self.credentials_source = credentials_source
         self.stream_settings = stream_settings or StreamSettings(None, feed, "json", flush_ms)
@@ -99,16 +96,14 @@ class MainWindow(QMainWindow):
             store, clock, self, flush_interval_ms=flush_ms, watch_store=False
         )
         self.proxy = TickerFilterProxy(self.model, self)
-
         self.table = TickerView(self.model, self.proxy, settings, self)
         # Sparklines and the detail chart: bounded per-symbol history fed by the store.
-        self.history = PriceHistory()
-        self._history_observer = self.history.on_event  # one bound method, to remove later
+        self._history_observer = history.on_event  # one bound method, to remove later
         store.add_observer(self._history_observer)
-        self.model.history = self.history
+        self.model.history = history
         self.sparklines = SparklineDelegate(self.table)
         self.table.setItemDelegateForColumn(COLUMN_INDEX["spark"], self.sparklines)
-        self.watchlist_changed.connect(self.history.retain)
+        self.watchlist_changed.connect(history.retain)
         self.watchlists = WatchlistController(
             self.model, settings, store, self.table.horizontalHeader().sortIndicatorOrder, self
         )
@@ -126,15 +121,29 @@ class MainWindow(QMainWindow):
 
         self.watchlist_bar = WatchlistBar(tasks, self.model.symbols, checker, self)
         self.addToolBar(self.watchlist_bar)
-        self.detail = DetailPane(store, clock, self, history=self.history)
+        self.detail = DetailPane(store, clock, self, history=history)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.detail)
         self.status = StatusIndicators(self.statusBar(), health, clock, demo)
-        # Alerts, theme, zoom/density, shortcuts help, connection details (gui.comfort).
-        self.comfort = ComfortController(self, store, clock)
-        self._build_actions(feed)
+        self.alerts = AlertsController(
+            alerts, settings.alerts_path(), store, window=self, table=self.table,
+            flushed=self.model.flushed, current_symbol=self.current_symbol,
+        )  # fmt: skip
+        self.dialogs = WindowDialogs(self, health, subscription, clock)
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        self.theme = ThemeController.from_settings(app, settings, self)
+        self.display = DisplayController(self, settings)
+        self.geometry_keeper = GeometryKeeper(self, settings)
+        self.commands = commands = WindowActions(self, feed)
+        # The window's own commands, under the names tests and the fault harness use.
+        self.remove_action = commands.remove_action
+        self.connect_action = commands.connect_action
+        self.settings_action = commands.settings_action
+        self.quit_action = commands.quit_action
+        self.feed_combo, self.feed_group = commands.feed_combo, commands.feed_group
+        self._place_commands()
         self._build_menus()
 
-        self._save_geometry_timer = _single_shot(self, _SAVE_DEBOUNCE_MS, self._save_geometry)
         self._detail_timer = QTimer(self)
         self._detail_timer.setInterval(DETAIL_REFRESH_MS)
         self._detail_timer.timeout.connect(self._refresh_detail)
@@ -142,89 +151,66 @@ class MainWindow(QMainWindow):
 
         self.set_demo(demo)
         self._restore(symbols)
-        self.comfort.start()
+        self._follow_theme()
+        self.theme.apply()
+        self.display.apply()
         self._connect_signals()
         if self.proxy.rowCount() > 0:  # the detail pane starts with something to show
             self.table.selectRow(0)
 
     # --- construction ------------------------------------------------------------
 
-    def _build_actions(self, feed: str) -> None:
-        self.remove_action = QAction("Remove", self)
-        self.remove_action.setShortcut(QKeySequence.StandardKey.Delete)
-        self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.remove_action.setToolTip("Remove the selected symbols (Delete)")
+    def _place_commands(self) -> None:
         self.table.addAction(self.remove_action)
-        self.connect_action = QAction("Disconnect", self)
-        self.connect_action.setCheckable(True)
-        self.connect_action.setChecked(True)
-        self.connect_action.setToolTip("Connect to / disconnect from the stream")
-        self.settings_action = QAction("Settings…", self)
-        self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
-        self.quit_action = QAction("Quit", self)
-        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        self.detail_action = self.detail.toggleViewAction()
-        self.detail_action.setText("Detail pane")
-        self.feed_combo = QComboBox(self)
-        self.feed_combo.setObjectName("feedCombo")
-        self.feed_combo.addItems(list(FEEDS))
-        self.feed_combo.setCurrentText(feed)
-        self.feed_combo.setToolTip("Alpaca data feed")
         bar = self.watchlist_bar
         bar.addSeparator()
         bar.addAction(self.remove_action)
         bar.addAction(self.connect_action)
         bar.addWidget(self.feed_combo)
         bar.addAction(self.settings_action)
-        self.feed_group = QActionGroup(self)
-        for name in FEEDS:
-            action = QAction(name, self.feed_group)
-            action.setCheckable(True)
-            action.setChecked(name == feed)
-            action.setData(name)
+        self.detail_action = self.detail.toggleViewAction()
+        self.detail_action.setText("Detail pane")
 
     def _build_menus(self) -> None:
-        menus = self.menuBar()
-        file_menu = menus.addMenu("&File")
-        file_menu.addActions(self.portfolio.file_actions())
-        file_menu.addSeparator()
-        file_menu.addAction(self.settings_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        stream_menu = menus.addMenu("&Stream")
-        stream_menu.addAction(self.connect_action)
-        feed_menu = stream_menu.addMenu("Feed")
-        feed_menu.addActions(self.feed_group.actions())
-        view_menu = menus.addMenu("&View")
-        view_menu.addAction(self.watchlist_bar.focus_add_action)
-        view_menu.addAction(self.watchlist_bar.focus_filter_action)
-        view_menu.addAction(self.detail_action)
-        self.columns_menu = view_menu.addMenu("Columns")
-        self.columns_menu.aboutToShow.connect(
-            lambda: self.table.fill_columns_menu(self.columns_menu)
-        )
-        lists_menu = menus.addMenu("&Watchlists")
-        lists_menu.addActions(self.watchlists.tabs.actions_for_menu())
-        stream_menu.addSeparator()
-        stream_menu.addAction(self.comfort.details_action)
-        view_menu.addSeparator()
-        self.comfort.fill_view_menu(view_menu)
-        help_menu = menus.addMenu("&Help")
-        help_menu.addAction(self.comfort.shortcuts_action)
-        self._bind_shortcuts()
-
-    def _bind_shortcuts(self) -> None:
+        bar, tabs = self.watchlist_bar, self.watchlists.tabs
+        alerts, dialogs = self.alerts, self.dialogs
+        fill_menu_bar(self.menuBar(), {
+            "&File": [self.portfolio.file_actions(), None, self.settings_action, None,
+                      self.quit_action],
+            "&Stream": [self.connect_action, Submenu("Feed", [self.feed_group.actions()]), None,
+                        dialogs.details_action],
+            "&View": [bar.focus_add_action, bar.focus_filter_action, self.detail_action,
+                      Submenu("Columns", on_show=self.table.fill_columns_menu), None,
+                      alerts.dock_action, Submenu("Theme", [self.theme.fill_menu]), None,
+                      self.display.fill_menu],
+            "&Watchlists": [tabs.actions_for_menu()],
+            "&Help": [dialogs.shortcuts_action],
+        })  # fmt: skip
         # Every key comes from the one table in gui.shortcuts, which Help lists.
-        tabs = self.watchlists.tabs
         apply_shortcuts({
-            "add_symbols": self.watchlist_bar.focus_add_action,
-            "filter": self.watchlist_bar.focus_filter_action,
+            "add_symbols": bar.focus_add_action, "filter": bar.focus_filter_action,
             "remove_symbols": self.remove_action, "settings": self.settings_action,
             "quit": self.quit_action, "copy_rows": self.portfolio.copy_action,
             "new_watchlist": tabs.new_action,
             "next_watchlist": tabs.next_action, "previous_watchlist": tabs.previous_action,
-            **self.comfort.shortcut_actions(),
+            **alerts.shortcut_actions(), **self.display.shortcut_actions(),
+            **dialogs.shortcut_actions(),
         })  # fmt: skip
+
+    def _follow_theme(self) -> None:
+        # One signal; each painter keeps its own colours (no module globals, no lists).
+        changed = self.theme.theme_changed
+        changed.connect(self.model.set_palette)
+        changed.connect(self.sparklines.set_palette)
+        changed.connect(self.detail.chart.set_palette)
+        changed.connect(self.detail.time_sales_model.set_palette)
+        changed.connect(self.watchlist_bar.set_palette)
+        changed.connect(self.status.set_palette)
+        changed.connect(self.alerts.banner.set_palette)
+        changed.connect(self._repaint_table)
+
+    def _repaint_table(self, _palette: Palette) -> None:
+        self.table.viewport().update()  # sparkline pens changed; the cells say nothing
 
     def _connect_signals(self) -> None:
         self.watchlists.union_changed.connect(self.watchlist_changed)
@@ -238,7 +224,6 @@ class MainWindow(QMainWindow):
         self.settings_action.triggered.connect(self.open_settings)
         self.quit_action.triggered.connect(self.quit_requested)
         self.feed_combo.currentTextChanged.connect(self._on_feed_chosen)
-        self.feed_group.triggered.connect(lambda a: self.feed_combo.setCurrentText(a.data()))
         self.table.customContextMenuRequested.connect(self._on_table_menu)
         self.table.selectionModel().selectionChanged.connect(self._refresh_detail)
 
@@ -248,33 +233,12 @@ class MainWindow(QMainWindow):
         self.watchlists.restore(fallback_symbols)
         self.table.restore_layout()
         self.portfolio.apply_startup_columns()
-        geometry = self.settings.geometry()
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            room = self.screen().availableGeometry()
-            width, height = DEFAULT_SIZE
-            self.resize(min(width, room.width() - 40), min(height, room.height() - 60))
-        window_state = self.settings.window_state()
-        if window_state is not None:
-            self.restoreState(window_state)
-
-    def _save_geometry(self) -> None:
-        self.settings.set_geometry(self.saveGeometry())
-        self.settings.set_window_state(self.saveState())
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._save_geometry_timer.start()
-
-    def moveEvent(self, event: QMoveEvent) -> None:
-        super().moveEvent(event)
-        self._save_geometry_timer.start()
+        self.geometry_keeper.restore()
 
     def save_now(self) -> None:
         """Write everything the user arranged (also done on each change)."""
         self.table.save_layout()
-        self._save_geometry()
+        self.geometry_keeper.save()
         self.watchlists.save()
         self.settings.sync()
 
@@ -315,7 +279,7 @@ class MainWindow(QMainWindow):
         menu = QMenu(self)
         menu.addAction(self.remove_action)
         menu.addAction(self.watchlist_bar.focus_add_action)
-        menu.addAction(self.comfort.add_alert_action)
+        menu.addAction(self.alerts.add_alert_action)
         menu.addSeparator()
         menu.addAction(self.portfolio.set_position_action)
         menu.addAction(self.portfolio.copy_action)
@@ -357,16 +321,15 @@ class MainWindow(QMainWindow):
         """Reflect the stream's on/off state in the toggle without re-emitting."""
         self.connect_action.blockSignals(True)
         self.connect_action.setChecked(connected)
-        self.connect_action.setText("Disconnect" if connected else "Connect")
+        self.commands.set_connect_text(connected)
         self.connect_action.blockSignals(False)
 
     def _on_connect_toggled(self, on: bool) -> None:
-        self.connect_action.setText("Disconnect" if on else "Connect")
+        self.commands.set_connect_text(on)
         self.connect_requested.emit(on)
 
     def _on_feed_chosen(self, feed: str) -> None:
-        for action in self.feed_group.actions():
-            action.setChecked(action.data() == feed)
+        self.commands.check_feed(feed)
         self.settings.set_feed(feed)
         self.feed_chosen.emit(feed)
 
@@ -403,24 +366,17 @@ class MainWindow(QMainWindow):
         self._detail_timer.stop()
         self.detail.stop()
         self.store.remove_observer(self._history_observer)
-        self._save_geometry_timer.stop()
+        self.geometry_keeper.stop()
         self.table.stop()
         self.status.stop()
-        self.comfort.shutdown()
+        self.alerts.shutdown()
+        self.dialogs.close()
         self.portfolio.stop()
         self.save_now()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        # The app owns shutdown (QT_NOTES): a close asks it to stop; the loop ends later.
+        # The app owns shutdown (docs/qt.md): a close asks it to stop; the loop ends later.
         if not self._closing:
             self.save_now()
             self.quit_requested.emit()
         event.accept()
-
-
-def _single_shot(parent: QWidget, ms: int, slot: Callable[[], None]) -> QTimer:
-    timer = QTimer(parent)
-    timer.setSingleShot(True)
-    timer.setInterval(ms)
-    timer.timeout.connect(slot)
-    return timer

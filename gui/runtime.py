@@ -1,8 +1,11 @@
 """The composition root's state: store, health, stream, REST, simulator and window.
 
-`Runtime.start()` builds and wires everything on the running (qasync) loop;
-`Runtime.close()` tears it down in order and awaits every task it started. `gui.app`
-drives it from the main coroutine; tests drive it on a fresh loop per test.
+`Runtime.start()` creates every engine object (store, health, stream and REST clients,
+and through `engine_parts` the price history and the alert book the window shows), builds
+the window with them and wires it, all on the running (qasync) loop; `Runtime.close()`
+tears it down in order and awaits every task it started. `gui.app` drives it from the
+main coroutine; tests drive it on a fresh loop per test (and `make_window` uses
+`engine_parts` too).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine.alerts.book import AlertBook
 from engine.config import (
     DEFAULT_SYMBOLS,
     LIVE_REST_URL,
@@ -26,8 +30,9 @@ from engine.config import (
 )
 from engine.core.tasks import TaskSet
 from engine.events import Subscription
+from engine.market.history import PriceHistory
 from engine.market.store import MarketDataStore, Source
-from engine.net.health import ConnectionState, StreamHealth
+from engine.net.health import StreamHealth
 from engine.net.rest import RestClient, RestConfig, SnapshotPoller
 from engine.net.retry import BackoffPolicy
 from engine.net.stream import ConfigError, StreamClient, StreamConfig
@@ -35,15 +40,28 @@ from engine.protocol import Encoding
 from gui.main_window import MainWindow
 from gui.settings.dialog import StreamSettings
 from gui.settings.persistence import AppSettings
+from gui.settings.probe import probe_stream
 
 if TYPE_CHECKING:
     from engine.simulator import Simulator
 
 log = logging.getLogger(__name__)
 
-PROBE_TIMEOUT_S = 10.0
-_PROBE_POLL_S = 0.05
-_DECIDED = (ConnectionState.STREAMING, ConnectionState.FAILED, ConnectionState.RECONNECTING)
+
+@dataclass(frozen=True, slots=True)
+class EngineParts:
+    """Engine objects the window shows besides the store: made here, never by a widget."""
+
+    history: PriceHistory  # sparklines and the detail chart
+    alerts: AlertBook
+
+
+def engine_parts(settings: AppSettings) -> EngineParts:
+    """A fresh price history and the alert book loaded from beside the settings file."""
+    alerts = AlertBook()
+    for problem in alerts.load(settings.alerts_path()):
+        log.warning("alerts: %s", problem)
+    return EngineParts(PriceHistory(), alerts)
 
 
 @dataclass(frozen=True)
@@ -85,6 +103,7 @@ class Runtime:
         self.settings = AppSettings(options.settings_path)
         self.health = StreamHealth(clock=clock)
         self.store: MarketDataStore | None = None
+        self.parts = engine_parts(self.settings)
         self.simulator: Simulator | None = None
         self.client: StreamClient | None = None
         self.rest: RestClient | None = None
@@ -145,11 +164,15 @@ class Runtime:
             self.health,
             self.settings,
             self.tasks,
+            history=self.parts.history,
+            alerts=self.parts.alerts,
             symbols=symbols,
             clock=self.clock,
             demo=self.demo,
             checker=self._check_symbols if self.rest is not None else None,
             probe=self.probe,
+            # Connection details show the subscription as the server confirmed it.
+            subscription=self._confirmed_subscription,
             flush_ms=flush_ms,
             feed=feed,
             stream_settings=StreamSettings(self.credentials, feed, str(encoding), flush_ms),
@@ -210,8 +233,6 @@ class Runtime:
         window.connect_requested.connect(self._on_connect_requested)
         window.feed_chosen.connect(self._on_feed_chosen)
         window.settings_applied.connect(self._on_settings_applied)
-        # Connection details show the subscription as the server confirmed it.
-        window.comfort.subscription_source = self._confirmed_subscription
 
     def _confirmed_subscription(self) -> Subscription:
         return self.client.subscription if self.client is not None else Subscription()
@@ -273,7 +294,7 @@ class Runtime:
         if self.store is not None:
             # Simulated prices must never mix with real ones, nor win by timestamp.
             self.store.reset(default_source=Source.STREAM)
-            self.window.history.clear()  # sparklines/chart of simulated prices too
+        self.parts.history.clear()  # sparklines/chart of simulated prices too
         self.window.set_demo(False)
         simulator, self.simulator = self.simulator, None
         if simulator is not None:
@@ -356,29 +377,3 @@ class Runtime:
             window.close()
             window.deleteLater()
         self.settings.sync()
-
-
-async def probe_stream(
-    config: StreamConfig, clock: Callable[[], float] = time.monotonic
-) -> tuple[bool, str]:
-    """Connect and authenticate once with a throw-away client; (ok, what happened)."""
-    health = StreamHealth(clock=clock)
-    try:
-        client = StreamClient(config, MarketDataStore(clock=clock), health, clock=clock)
-    except ConfigError as exc:
-        return False, str(exc)
-    client.start()
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + PROBE_TIMEOUT_S
-    try:
-        # StreamHealth is a plain object without change signals: poll it briefly.
-        while health.state not in _DECIDED and loop.time() < deadline:  # noqa: ASYNC110
-            await asyncio.sleep(_PROBE_POLL_S)
-        state, error = health.state, health.last_error
-    finally:
-        await client.stop()
-    if state is ConnectionState.STREAMING:
-        return True, f"Connected and authenticated at {config.endpoint}"
-    if state in _DECIDED:
-        return False, f"Failed at {config.endpoint}: {error or 'unknown error'}"
-    return False, f"No answer from {config.endpoint} within {PROBE_TIMEOUT_S:.0f} s"

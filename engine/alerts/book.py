@@ -1,145 +1,62 @@
-"""Price and percent-move alerts, evaluated on the engine side as events arrive (no Qt).
+"""The alert book: every rule, evaluated on the engine side as events arrive (no Qt).
 
 `AlertBook.on_event` is a `MarketDataStore` observer: O(1) per event (one dict lookup by
 symbol; only symbols with alerts do any work, and only when their last price or previous
-close moved). Fired alerts queue up; the GUI drains them on its flush timer (pull, never a
-callback from the hot path). History is bounded.
+close moved). When a rule fires (`engine.alerts.rules`: kinds, hysteresis, re-arming) the
+firing is queued; the GUI drains the queue on its flush timer (pull, never a callback
+from the hot path). History is bounded.
 
-Kinds (price = last trade price; change % = from the previous close):
-- ABOVE / BELOW: fire when price >= / <= threshold.
-- CROSSES: fire when price moves from one side of the threshold to the other.
-- PCT_ABOVE / PCT_BELOW: fire when change % >= / <= threshold (signed, e.g. -3 for a drop).
+Persistence: JSON (`save` / `load`), written by `engine.core.files.write_json_atomic`
+(temp file + fsync + os.replace) so a crash never leaves half a file. Bad entries in a
+file are skipped with a message each.
 
-Re-arm rule (hysteresis, so a price jittering at the level fires once, not per tick):
-- ABOVE fires once, then re-arms only after price falls back to threshold * (1 - h);
-  BELOW mirrors it (re-arms at threshold * (1 + h)); h = `hysteresis` (default 0.1 %).
-- PCT kinds re-arm after change % comes back by `pct_hysteresis` percentage points.
-- CROSSES fires on each crossing, and a side only counts once price is h beyond the level.
-- An alert whose condition already holds when it is added (or enabled) fires at once:
-  "AAPL above 150" added at 151 is true now, which is what the user asked to know.
-- Disabling keeps the rule; enabling re-arms it. Armed state is persisted, so a restart
-  does not re-fire alerts that already fired.
-
-Persistence: JSON (`save` / `load`), written atomically (temp file + fsync + os.replace) so
-a crash never leaves half a file. Bad entries in a file are skipped with a message each.
+The rule names are re-exported here, where the rest of the app has always imported them.
 """
 
 from __future__ import annotations
 
-import contextlib
-import enum
 import json
-import math
 import os
-import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.config import InvalidSymbol, normalise_symbol
-from engine.market.store import SymbolSnapshot
+from engine.alerts.rules import (
+    DEFAULT_HYSTERESIS,
+    DEFAULT_PCT_HYSTERESIS,
+    KIND_LABELS,
+    Alert,
+    AlertError,
+    AlertFired,
+    AlertKind,
+    Verdict,
+    evaluate_rule,
+    validate,
+)
+from engine.core.files import write_json_atomic
+from engine.market.snapshot import SymbolSnapshot
 
-DEFAULT_HYSTERESIS = 0.001  # fraction of the threshold price
-DEFAULT_PCT_HYSTERESIS = 0.1  # percentage points
+__all__ = [
+    "DEFAULT_HYSTERESIS",
+    "DEFAULT_PCT_HYSTERESIS",
+    "FILE_VERSION",
+    "HISTORY_LIMIT",
+    "KIND_LABELS",
+    "PENDING_LIMIT",
+    "Alert",
+    "AlertBook",
+    "AlertError",
+    "AlertFired",
+    "AlertKind",
+    "validate",
+]
+
 HISTORY_LIMIT = 200
 PENDING_LIMIT = 1000  # fired but not yet drained; beyond it the oldest are dropped (counted)
 FILE_VERSION = 1
-
-
-class AlertKind(enum.StrEnum):
-    """What an alert watches; values are stored in the JSON file."""
-
-    ABOVE = "above"
-    BELOW = "below"
-    CROSSES = "crosses"
-    PCT_ABOVE = "pct_above"
-    PCT_BELOW = "pct_below"
-
-    @property
-    def is_percent(self) -> bool:
-        return self in (AlertKind.PCT_ABOVE, AlertKind.PCT_BELOW)
-
-
-KIND_LABELS: dict[AlertKind, str] = {
-    AlertKind.ABOVE: "price at or above",
-    AlertKind.BELOW: "price at or below",
-    AlertKind.CROSSES: "price crosses",
-    AlertKind.PCT_ABOVE: "change % at or above",
-    AlertKind.PCT_BELOW: "change % at or below",
-}
-
-
-class AlertError(ValueError):
-    """A rule that cannot be used; `field` names the offending input, the text says why."""
-
-    def __init__(self, field_name: str, reason: str) -> None:
-        super().__init__(f"{field_name}: {reason}")
-        self.field = field_name
-        self.reason = reason
-
-
-@dataclass(slots=True)
-class Alert:
-    """One rule and its trigger state; owned by the book, read-only to everyone else."""
-
-    id: int
-    symbol: str
-    kind: AlertKind
-    threshold: float
-    enabled: bool = True
-    note: str = ""
-    armed: bool = True  # ABOVE/BELOW/PCT: may fire on the next qualifying price
-    side: int = 0  # CROSSES: +1 above, -1 below, 0 not yet known
-    fired_count: int = 0
-
-    def describe(self) -> str:
-        unit = "%" if self.kind.is_percent else ""
-        sign = "+" if self.kind.is_percent and self.threshold > 0 else ""
-        return f"{self.symbol} {KIND_LABELS[self.kind]} {sign}{self.threshold:g}{unit}"
-
-
-@dataclass(frozen=True, slots=True)
-class AlertFired:
-    """One firing: what, at which price / change, when (wall clock s, exchange ns)."""
-
-    alert_id: int
-    symbol: str
-    kind: AlertKind
-    threshold: float
-    price: float
-    change_pct: float | None
-    wall_time: float
-    exchange_ns: int | None = None
-
-    def message(self) -> str:
-        pct = "" if self.change_pct is None else f" ({self.change_pct:+.2f}%)"
-        unit = "%" if self.kind.is_percent else ""
-        return (
-            f"{self.symbol} {KIND_LABELS[self.kind]} {self.threshold:g}{unit}: "
-            f"last {self.price:,.2f}{pct}"
-        )
-
-
-def validate(symbol: str, kind: AlertKind | str, threshold: float) -> tuple[str, AlertKind]:
-    """Normalised (symbol, kind) or AlertError naming the bad field."""
-    try:
-        sym = normalise_symbol(symbol)
-    except InvalidSymbol as exc:
-        raise AlertError("symbol", exc.reason) from None
-    try:
-        knd = AlertKind(kind)
-    except ValueError:
-        raise AlertError("kind", f"unknown alert kind {kind!r}") from None
-    if isinstance(threshold, bool) or not isinstance(threshold, int | float):
-        raise AlertError("threshold", f"not a number: {threshold!r}")
-    if not math.isfinite(threshold):
-        raise AlertError("threshold", "must be a finite number")
-    if not knd.is_percent and threshold <= 0:
-        raise AlertError("threshold", "a price threshold must be above 0")
-    return sym, knd
+_QUIET, _FIRED = Verdict.QUIET, Verdict.FIRED
 
 
 class AlertBook:
@@ -261,47 +178,31 @@ class AlertBook:
                 return
             self._seen[snap.symbol] = key
             exchange_ns = getattr(event, "timestamp_ns", None)
-            for alert in rules:
-                if alert.enabled:
-                    self._evaluate(alert, price, snap.change_pct, exchange_ns)
+            self._evaluate(rules, price, snap.change_pct, exchange_ns)
         except Exception as exc:  # an observer must never raise into the store
             self.errors += 1
             self.last_error = f"{snap.symbol}: {type(exc).__name__}: {exc}"
 
     def evaluate(self, symbol: str, price: float, change_pct: float | None = None) -> None:
         """Evaluate `symbol`'s rules against a price (tests, REST fills without an event)."""
-        for alert in self._by_symbol.get(symbol, ()):
-            if alert.enabled:
-                self._evaluate(alert, price, change_pct, None)
+        self._evaluate(self._by_symbol.get(symbol, ()), price, change_pct, None)
 
     def _evaluate(
-        self, alert: Alert, price: float, change_pct: float | None, exchange_ns: int | None
+        self,
+        rules: Iterable[Alert],
+        price: float,
+        change_pct: float | None,
+        exchange_ns: int | None,
     ) -> None:
-        kind, level = alert.kind, alert.threshold
-        if kind is AlertKind.CROSSES:
-            band = level * self.hysteresis
-            side = 1 if price >= level + band else -1 if price <= level - band else alert.side
-            if side != alert.side:
-                was, alert.side = alert.side, side
+        hysteresis, pct_hysteresis = self.hysteresis, self.pct_hysteresis
+        for alert in rules:
+            if not alert.enabled:
+                continue
+            verdict = evaluate_rule(alert, price, change_pct, hysteresis, pct_hysteresis)
+            if verdict is not _QUIET:
                 self.revision += 1
-                if was != 0:
+                if verdict is _FIRED:
                     self._fire(alert, price, change_pct, exchange_ns)
-            return
-        if kind.is_percent:
-            if change_pct is None:
-                return
-            value, band = change_pct, self.pct_hysteresis
-        else:
-            value, band = price, level * self.hysteresis
-        upward = kind is AlertKind.ABOVE or kind is AlertKind.PCT_ABOVE
-        if alert.armed:
-            if (value >= level) if upward else (value <= level):
-                alert.armed = False
-                self.revision += 1
-                self._fire(alert, price, change_pct, exchange_ns)
-        elif (value <= level - band) if upward else (value >= level + band):
-            alert.armed = True
-            self.revision += 1
 
     def _fire(
         self, alert: Alert, price: float, change_pct: float | None, exchange_ns: int | None
@@ -373,7 +274,7 @@ class AlertBook:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write atomically: a temp file in the same directory, fsync, then os.replace."""
-        write_json_atomic(Path(path), self.to_json())
+        write_json_atomic(path, self.to_json())
 
     def load(self, path: str | os.PathLike[str]) -> list[str]:
         """Load rules from `path` (missing file: nothing, no problem); returns problems."""
@@ -391,22 +292,6 @@ class AlertBook:
             self.load_problems = [f"{target} is not valid JSON: {exc}"]
             return self.load_problems
         return self.load_json(data)
-
-
-def write_json_atomic(path: Path, data: object) -> None:
-    """Write JSON so readers see the old file or the new one, never half of either."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=1)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def _list(value: object) -> Iterable[Any]:

@@ -1,10 +1,11 @@
-"""The I/O shell around `engine.protocol`: socket, reconnects, subscriptions, health.
+"""The I/O shell around `engine.protocol`: socket, reconnects, health.
 
 `StreamClient` owns one websocket at a time (Alpaca allows one per key pair and
-endpoint), feeds every frame to the sans-I/O session, applies market events to the
-store before anyone is told, and keeps `StreamHealth` current. It contains no
-parsing. Liveness is websocket ping/pong, never "no message for N seconds": a quiet
-IEX symbol is normal (ALPACA_PROTOCOL.md).
+endpoint). The sans-I/O `AlpacaSession` conducts the conversation (auth, subscription
+diffs, error handling); this shell only moves its frames both ways, applies market
+events to the store before anyone is told, keeps `StreamHealth` current and reconnects.
+It contains no parsing. Liveness is websocket ping/pong, never "no message for N
+seconds": a quiet IEX symbol is normal (docs/protocol.md).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field, replace
 
 import websockets
 from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
 from engine.config import (
     DEFAULT_FEED,
@@ -28,18 +30,11 @@ from engine.config import (
     install_log_redaction,
     stream_url,
 )
-from engine.core.tasks import cancel_and_wait, run_to_completion
-from engine.events import (
-    Authenticated,
-    Connected,
-    DecodeError,
-    Event,
-    ServerError,
-    Subscription,
-    UnknownMessage,
-)
+from engine.core.tasks import TaskSet, cancel_and_wait, run_to_completion
+from engine.events import DecodeError, Event, ServerError, Subscription, UnknownMessage
 from engine.market.store import MarketDataStore
 from engine.net.health import ConnectionState, StreamHealth
+from engine.net.lag import FALLING_BEHIND_NS, LagTracker
 from engine.net.retry import (
     BackoffPolicy,
     Failure,
@@ -49,20 +44,25 @@ from engine.net.retry import (
     classify,
     slow_delay,
 )
-from engine.protocol import AlpacaSession, Encoding, ErrorAction, classify_error
+from engine.protocol import Encoding, ErrorAction, classify_error
+from engine.protocol.session import AlpacaSession, Refusal
+from engine.protocol.subscription import DEFAULT_CHANNELS, OPTIONAL_CHANNELS
+
+__all__ = [
+    "DEFAULT_CHANNELS",
+    "FALLING_BEHIND_NS",
+    "OPTIONAL_CHANNELS",
+    "ConfigError",
+    "StreamClient",
+    "StreamConfig",
+    "with_credentials",
+]
 
 log = logging.getLogger(__name__)
 install_log_redaction()  # DEBUG logging must never print the auth frame's secret
 
-# Channels subscribed per watched symbol. Minute bars feed charts, daily bars the day
-# statistics; statuses and LULD bands mark halts. Corrections and cancel errors follow
-# the trade subscription automatically (ALPACA_PROTOCOL.md, handshake step 3).
-DEFAULT_CHANNELS: tuple[str, ...] = ("trades", "quotes", "bars", "daily_bars", "statuses", "lulds")
-# Dropped after error 410 (invalid subscribe action for this feed) and tried once more.
-OPTIONAL_CHANNELS: frozenset[str] = frozenset({"statuses", "lulds", "daily_bars", "bars"})
-# Exchange-to-receive latency growth over the session's best that means "falling behind".
-FALLING_BEHIND_NS = 1_000_000_000
 _MAX_FRAME_BYTES = 16 * 1024 * 1024
+_REFUSED_SHOWN = 5  # symbols named in a 405 message; the rest are counted
 
 
 class ConfigError(ValueError):
@@ -91,19 +91,6 @@ class StreamConfig:
         return stream_url(self.url, self.feed)
 
 
-def _channels_for(symbols: Iterable[str], channels: Iterable[str]) -> Subscription:
-    syms = frozenset(symbols)
-    wanted = set(channels)
-    return Subscription(
-        trades=syms if "trades" in wanted else frozenset(),
-        quotes=syms if "quotes" in wanted else frozenset(),
-        bars=syms if "bars" in wanted else frozenset(),
-        daily_bars=syms if "daily_bars" in wanted else frozenset(),
-        statuses=syms if "statuses" in wanted else frozenset(),
-        lulds=syms if "lulds" in wanted else frozenset(),
-    )
-
-
 class StreamClient:
     """Resilient Alpaca stock-stream client writing into a `MarketDataStore`."""
 
@@ -125,21 +112,17 @@ class StreamClient:
         self._clock = clock
         self._rng = rng or random.Random()
         self._symbols: frozenset[str] = frozenset()
+        # Channels for the next connection: a 410 fallback holds until reconfigure().
         self._channels: tuple[str, ...] = config.channels
-        self._requested: frozenset[str] = frozenset()
         self._session: AlpacaSession | None = None
         self._ws: ClientConnection | None = None
         self._task: asyncio.Task[None] | None = None
+        self._tasks = TaskSet()  # every task this client starts, so none is orphaned
         self._wake = asyncio.Event()
-        self._subscription_dirty = asyncio.Event()
+        self._outbox_ready = asyncio.Event()  # the session queued frames to send
         self._stopping = False
-        self._best_latency_ns: int | None = None
-        self._behind_since: float | None = None
-        self._behind_since_ns = 0  # exchange time of the first message of the episode
-        self._health.endpoint = config.endpoint
-        self._health.feed = config.feed
-        self._health.encoding = str(config.encoding)
-        self._health.insecure = config.insecure and not config.url.startswith("wss")
+        self._lag = LagTracker(health)
+        self._describe_config(config)
 
     # --- public API ------------------------------------------------------------------
 
@@ -156,13 +139,16 @@ class StreamClient:
         """The subscription as last confirmed by the server."""
         return self._session.subscription if self._session else Subscription()
 
+    @property
+    def refusal(self) -> Refusal | None:
+        """The last subscribe/unsubscribe the server refused on this connection, if any."""
+        return self._session.last_refusal if self._session else None
+
     def start(self) -> asyncio.Task[None]:
         """Start the connect/reconnect loop as a named task (idempotent)."""
         if self._task is None or self._task.done():
             self._stopping = False
-            self._task = asyncio.get_running_loop().create_task(
-                self._run(), name=f"tickerdesk-stream-{self._config.feed}"
-            )
+            self._task = self._tasks.spawn(self._run(), f"tickerdesk-stream-{self._config.feed}")
             self._task.add_done_callback(self._on_task_done)
         return self._task
 
@@ -183,18 +169,21 @@ class StreamClient:
                 await asyncio.wait_for(ws.close(), timeout=self._config.close_timeout)
         if task is not None:
             await cancel_and_wait(task)
+        await self._tasks.cancel_all()
         self._store.set_stream_connected(False)
         self._health.set_state(ConnectionState.DISCONNECTED)
 
     def set_symbols(self, symbols: Iterable[str]) -> None:
-        """Make the subscription follow `symbols`; never blocks (sent by the session task)."""
+        """Make the subscription follow `symbols`; never blocks (the sender task sends)."""
         new = frozenset(symbols)
         if new == self._symbols:
             return
         self._store.watch(new - self._symbols)
         self._store.unwatch(self._symbols - new)
         self._symbols = new
-        self._subscription_dirty.set()
+        if self._session is not None:
+            self._session.set_wanted(new)
+            self._outbox_ready.set()
 
     def reconfigure(self, config: StreamConfig) -> None:
         """Use new credentials/feed/URL: drops the current connection and reconnects."""
@@ -203,28 +192,28 @@ class StreamClient:
             raise ConfigError(problem)
         self._config = config
         self._channels = config.channels
-        self._health.endpoint = config.endpoint
-        self._health.feed = config.feed
-        self._health.encoding = str(config.encoding)
-        self._health.insecure = config.insecure and not config.url.startswith("wss")
+        self._describe_config(config)
         self._health.last_error = None
         ws = self._ws
         if ws is not None:
-            asyncio.get_running_loop().create_task(
-                ws.close(code=1000, reason="reconfigured"), name="tickerdesk-stream-reconfigure"
+            self._tasks.spawn(
+                ws.close(code=1000, reason="reconfigured"), "tickerdesk-stream-reconfigure"
             )
         self._wake.set()
         if self._task is not None and self._task.done():
             self.start()
 
+    def _describe_config(self, config: StreamConfig) -> None:
+        self._health.endpoint = config.endpoint
+        self._health.feed = config.feed
+        self._health.encoding = str(config.encoding)
+        self._health.insecure = config.insecure and not config.url.startswith("wss")
+
     # --- connect / reconnect loop ----------------------------------------------------
 
     def _on_task_done(self, task: asyncio.Task[None]) -> None:
-        if task.cancelled():
-            return
-        exc = task.exception()
-        if exc is not None:
-            log.error("stream task ended unexpectedly: %s", type(exc).__name__, exc_info=exc)
+        # The TaskSet logs the exception; the status bar must say so too.
+        if not task.cancelled() and (exc := task.exception()) is not None:
             self._health.set_state(ConnectionState.FAILED, f"internal error: {type(exc).__name__}")
 
     async def _run(self) -> None:
@@ -275,10 +264,16 @@ class StreamClient:
         headers: dict[str, str] = {}
         if config.encoding is Encoding.MSGPACK:
             headers["Content-Type"] = "application/msgpack"
-        session = AlpacaSession(config.encoding)
+        # A new session per connection: the server's subscription starts empty.
+        session = AlpacaSession(
+            config.encoding,
+            drive=True,
+            credentials=config.credentials,
+            symbols=self._symbols,
+            channels=self._channels,
+        )
         self._session = session
-        self._requested = frozenset()
-        self._best_latency_ns = None
+        self._lag.reset()
         async with websockets.connect(
             config.endpoint,
             additional_headers=headers,
@@ -292,16 +287,27 @@ class StreamClient:
         ) as ws:
             self._ws = ws
             self._health.set_state(ConnectionState.AUTHENTICATING)
-            sender = asyncio.get_running_loop().create_task(
-                self._sync_subscription(ws, session), name="tickerdesk-stream-subscriber"
-            )
+            sender = self._tasks.spawn(self._send_loop(ws, session), "tickerdesk-stream-sender")
             try:
                 await self._receive_loop(ws, session)
             finally:
                 await cancel_and_wait(sender)
+                session.close()
+
+    async def _send_loop(self, ws: ClientConnection, session: AlpacaSession) -> None:
+        """The one writer: sends what the session queued, in order, whenever it queued."""
+        ready = self._outbox_ready
+        with contextlib.suppress(ConnectionClosed):  # the receive loop reports the close
+            while True:
+                await ready.wait()
+                ready.clear()
+                for data in session.data_to_send():
+                    await ws.send(data)
 
     async def _receive_loop(self, ws: ClientConnection, session: AlpacaSession) -> None:
         apply_stream = self._store.apply_stream
+        on_other = self._on_other
+        note_lag = self._lag.note
         health = self._health
         clock = self._clock
         async for frame in ws:
@@ -310,31 +316,19 @@ class StreamClient:
             count = len(events)
             health.record_frame(count, received_at)
             # Market data goes to the store in one call per run of it (the hot path);
-            # a control event in between is handled in order, then the run resumes.
+            # anything else is handled in order, then the run resumes.
             index, last_ts = apply_stream(events, 0, received_at)
             while index < count:
-                await self._on_control(ws, session, events[index])
+                on_other(session, events[index])
                 index, ts = apply_stream(events, index + 1, received_at)
                 last_ts = ts or last_ts
             if last_ts:
-                self._note_latency(time.time_ns() - last_ts, received_at, last_ts)
+                note_lag(time.time_ns() - last_ts, received_at, last_ts)
 
-    async def _on_control(self, ws: ClientConnection, session: AlpacaSession, event: Event) -> None:
+    def _on_other(self, session: AlpacaSession, event: Event) -> None:
+        """A non-market event: the session already acted on control messages."""
         health = self._health
-        if isinstance(event, Connected):
-            creds = self._config.credentials
-            key, secret = _auth_pair(creds)
-            await ws.send(session.auth(key, secret))
-        elif isinstance(event, Authenticated):
-            self._subscription_dirty.set()
-            if not self._symbols:
-                self._mark_streaming()
-        elif isinstance(event, Subscription):
-            self._mark_streaming()
-        elif isinstance(event, ServerError):
-            health.server_errors += 1
-            await self._on_server_error(ws, session, event)
-        elif isinstance(event, DecodeError):
+        if isinstance(event, DecodeError):
             health.decode_errors += 1
             # Lazy %-formatting: a firehose of bad frames costs nothing unless logged.
             log.warning(
@@ -343,79 +337,41 @@ class StreamClient:
                 event.type_tag,
                 event.symbol,
             )
-        elif isinstance(event, UnknownMessage):
+            return
+        if isinstance(event, UnknownMessage):
             health.unknown_messages += 1
             log.debug("ignored unknown message type %r", event.type_tag)
+            return
+        if isinstance(event, ServerError):
+            health.server_errors += 1
+            self._on_server_error(session, event)
+        self._outbox_ready.set()  # e.g. auth after `connected`, the diff after `authenticated`
+        if session.ready:
+            # Confirmed, refused (the connection is fine), or authenticated with nothing
+            # wanted: streaming either way.
+            self._mark_streaming()
 
-    async def _on_server_error(
-        self, ws: ClientConnection, session: AlpacaSession, error: ServerError
-    ) -> None:
+    def _on_server_error(self, session: AlpacaSession, error: ServerError) -> None:
         policy = classify_error(error.code)
         if policy.ends_session:
             raise SessionEnded(error)
+        if policy.action is ErrorAction.IGNORE:
+            return
         message = f"{policy.explanation} (error {error.code})"
-        if error.code == 410 and any(c in OPTIONAL_CHANNELS for c in self._channels):
-            # Some feeds refuse some channels; keep what the feed supports and retry.
-            self._channels = tuple(c for c in self._channels if c not in OPTIONAL_CHANNELS)
-            self._requested = frozenset()
-            self._subscription_dirty.set()
-            message += "; retrying with trades and quotes only"
-        elif policy.action is ErrorAction.REAUTHENTICATE:
-            creds = self._config.credentials
-            key, secret = _auth_pair(creds)
-            await ws.send(session.auth(key, secret))
-        if policy.action is not ErrorAction.IGNORE:
-            self._health.last_error = message
-            log.warning("server error: %s", message)
-
-    async def _sync_subscription(self, ws: ClientConnection, session: AlpacaSession) -> None:
-        """Send subscribe/unsubscribe for the difference between wanted and requested."""
-        while True:
-            await self._subscription_dirty.wait()
-            self._subscription_dirty.clear()
-            if session.state.value not in ("authenticated", "subscribed"):
-                continue
-            wanted = self._symbols
-            added = wanted - self._requested
-            removed = self._requested - wanted
-            if not added and not removed:
-                continue
-            self._requested = wanted
-            if removed:
-                await ws.send(session.unsubscribe(_channels_for(removed, DEFAULT_CHANNELS)))
-            if added:
-                await ws.send(session.subscribe(_channels_for(added, self._channels)))
+        refusal = session.last_refusal
+        if refusal is not None and refusal.error is error:
+            if refusal.fallback:
+                self._channels = session.channels  # kept for reconnects
+                message += "; retrying with trades and quotes only"
+            elif refusal.code == 405:
+                message += f"; refused: {_refused_symbols(refusal)}"
+        self._health.last_error = message
+        log.warning("server error: %s", message)
 
     def _mark_streaming(self) -> None:
         if self._health.state is not ConnectionState.STREAMING:
             self._health.set_state(ConnectionState.STREAMING)
             self._store.set_stream_connected(True)
-
-    def _note_latency(self, latency_ns: int, now: float, exchange_ns: int) -> None:
-        """Track exchange-to-receive latency; flag 'falling behind' when it grows."""
-        health = self._health
-        health.record_latency_ns(latency_ns)
-        best = self._best_latency_ns
-        # Relative to the session's best, so a delayed feed (15 min) or clock skew
-        # between exchange and this machine does not read as falling behind.
-        if best is None or latency_ns < best:
-            self._best_latency_ns = best = latency_ns
-        excess = latency_ns - best
-        health.falling_behind_s = excess / 1e9
-        if excess <= FALLING_BEHIND_NS:
-            self._behind_since = None
-            health.falling_behind = False
-            return
-        if health.falling_behind:
-            return
-        if self._behind_since is None:
-            self._behind_since, self._behind_since_ns = now, exchange_ns
-        # Sustained for a second of receive time (a slow steady overload) or of exchange
-        # time (a backlog read in one go after the loop stalled): not one late frame.
-        elif now - self._behind_since >= 1.0 or exchange_ns - self._behind_since_ns >= 1e9:
-            health.falling_behind = True
-            health.falling_behind_events += 1
-            log.warning("falling behind the stream by %.1f s", excess / 1e9)
 
 
 def with_credentials(config: StreamConfig, creds: Credentials | None) -> StreamConfig:
@@ -423,9 +379,9 @@ def with_credentials(config: StreamConfig, creds: Credentials | None) -> StreamC
     return replace(config, credentials=creds)
 
 
-def _auth_pair(creds: Credentials | None) -> tuple[str, str]:
-    # Without credentials we only ever talk to an open simulator, which accepts any
-    # pair; sending a visible placeholder keeps the handshake identical to Alpaca's.
-    if creds is None:
-        return ("tickerdesk-demo", "demo")
-    return (creds.key_id, creds.secret)
+def _refused_symbols(refusal: Refusal) -> str:
+    """`AAPL, MSFT, ... (+26 more)`: which symbols the refused request named."""
+    names = sorted(refusal.request.channels.all_symbols())
+    shown = ", ".join(names[:_REFUSED_SHOWN])
+    more = len(names) - _REFUSED_SHOWN
+    return f"{refusal.request.action} {shown}" + (f" (+{more} more)" if more > 0 else "")

@@ -142,6 +142,6 @@ def _explain(raw: msgspec.Raw, codec: _Codec, exc: Exception) -> Event:
     if not isinstance(tag, str):
         return DecodeError(f"T is not a string (got {type(tag).__name__})", None, symbol)
     if tag not in KNOWN_TAGS:
-        # Alpaca adds message types over time: count and ignore (ALPACA_PROTOCOL.md).
+        # Alpaca adds message types over time: count and ignore (docs/protocol.md).
         return UnknownMessage(_clip(tag, _TAG_MAX), symbol)
     return DecodeError(_clip(str(exc), _REASON_MAX), tag, symbol)

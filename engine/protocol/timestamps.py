@@ -37,7 +37,7 @@ _FRACTION_SCALE: tuple[int, ...] = (
 _PREFIX_LEN = 19
 _DIGIT_SLICES = ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))
 # Bound on the seconds-prefix cache: a live stream touches a few prefixes a second, so
-# clearing when full keeps memory bounded (DESIGN.md invariant 2) at no real cost.
+# clearing when full keeps memory bounded (docs/design.md, invariant 2) at no real cost.
 _CACHE_MAX = 2048
 
 
@@ -183,7 +183,7 @@ def make_wire_stamp(*, msgpack: bool) -> Callable[[Ext | str], int]:
 
     def stamp(value: Ext | str) -> int:
         # msgpack frames carry Timestamp ext values (type -1), but strings are accepted
-        # too (ALPACA_PROTOCOL.md: "accept both").
+        # too (docs/protocol.md: "accept both").
         if type(value) is str:
             return parse_text(value)
         assert isinstance(value, Ext)  # the wire type is `Ext | str`

@@ -1,6 +1,6 @@
 """Alpaca's wire messages as msgspec Structs tagged on `T`, and their event mapping.
 
-The one place that knows Alpaca's one-letter keys (ALPACA_PROTOCOL.md, "Data
+The one place that knows Alpaca's one-letter keys (docs/protocol.md, "Data
 messages"). Constraints live in the types, so msgspec validates them in C: prices are
 finite and >= 0, sizes >= 0, symbols non-empty. Unknown keys are ignored (Alpaca adds
 fields over time). Timestamps stay raw (`str` in JSON, msgpack `Ext` in msgpack) until

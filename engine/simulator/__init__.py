@@ -1,7 +1,7 @@
 """An Alpaca-compatible market data server on 127.0.0.1: websocket stream + REST snapshots.
 
 Serves synthetic but plausible markets (engine.simulator.market) with Alpaca's
-handshake, message types, error codes and encodings (ALPACA_PROTOCOL.md), and injects
+handshake, message types, error codes and encodings (docs/protocol.md), and injects
 faults on demand (engine.simulator.faults). It never imports engine.protocol: it is an
 independent peer, so tests against it prove the client speaks Alpaca.
 

@@ -54,7 +54,7 @@ class ClientHandler:
 
     def finish(self, session: ServerSession) -> None:
         """Release the session's slot; a connection lost without a close frame keeps it
-        for `dead_slot_hold` seconds, like Alpaca's ~90 s (ALPACA_PROTOCOL.md, Errors)."""
+        for `dead_slot_hold` seconds, like Alpaca's ~90 s (docs/protocol.md, Errors)."""
         if session.key is None:
             return
         self._sim.slots.release(session.key, session.path, session.id)

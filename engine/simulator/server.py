@@ -1,6 +1,6 @@
 """The Alpaca-compatible server: websocket stream on /v2/{feed} plus REST on the same port.
 
-Speaks ../shared/ALPACA_PROTOCOL.md: `connected` on open, auth by message or headers
+Speaks docs/protocol.md: `connected` on open, auth by message or headers
 within `auth_timeout` (else 404), subscribe/unsubscribe answered with the full
 subscription, batched data frames in JSON or (with `Content-Type: application/msgpack`)
 msgpack, one session per key pair per endpoint (else 406), and the documented errors.

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 # Channels a client may name, in Alpaca's subscription-reply order.
 CHANNELS = ("trades", "quotes", "bars", "updatedBars", "dailyBars", "statuses", "lulds")
-# corrections and cancelErrors mirror trades (ALPACA_PROTOCOL.md, "Handshake" step 3).
+# corrections and cancelErrors mirror trades (docs/protocol.md, "Handshake" step 3).
 REPLY_KEYS = (*CHANNELS, "corrections", "cancelErrors")
 TEST_REPLY_KEYS = ("trades", "quotes", "bars")  # the test stream's short form
 

@@ -80,7 +80,7 @@ KNOWN: dict[str, Listing] = {
 
 DEFAULT_SYMBOLS: tuple[str, ...] = tuple(KNOWN)
 
-# Alpaca's always-on test stream symbol (ALPACA_PROTOCOL.md, "Endpoints").
+# Alpaca's always-on test stream symbol (docs/protocol.md, "Endpoints").
 TEST_SYMBOL = "FAKEPACA"
 
 _VALID = re.compile(r"^[A-Z]{1,5}([.][A-Z]{1,2})?$")

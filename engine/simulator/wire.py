@@ -1,8 +1,9 @@
 """Alpaca wire messages as the simulator sends them, and their JSON/msgpack encoders.
 
-Independent of `engine.protocol` on purpose: the simulator is a separate peer written
-from ../shared/ALPACA_PROTOCOL.md, so tests against it prove we speak Alpaca, not a
-private dialect. `T` is the first key of every object (msgspec writes the tag first).
+Independent of the client's decoder and encoders on purpose (it shares only the
+`Encoding` name): the simulator is a separate peer written from docs/protocol.md, so
+tests against it prove we speak Alpaca, not a private dialect. `T` is the first key of
+every object (msgspec writes the tag first).
 """
 
 from __future__ import annotations
@@ -215,7 +216,7 @@ def error(code: int, msg: str) -> dict[str, object]:
     return control("error", code=code, msg=msg)
 
 
-# Alpaca's documented error texts (ALPACA_PROTOCOL.md, "Errors").
+# Alpaca's documented error texts (docs/protocol.md, "Errors").
 ERROR_TEXT: dict[int, str] = {
     400: "invalid syntax",
     401: "not authenticated",

@@ -21,8 +21,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.settings.theme import LIGHT, Palette, readable_text_on
+
 BANNER_HIDE_MS = 8000
 BANNER_MAX_LINES = 3
+
+
+def banner_css(p: Palette) -> str:
+    """Style of the in-window alert banner: the highlight colour with readable text."""
+    text = readable_text_on(p.highlight)
+    return (
+        f"QFrame#alertBanner {{ background: {p.highlight}; border-radius: 4px; }}"
+        f" QFrame#alertBanner QLabel {{ color: {text}; font-weight: bold; }}"
+    )
 
 
 class AlertBanner(QFrame):
@@ -56,7 +67,12 @@ class AlertBanner(QFrame):
         self.hide_timer.setInterval(hide_ms)
         self.hide_timer.timeout.connect(self.hide)
         host.installEventFilter(self)  # while an overlay, follow the host's size
+        self.set_palette(LIGHT)
         self.hide()
+
+    def set_palette(self, palette: Palette) -> None:
+        """Theme switch (ThemeController.theme_changed): the theme's highlight colour."""
+        self.setStyleSheet(banner_css(palette))
 
     def place_above(self, widget: QWidget) -> bool:
         """Join the box layout holding `widget`, just above it; False if there is none."""

@@ -3,7 +3,7 @@
 The AlertBook evaluates on the engine side; this panel only pulls: `poll()` runs on the
 table's flush (model `flushed` signal), drains fired alerts, hands them to the Notifier
 and saves the book (armed states and history) when something changed. Edits are saved
-at once (DESIGN invariant 6), atomically (engine.alerts.book.write_json_atomic).
+at once (docs/design.md, invariant 6), atomically (engine.alerts.book.write_json_atomic).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Read-only and pulled, like the table: the main window calls `show_symbol()` on selection
 and on its timer; a throttled timer here (LIVE_REFRESH_MS, ~8 Hz) repaints the chart and
 catches up time & sales only when the selected symbol's history moved, and does nothing
-while the pane is hidden. Expired data is shown as missing (DESIGN invariant 4).
+while the pane is hidden. Expired data is shown as missing (docs/design.md, invariant 4).
 """
 
 from __future__ import annotations

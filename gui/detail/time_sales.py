@@ -3,7 +3,7 @@
 Contract: `TimeSalesModel.set_history(h)` resets to a symbol; `sync()` (called on the
 detail pane's throttled timer) inserts new prints at the top, drops the oldest beyond
 the tape bound and repaints amended rows, never resetting the model on a tick (a reset
-would lose scroll and selection, QT_NOTES). Entries are `engine.market.history.TapeEntry`,
+would lose scroll and selection, docs/qt.md). Entries are `engine.market.history.TapeEntry`,
 amended in place by the engine when a correction (`c`) or cancel/error (`x`) arrives.
 Tick colours follow the theme (`set_palette`, colour-blind blue/orange included).
 """
@@ -186,7 +186,7 @@ class TimeSalesModel(QAbstractTableModel):
 
 
 class TimeSalesView(QTableView):
-    """Compact fixed-height rows; no ResizeToContents on live data (QT_NOTES)."""
+    """Compact fixed-height rows; no ResizeToContents on live data (docs/qt.md)."""
 
     def __init__(self, model: TimeSalesModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)

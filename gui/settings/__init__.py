@@ -1,1 +1,1 @@
-"""Settings: the dialog, persistence (QSettings, atomic), theme and display comfort."""
+"""Settings: the dialog and its connection probe, persistence (QSettings), theme, display."""

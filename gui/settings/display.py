@@ -1,6 +1,6 @@
 """Display comfort: compact / comfortable rows, font zoom for a wall display, full screen.
 
-Row heights stay fixed (QT_NOTES: ResizeToContents costs 80-180 ms per flush); they are
+Row heights stay fixed (docs/qt.md: ResizeToContents costs 80-180 ms per flush); they are
 recomputed from the font's line height whenever the zoom or density changes. Zoom and
 density are persisted through AppSettings.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QFont, QFontMetrics
 from PySide6.QtWidgets import QMainWindow, QMenu, QTableView
 
@@ -73,6 +73,14 @@ class DisplayController(QObject):
         self.full_screen_action = QAction("Full screen", self)
         self.full_screen_action.setCheckable(True)
         self.full_screen_action.toggled.connect(self.set_full_screen)
+        window.installEventFilter(self)  # keep the Full screen check mark honest
+
+    def shortcut_actions(self) -> dict[str, QAction]:
+        """Ids in gui.shortcuts of the actions this controller owns."""
+        return {
+            "full_screen": self.full_screen_action, "zoom_in": self.zoom_in_action,
+            "zoom_out": self.zoom_out_action, "zoom_reset": self.zoom_reset_action,
+        }  # fmt: skip
 
     def fill_menu(self, menu: QMenu) -> None:
         menu.addActions(self.density_group.actions())
@@ -135,3 +143,8 @@ class DisplayController(QObject):
             self.full_screen_action.blockSignals(True)
             self.full_screen_action.setChecked(state)
             self.full_screen_action.blockSignals(False)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._window and event.type() == QEvent.Type.WindowStateChange:
+            self.sync_full_screen()
+        return False

@@ -1,6 +1,6 @@
 """Persisted user settings: a typed wrapper over QSettings in ini format.
 
-Every setter writes and `sync()`s at once, so a crash loses nothing (DESIGN
+Every setter writes and `sync()`s at once, so a crash loses nothing (docs/design.md,
 invariant 6); QSettings writes the ini file through a temporary file and a rename,
 so a half-written file is never left behind. The API secret is never stored here:
 it goes to the OS keyring (engine.config.save_credentials) or stays in memory.

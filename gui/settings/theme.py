@@ -3,8 +3,10 @@
 Pure part (no Qt): `Palette` values, `contrast_ratio` (WCAG 2.x relative luminance) and
 `palette_for`. Qt part: `ThemeController` applies a palette to the QApplication, follows
 the system scheme (QStyleHints.colorScheme / colorSchemeChanged, Qt 6.5+) unless the
-user picked Light or Dark (View > Theme, persisted), and emits `theme_changed(Palette)`
-so the table and status bar swap their colours.
+user picked Light or Dark (View > Theme, persisted), and emits `theme_changed(Palette)`:
+the one signal every painter (table model, sparklines, chart, time & sales, watchlist bar,
+status bar, alert banner) connects its `set_palette` slot to. No colour lives in a module
+global; each painter keeps the palette it was last given.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QBrush, QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QMenu
 
+from gui.settings.persistence import AppSettings
 from gui.table.columns import Tone
 
 WCAG_AA_TEXT = 4.5  # WCAG 2.1 SC 1.4.3: normal-size text
@@ -180,10 +183,12 @@ class ThemeController(QObject):
         colour_blind: bool = False,
         parent: QObject | None = None,
         scheme: Callable[[], Qt.ColorScheme] = system_scheme,
+        settings: AppSettings | None = None,
     ) -> None:
         super().__init__(parent)
         self._app = app
         self._scheme = scheme  # injectable: offscreen Qt has no settable system scheme
+        self._settings = settings  # where each applied choice is saved (None: nowhere)
         self.mode = mode
         self.colour_blind = colour_blind
         self.palette = LIGHT
@@ -202,6 +207,17 @@ class ThemeController(QObject):
         self.colour_blind_action.setCheckable(True)
         self.colour_blind_action.setChecked(colour_blind)
         self.colour_blind_action.toggled.connect(self.set_colour_blind)
+
+    @classmethod
+    def from_settings(
+        cls, app: QApplication, settings: AppSettings, parent: QObject | None = None
+    ) -> ThemeController:
+        """Starts from the saved mode and colour-blind choice and saves every change back."""
+        try:
+            mode = ThemeMode(settings.theme())
+        except ValueError:
+            mode = ThemeMode.SYSTEM
+        return cls(app, mode, settings.colour_blind(), parent, settings=settings)
 
     def fill_menu(self, menu: QMenu) -> None:
         menu.addActions(self.mode_group.actions())
@@ -222,6 +238,9 @@ class ThemeController(QObject):
     def apply(self) -> Palette:
         """Install the palette for the current mode and system scheme; emits theme_changed."""
         self.palette = palette_for(resolve_dark(self.mode, self._scheme()), self.colour_blind)
+        if self._settings is not None:
+            self._settings.set_theme(self.mode.value)
+            self._settings.set_colour_blind(self.colour_blind)
         self._app.setPalette(qpalette(self.palette))
         self.theme_changed.emit(self.palette)
         return self.palette
@@ -229,12 +248,3 @@ class ThemeController(QObject):
     def _on_system_scheme_changed(self, _scheme: Qt.ColorScheme) -> None:
         if self.mode is ThemeMode.SYSTEM:
             self.apply()
-
-
-def banner_css(p: Palette) -> str:
-    """Style of the in-window alert banner: the highlight colour with readable text."""
-    text = readable_text_on(p.highlight)
-    return (
-        f"QFrame#alertBanner {{ background: {p.highlight}; border-radius: 4px; }}"
-        f" QFrame#alertBanner QLabel {{ color: {text}; font-weight: bold; }}"
-    )

@@ -1,9 +1,10 @@
 """Status bar: small indicators over engine.net.health.StreamHealth, refreshed by timers.
 
-Each indicator is its own module and reads the health object with an injectable
-clock; this package only builds them, lays them out and drives `refresh()`: a 1 Hz
-timer so the message age ticks when nothing arrives (that is the point), and a
-faster one so state changes show without waiting a second.
+Each indicator is its own module (a `gui.statusbar.style.StatusLabel`) and reads the
+health object with an injectable clock; this package only builds them, lays them out and
+drives `refresh()`: a 1 Hz timer so the message age ticks when nothing arrives (that is
+the point), and a faster one so state changes show without waiting a second.
+`set_palette` (connected to ThemeController.theme_changed) recolours every indicator.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QStatusBar
 
 from engine.net.health import StreamHealth
+from gui.settings.theme import Palette
 from gui.statusbar.age import MessageAgeIndicator
 from gui.statusbar.connection import ConnectionIndicator
 from gui.statusbar.error import LastErrorIndicator
@@ -22,6 +24,7 @@ from gui.statusbar.feed import FeedBadge, InsecureBadge
 from gui.statusbar.market_session import MarketSessionIndicator
 from gui.statusbar.rate import FallingBehindBadge, RateIndicator
 from gui.statusbar.reconnects import ReconnectsIndicator
+from gui.statusbar.style import StatusLabel
 
 SLOW_REFRESH_MS = 1000
 FAST_REFRESH_MS = 200
@@ -57,6 +60,10 @@ class StatusIndicators(QObject):
         bar.addPermanentWidget(self.reconnects)
         self.market_session = MarketSessionIndicator()  # wall clock: NYSE hours
         bar.addPermanentWidget(self.market_session)
+        self.labels: tuple[StatusLabel, ...] = (
+            self.feed, self.insecure, self.connection, self.age, self.rate, self.reconnects,
+            self.falling_behind, self.error, self.market_session,
+        )  # fmt: skip
         self._state = health.state
         self._slow = QTimer(self)
         self._slow.setInterval(SLOW_REFRESH_MS)
@@ -76,18 +83,16 @@ class StatusIndicators(QObject):
         self._slow.stop()
         self._fast.stop()
 
+    def set_palette(self, palette: Palette) -> None:
+        """Theme switch: every indicator takes the new colours and repaints."""
+        for label in self.labels:
+            label.set_palette(palette)
+
     def refresh(self) -> None:
         """Re-read the health object into every indicator."""
         self._state = self.health.state
-        self.feed.refresh()
-        self.insecure.refresh()
-        self.connection.refresh()
-        self.age.refresh()
-        self.rate.refresh()
-        self.reconnects.refresh()
-        self.falling_behind.refresh()
-        self.error.refresh()
-        self.market_session.refresh()
+        for label in self.labels:
+            label.refresh()
 
     def _on_fast_tick(self) -> None:
         # Cheap check first: a state change, error, retry countdown or flag flip

@@ -6,10 +6,10 @@ import math
 import time
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QWidget
 
 from engine.net.health import ConnectionState, StreamHealth
-from gui.statusbar.style import COLOURS, Level
+from gui.statusbar.style import Level, StatusLabel
 
 _LEVELS: dict[ConnectionState, Level] = {
     ConnectionState.DISCONNECTED: Level.INFO,
@@ -35,7 +35,7 @@ def describe_state(health: StreamHealth, now: float) -> str:
     return str(state.value)
 
 
-class ConnectionIndicator(QLabel):
+class ConnectionIndicator(StatusLabel):
     """Renders StreamHealth.state; call refresh() on a timer."""
 
     def __init__(
@@ -44,18 +44,21 @@ class ConnectionIndicator(QLabel):
         clock: Callable[[], float] = time.monotonic,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
+        super().__init__("connectionIndicator", parent=parent)
         self._health = health
         self._clock = clock
-        self.level = Level.INFO
         self.words = ""
-        self.setObjectName("connectionIndicator")
         self.refresh()
 
     def refresh(self) -> None:
         self.words = describe_state(self._health, self._clock())
         self.level = _LEVELS[self._health.state]
-        html = f'<span style="color:{COLOURS[self.level]}">&#9679;</span> {_escape(self.words)}'
+        self.restyle()
+
+    def restyle(self) -> None:
+        # The dot carries the colour, the words keep the window's text colour.
+        colour = self.colours[self.level]
+        html = f'<span style="color:{colour}">&#9679;</span> {_escape(self.words)}'
         if self.text() != html:
             self.setText(html)
             self.setToolTip(f"Stream connection: {self.words}")

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QWidget
 
 from engine.net.health import StreamHealth
-from gui.statusbar.style import Level, set_level
+from gui.statusbar.style import Level, StatusLabel
 
 MAX_SHOWN_CHARS = 80
 
 
-class LastErrorIndicator(QLabel):
+class LastErrorIndicator(StatusLabel):
     """Hidden until the stream reports an error; keeps the last one visible after."""
 
     def __init__(self, health: StreamHealth, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("lastErrorIndicator", parent=parent)
         self._health = health
         self.full_text: str | None = None
-        self.setObjectName("lastErrorIndicator")
         self.setVisible(False)
         self.refresh()
 
@@ -31,6 +30,6 @@ class LastErrorIndicator(QLabel):
             return
         first = error.splitlines()[0]
         shown = first if len(first) <= MAX_SHOWN_CHARS else first[: MAX_SHOWN_CHARS - 1] + "…"
-        set_level(self, Level.BAD, f"⚠ {shown}")
+        self.show_level(Level.BAD, f"⚠ {shown}")
         self.setToolTip(error)
         self.setVisible(True)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QWidget
 
 from engine.net.health import StreamHealth
-from gui.statusbar.style import COLOURS, Level, badge_css
+from gui.statusbar.style import Level, StatusLabel
 
 _FEED_NAMES = {"iex": "IEX", "sip": "SIP", "delayed_sip": "DELAYED", "test": "TEST"}
 _FEED_TIPS = {
@@ -15,7 +15,7 @@ _FEED_TIPS = {
     "TEST": "Alpaca's test stream (FAKEPACA)",
     "DEMO": "Simulated data from the built-in simulator — not real prices",
 }
-_DEMO_CSS = badge_css("#7c3aed")  # loud and unlike any state colour: never mistaken for live
+_DEMO_BACKGROUND = "#7c3aed"  # loud and unlike any state colour: never mistaken for live
 
 
 def feed_label(feed: str, demo: bool) -> str:
@@ -25,14 +25,13 @@ def feed_label(feed: str, demo: bool) -> str:
     return _FEED_NAMES.get(feed, feed.upper() or "?")
 
 
-class FeedBadge(QLabel):
+class FeedBadge(StatusLabel):
     """Names the data source; call set_demo() when switching to/from the simulator."""
 
     def __init__(self, health: StreamHealth, demo: bool = False, parent: QWidget | None = None):
-        super().__init__(parent)
+        super().__init__("feedBadge", parent=parent)
         self._health = health
         self.demo = demo
-        self.setObjectName("feedBadge")
         self.refresh()
 
     def set_demo(self, demo: bool) -> None:
@@ -45,19 +44,24 @@ class FeedBadge(QLabel):
             return
         self.setText(text)
         self.setToolTip(_FEED_TIPS.get(text, f"feed: {text}"))
-        self.setStyleSheet(_DEMO_CSS if self.demo else badge_css(COLOURS[Level.INFO]))
+        self.restyle()
+
+    def restyle(self) -> None:
+        self.show_badge(_DEMO_BACKGROUND if self.demo else self.colours[Level.INFO])
 
 
-class InsecureBadge(QLabel):
+class InsecureBadge(StatusLabel):
     """Visible while the stream runs over an unencrypted ws:// URL off loopback."""
 
     def __init__(self, health: StreamHealth, parent: QWidget | None = None) -> None:
-        super().__init__("INSECURE", parent)
+        super().__init__("insecureBadge", "INSECURE", parent=parent)
         self._health = health
-        self.setObjectName("insecureBadge")
-        self.setStyleSheet(badge_css(COLOURS[Level.BAD]))
+        self.restyle()
         self.refresh()
 
     def refresh(self) -> None:
         self.setVisible(self._health.insecure)
         self.setToolTip(f"Unencrypted connection to {self._health.endpoint}: keys travel in clear")
+
+    def restyle(self) -> None:
+        self.show_badge(self.colours[Level.BAD])

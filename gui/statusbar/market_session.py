@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QWidget
 
 from engine.market.calendar import (
     MarketSession,
@@ -15,7 +15,7 @@ from engine.market.calendar import (
     holidays,
     session_at,
 )
-from gui.statusbar.style import Level, set_level
+from gui.statusbar.style import Level, StatusLabel
 
 _NAMES = {
     MarketSession.PRE_MARKET: "Pre-market",
@@ -79,7 +79,7 @@ def session_tooltip(state: MarketSessionState) -> str:
     return "\n".join(lines)
 
 
-class MarketSessionIndicator(QLabel):
+class MarketSessionIndicator(StatusLabel):
     """Reads the wall clock (injectable) and shows the session and its next change."""
 
     def __init__(
@@ -87,17 +87,15 @@ class MarketSessionIndicator(QLabel):
         wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
+        super().__init__("marketSessionIndicator", parent=parent)
         self._wall_clock = wall_clock
         self.state: MarketSessionState | None = None
-        self.level = Level.INFO
-        self.setObjectName("marketSessionIndicator")
         self.refresh()
 
     def refresh(self) -> None:
         self.state = session_at(self._wall_clock())
-        text, self.level = describe_session(self.state)
-        set_level(self, self.level, text)
+        text, level = describe_session(self.state)
+        self.show_level(level, text)
         tip = session_tooltip(self.state)
         if self.toolTip() != tip:
             self.setToolTip(tip)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QWidget
 
 from engine.net.health import StreamHealth
-from gui.statusbar.style import COLOURS, Level, badge_css
+from gui.statusbar.style import Level, StatusLabel
 
 
-class RateIndicator(QLabel):
+class RateIndicator(StatusLabel):
     """Messages per second over the health object's averaging window."""
 
     def __init__(
@@ -20,10 +20,9 @@ class RateIndicator(QLabel):
         clock: Callable[[], float] = time.monotonic,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
+        super().__init__("rateIndicator", parent=parent)
         self._health = health
         self._clock = clock
-        self.setObjectName("rateIndicator")
         self.refresh()
 
     def refresh(self) -> None:
@@ -38,7 +37,7 @@ class RateIndicator(QLabel):
             )
 
 
-class FallingBehindBadge(QLabel):
+class FallingBehindBadge(StatusLabel):
     """Shown while health.falling_behind, with the figure ("falling behind by 2.3 s").
 
     Held for HOLD_S after the episode ends: a stall caught up within a second would
@@ -53,16 +52,18 @@ class FallingBehindBadge(QLabel):
         parent: QWidget | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__("falling behind", parent)
+        tip = "Messages arrive faster than they are processed: the table lags the market"
+        super().__init__("fallingBehindBadge", "falling behind", tip, parent)
         self._health = health
         self._clock = clock
         self._events = health.falling_behind_events
         self._peak_s = 0.0
         self._hold_until = 0.0
-        self.setObjectName("fallingBehindBadge")
-        self.setStyleSheet(badge_css(COLOURS[Level.BAD]))
-        self.setToolTip("Messages arrive faster than they are processed: the table lags the market")
+        self.restyle()
         self.refresh()
+
+    def restyle(self) -> None:
+        self.show_badge(self.colours[Level.BAD])
 
     def needs_refresh(self) -> bool:
         """True when the flag, the episode count or the hold disagrees with what is shown."""

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QWidget
 
 from engine.net.health import StreamHealth
-from gui.statusbar.style import Level, set_level
+from gui.statusbar.style import Level, StatusLabel
 
 
-class ReconnectsIndicator(QLabel):
+class ReconnectsIndicator(StatusLabel):
     """ "reconnects: N", amber once the connection has had to be re-established."""
 
     def __init__(self, health: StreamHealth, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        tip = "How often the stream connection was re-established"
+        super().__init__("reconnectsIndicator", tooltip=tip, parent=parent)
         self._health = health
         self.count = -1
-        self.setObjectName("reconnectsIndicator")
-        self.setToolTip("How often the stream connection was re-established")
         self.refresh()
 
     def refresh(self) -> None:
@@ -24,4 +23,4 @@ class ReconnectsIndicator(QLabel):
         if count == self.count:
             return
         self.count = count
-        set_level(self, Level.WARN if count else Level.INFO, f"reconnects: {count}")
+        self.show_level(Level.WARN if count else Level.INFO, f"reconnects: {count}")

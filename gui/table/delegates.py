@@ -19,9 +19,12 @@ from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleO
 from engine.market.history import SymbolHistory
 from gui.settings.theme import LIGHT, Palette
 from gui.table.columns import Tone
+from gui.table.roles import SPARKLINE_ROLE  # served by TickerTableModel (gui.table.cells)
 
-SPARKLINE_ROLE = int(Qt.ItemDataRole.UserRole) + 2  # served by TickerTableModel
-# Light-theme defaults; the delegate swaps them with the theme (set_palette).
+__all__ = ["DOWN", "FLAT", "SPARKLINE_ROLE", "UP", "SparklineDelegate", "build_polygon"]
+
+# The light theme's colours, for reference (tests); never painted with directly: each
+# delegate keeps its own copies, swapped by its set_palette.
 UP = QColor(LIGHT.tones[Tone.UP])
 DOWN = QColor(LIGHT.tones[Tone.DOWN])
 FLAT = QColor(LIGHT.placeholder)
@@ -33,12 +36,13 @@ MAX_CACHE = 4_096  # polygons kept (one per symbol); cleared whole when exceeded
 class SparklineDelegate(QStyledItemDelegate):
     """Paints a price polyline over the cell's normal background (selection, halt, flash)."""
 
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: Any = None, palette: Palette = LIGHT) -> None:
         super().__init__(parent)
         # symbol -> (spark_version, width, height, polygon, direction)
         self._cache: dict[str, tuple[int, int, int, QPolygonF, int]] = {}
         self.polygons_built = 0  # for tests/benchmarks: cache misses
-        self.colours: dict[int, QColor] = {1: UP, -1: DOWN, 0: FLAT}  # by price direction
+        self.colours: dict[int, QColor] = {}  # by price direction: 1 up, -1 down, 0 flat
+        self.set_palette(palette)
 
     def set_palette(self, palette: Palette) -> None:
         """Take up/down/flat from the theme (polygons stay cached: only the pen changes)."""

@@ -12,15 +12,31 @@ import csv
 import io
 import math
 import os
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QTableView
 
-from gui.table.sort import SORT_ROLE
+# The one atomic writer (temp file, fsync, rename); also re-exported from here because
+# the positions CSV export (gui.positions.controller) calls export.write_text_atomic.
+from engine.core.files import write_text_atomic
+from gui.table.roles import RAW_VALUE_ROLE
+
+__all__ = [
+    "DISPLAY_TEXT_KEYS",
+    "cell_text",
+    "copy_selected_rows",
+    "describe",
+    "export_table_csv",
+    "number_text",
+    "selected_rows",
+    "table_grid",
+    "to_csv",
+    "to_tsv",
+    "visible_columns",
+    "write_text_atomic",
+]
 
 # Columns whose raw value means nothing in a sheet (epoch nanoseconds): export the text.
 DISPLAY_TEXT_KEYS = frozenset({"trade_time"})
@@ -48,7 +64,7 @@ def cell_text(view: QTableView, row: int, column: int, key: str) -> str:
     """One cell for export: raw number when numeric, else the display text; missing -> ""."""
     model = view.model()
     index = model.index(row, column)
-    raw = model.data(index, SORT_ROLE)
+    raw = model.data(index, RAW_VALUE_ROLE)
     if raw is None:
         return ""
     if key not in DISPLAY_TEXT_KEYS and isinstance(raw, int | float) and not isinstance(raw, bool):
@@ -90,19 +106,6 @@ def to_tsv(header: Sequence[str], cells: Sequence[Sequence[str]]) -> str:
 
     lines = ["\t".join(clean(t) for t in row) for row in [list(header), *cells]]
     return "\n".join(lines) + "\n"
-
-
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write through a temporary file and a rename: a crash never leaves half a file."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def export_table_csv(view: QTableView, keys: Sequence[str], path: str | os.PathLike[str]) -> int:

@@ -1,6 +1,6 @@
 """Load shedding for the table's repaint: stretch the flush interval while the loop runs late.
 
-Every received message still reaches the store (DESIGN: applying is cheap); only the
+Every received message still reaches the store (docs/design.md: applying is cheap); only the
 UI coalesces. A full repaint of a 1400x900 table costs ~25-35 ms in Qt's item-view text
 rendering (measured, tests/benchmarks/bench_app_firehose.py), so at 20 flushes a second
 a firehose that touches every visible row spends most of the one GUI thread painting.

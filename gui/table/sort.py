@@ -1,14 +1,17 @@
 """Sorting and filtering helpers for the ticker table: stable raw-value order, filter proxy.
 
 The proxy only filters (symbol substring); sorting stays in the source model, on demand
-and at ~1 Hz, because a dynamically sorting proxy re-sorts on every tick (QT_NOTES.md).
+and at ~1 Hz, because a dynamically sorting proxy re-sorts on every tick (docs/qt.md).
+The proxy needs nothing of the ticker model beyond QAbstractItemModel's own virtuals
+`sort` and `multiData`, which the model overrides, so this module does not import it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QModelIndex,
     QModelRoleData,
     QModelRoleDataSpan,
@@ -19,11 +22,9 @@ from PySide6.QtCore import (
 )
 
 from gui.table.columns import COLUMN_INDEX
+from gui.table.roles import RAW_VALUE_ROLE
 
-if TYPE_CHECKING:
-    from gui.table.model import TickerTableModel
-
-SORT_ROLE = int(Qt.ItemDataRole.UserRole) + 1  # = ticker_model.RawValueRole
+SORT_ROLE = RAW_VALUE_ROLE  # = gui.table.model.RawValueRole: sort by raw value, not text
 
 
 def stable_order(values: list[Any], descending: bool) -> list[int]:
@@ -41,10 +42,10 @@ class TickerFilterProxy(QSortFilterProxyModel):
     """Symbol substring filter (case-insensitive) that forwards sorting to the source model.
 
     The proxy itself never sorts (dynamicSortFilter off, sortColumn -1), so ticking prices
-    cost no proxy work; header clicks reach `TickerTableModel.sort`.
+    cost no proxy work; header clicks reach the source's `sort` (TickerTableModel.sort).
     """
 
-    def __init__(self, source: TickerTableModel, parent: QObject | None = None) -> None:
+    def __init__(self, source: QAbstractItemModel, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._ticker_model = source
         self.setDynamicSortFilter(False)
@@ -66,5 +67,5 @@ class TickerFilterProxy(QSortFilterProxyModel):
         roleDataSpan: QModelRoleDataSpan | QModelRoleData,  # noqa: N803 (Qt's name)
     ) -> None:
         # QSortFilterProxyModel would answer multiData with one source data() call per
-        # role; forwarding keeps a painted cell at one call into the model (ticker_model).
+        # role; forwarding keeps a painted cell at one call into the model (gui.table.model).
         self._ticker_model.multiData(self.mapToSource(index), roleDataSpan)

@@ -75,7 +75,7 @@ class TickerView(QTableView):
         header.setSortIndicatorClearable(True)
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         # Header clicks reach TickerTableModel.sort through the proxy (-1 = unsorted);
-        # the proxy itself never sorts ticking columns (QT_NOTES: ~145 ms per flush).
+        # the proxy itself never sorts ticking columns (docs/qt.md: ~145 ms per flush).
         self.setSortingEnabled(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)

@@ -3,7 +3,7 @@
 One TickerTableModel serves every tab (it drains the store's change set, which a second
 model would then miss); switching tabs is one `set_symbols`. Row edits (add, remove, drag)
 flow back into the active list. Lists and the active tab are written on every change
-(DESIGN invariant 6). The model never watches the store: WatchlistSet owns the union.
+(docs/design.md, invariant 6). The model never watches the store: WatchlistSet owns the union.
 """
 
 from __future__ import annotations

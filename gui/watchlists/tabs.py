@@ -1,7 +1,7 @@
 """Tab strip over a WatchlistSet: switch, create (+ / Ctrl+T), rename (double-click), delete, drag.
 
 All dialogs are non-modal and opened with open(), never exec(): a nested event loop under
-qasync fails with "Cannot enter into task" (qasync #59, QT_NOTES.md).
+qasync fails with "Cannot enter into task" (qasync #59, docs/qt.md).
 """
 
 from __future__ import annotations

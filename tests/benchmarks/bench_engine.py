@@ -6,7 +6,7 @@ and consumer must not share a core). Per cell and run, consumers (a), (b), (c) t
 on the same simulator; each prints messages received in a timed window and its own CPU
 seconds. Figures: delivered msgs/s at the offered rate, and capacity = messages per
 consumer CPU-second (what one core could absorb). Ratios are taken within a run, then
-the median of the runs is printed. No assertions: numbers only (STYLE: timing claims
+the median of the runs is printed. No assertions: numbers only (docs/design.md: timing claims
 live in benchmark scripts). Consumers:
   (a) ceiling: `websockets` receive loop counting messages from the frame (msgpack array
       header / JSON `"T":` keys), no decoding;

@@ -39,7 +39,7 @@ def build(app: QApplication) -> tuple[MarketDataStore, TickerTableModel, QTableV
     model.set_symbols(symbols)
     view = QTableView()
     view.setModel(TickerFilterProxy(model))
-    # Fixed row heights, no ResizeToContents on live columns (QT_NOTES.md).
+    # Fixed row heights, no ResizeToContents on live columns (docs/qt.md).
     view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
     view.verticalHeader().setDefaultSectionSize(22)
     view.resize(1400, 900)

@@ -29,6 +29,7 @@ from engine.market.store import MarketDataStore
 from engine.net.health import StreamHealth
 from gui.main_window import MainWindow
 from gui.positions.book import Position
+from gui.runtime import engine_parts
 from gui.settings.persistence import AppSettings
 
 NS = 1_700_000_000_000_000_000
@@ -47,7 +48,11 @@ def run_once(app: QApplication, tmp: Path) -> dict[str, float]:
     settings = AppSettings(tmp / "bench.ini")
     settings.set_watchlists([("A", first), ("B", second)], 0)
     store = MarketDataStore()
-    window = MainWindow(store, StreamHealth(), settings, TaskSet(), flush_ms=0)
+    parts = engine_parts(settings)
+    window = MainWindow(
+        store, StreamHealth(), settings, TaskSet(), flush_ms=0,
+        history=parts.history, alerts=parts.alerts,
+    )  # fmt: skip
     for i, symbol in enumerate(symbols):
         store.apply(Trade(symbol, 100.0 + i % 50, 10, NS + i))
         store.apply(Quote(symbol, 99.9, 1, 100.1, 1, NS + i))

@@ -47,12 +47,14 @@ def make_window(
     qtbot: Any, store: MarketDataStore, clock: FakeClock, tmp_path: Path, window_symbols: list[str]
 ) -> Iterator[Callable[..., Any]]:
     """A factory of MainWindows on the test's store and fake clock (no flush timer unless
-    `flush_ms` is given),
-    settings in `path` (default tmp_path/w.ini); every window is shut down afterwards.
-    Keyword arguments go to MainWindow (`store` and `tasks` replace the defaults)."""
+    `flush_ms` is given), settings in `path` (default tmp_path/w.ini), the price history
+    and alert book from `engine_parts` as the app makes them; every window is shut down
+    afterwards. Keyword arguments go to MainWindow (`store`, `tasks`, `history` and
+    `alerts` replace the defaults)."""
     from engine.core.tasks import TaskSet
     from engine.net.health import StreamHealth
     from gui.main_window import MainWindow
+    from gui.runtime import engine_parts
     from gui.settings.persistence import AppSettings
 
     windows: list[MainWindow] = []
@@ -60,10 +62,14 @@ def make_window(
     def make(path: Path | None = None, **kwargs: Any) -> MainWindow:
         kwargs.setdefault("symbols", window_symbols)
         kwargs.setdefault("flush_ms", 0)
+        settings = AppSettings(path or tmp_path / "w.ini")
+        parts = engine_parts(settings)
+        kwargs.setdefault("history", parts.history)
+        kwargs.setdefault("alerts", parts.alerts)
         window = MainWindow(
             kwargs.pop("store", store),
             StreamHealth(clock=clock),
-            AppSettings(path or tmp_path / "w.ini"),
+            settings,
             kwargs.pop("tasks", TaskSet()),
             clock=clock,
             **kwargs,

@@ -110,6 +110,23 @@ def test_format_age(seconds: float, text: str) -> None:
     assert fmt.format_age(seconds) == text
 
 
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0.4, "0.4 s"),
+        (5.4, "5.4 s"),
+        (9.96, "10.0 s"),  # rounded, where the short style truncates
+        (35.4, "35 s"),
+        (235.4, "3 min 55 s"),
+        (7_260.0, "2 h 01 min"),
+        (-0.2, "0.0 s"),
+    ],
+)
+def test_format_age_long_style_for_sentences(seconds: float, text: str) -> None:
+    assert fmt.format_age(seconds, "long") == text
+    assert fmt.format_age(None, "long") == EM
+
+
 def test_eastern_time_in_winter_is_utc_minus_5() -> None:
     assert fmt.format_time_eastern(_ns(2024, 1, 16, 14, 30, 5, 123)) == "09:30:05.123"
 

@@ -39,7 +39,7 @@ def test_every_binding_in_the_window_is_listed_and_every_entry_is_bound(
     window = make_window(tmp_path / "k.ini")
     assert unlisted_bindings(window) == []
     assert unbound_entries(window) == []
-    assert window.comfort.display.full_screen_action.shortcut() == QKeySequence("F11")
+    assert window.display.full_screen_action.shortcut() == QKeySequence("F11")
     assert window.settings_action.shortcut() == QKeySequence("Ctrl+,")
     window.shutdown()
 
@@ -60,8 +60,8 @@ def test_help_dialog_lists_the_table(
     make_window: Any, qtbot: Any, tmp_path: Path, store: MarketDataStore, clock: Any
 ) -> None:
     window = make_window(tmp_path / "k.ini")
-    window.comfort.shortcuts_action.trigger()
-    dialog = window.comfort.shortcuts_dialog
+    window.dialogs.shortcuts_action.trigger()
+    dialog = window.dialogs.shortcuts_dialog
     assert isinstance(dialog, ShortcutsDialog)
     assert dialog.isVisible()
     assert not dialog.isModal()
@@ -88,7 +88,7 @@ def test_zoom_keys_density_and_full_screen_apply_and_persist(
     window.show()
     with qtbot.waitActive(window):  # shortcuts go to the active window only
         window.activateWindow()
-    display = window.comfort.display
+    display = window.display
     rows = window.table.verticalHeader()
     compact = rows.defaultSectionSize()
     size = window.table.font().pointSizeF()
@@ -112,6 +112,6 @@ def test_zoom_keys_density_and_full_screen_apply_and_persist(
     settings = AppSettings(tmp_path / "k.ini")
     assert (settings.row_density(), settings.zoom_steps()) == ("comfortable", 0)
     again = make_window(tmp_path / "k.ini")
-    assert again.comfort.display.density is Density.COMFORTABLE
+    assert again.display.density is Density.COMFORTABLE
     assert again.table.verticalHeader().defaultSectionSize() > compact
     again.shutdown()

@@ -130,7 +130,7 @@ def test_streams_into_store(encoding: Encoding) -> None:
             await r.data_for(SYMBOLS)
             assert r.client.subscription.quotes == frozenset(SYMBOLS)
             assert r.client.subscription.trades == frozenset(SYMBOLS)
-            # Corrections and cancel errors follow trades (ALPACA_PROTOCOL.md).
+            # Corrections and cancel errors follow trades (docs/protocol.md, "Handshake").
             assert r.client.subscription.corrections == frozenset(SYMBOLS)
             assert r.health.messages > 0
             assert r.health.decode_errors == 0

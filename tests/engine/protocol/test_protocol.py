@@ -47,7 +47,7 @@ T_1544 = calendar.timegm((2021, 2, 22, 15, 51, 44)) * NS  # independent of the c
 T_1545 = calendar.timegm((2021, 2, 22, 15, 51, 45)) * NS
 T_1915 = calendar.timegm((2021, 2, 22, 19, 15, 0)) * NS
 
-# Alpaca's documented examples (ALPACA_PROTOCOL.md), with the timestamp they mean in ns.
+# Alpaca's documented examples (docs/protocol.md), with the timestamp they mean in ns.
 TRADE = {"T": "t", "S": "AAPL", "i": 96921, "x": "D", "p": 126.55, "s": 1,
          "t": "2021-02-22T15:51:44.208Z", "c": ["@", "I"], "z": "C"}  # fmt: skip
 TRADE_NS = T_1544 + 208_000_000

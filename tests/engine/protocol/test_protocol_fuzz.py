@@ -155,7 +155,7 @@ def test_arbitrary_msgpack_top_level(value: Any) -> None:
     assert_events(MSGPACK_DECODER.decode(_pack(value)))
 
 
-# Documented examples (ALPACA_PROTOCOL.md) to mutate one field at a time: these reach the
+# Documented examples (docs/protocol.md) to mutate one field at a time: these reach the
 # typed validation paths far more often than free-form structures do.
 EXAMPLES: list[dict[str, Any]] = [
     {"T": "t", "S": "AAPL", "i": 96921, "x": "D", "p": 126.55, "s": 1,

@@ -1,7 +1,7 @@
 """The simulator over real sockets on 127.0.0.1, driven by a raw websockets client.
 
 Deliberately not engine.net.stream/engine.protocol: these tests pin the simulator to
-ALPACA_PROTOCOL.md on their own, so the client's tests against it mean something.
+docs/protocol.md on their own, so the client's tests against it mean something.
 Waits are event-driven with generous upper bounds; nothing asserts on timing.
 """
 
@@ -238,7 +238,7 @@ def test_subscribe_reply_is_the_full_subscription() -> None:
             json.dumps({"action": "subscribe", "trades": ["AAPL"], "quotes": ["AMD", "CLDR"],
                         "bars": ["*"], "dailyBars": ["VOO"], "statuses": ["*"]})
         )  # fmt: skip
-        # the example reply from ALPACA_PROTOCOL.md, byte for byte
+        # the example reply from docs/protocol.md, byte for byte
         assert await asyncio.wait_for(ws.recv(), WAIT) == (
             '[{"T":"subscription","trades":["AAPL"],"quotes":["AMD","CLDR"],"bars":["*"],'
             '"updatedBars":[],"dailyBars":["VOO"],"statuses":["*"],"lulds":[],'

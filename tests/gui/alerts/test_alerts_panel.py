@@ -53,15 +53,15 @@ def test_add_fire_notify_and_persist(
     make_window: Any, qtbot: Any, tmp_path: Path, store: MarketDataStore, clock: Any
 ) -> None:
     window = make_window(tmp_path / "a.ini")
-    comfort = window.comfort
-    panel = comfort.alerts_panel
-    comfort.notifier.sound = False
-    assert comfort.notifier.route == "banner"  # offscreen: no system tray
+    alerts = window.alerts
+    panel = alerts.panel
+    alerts.notifier.sound = False
+    assert alerts.notifier.route == "banner"  # offscreen: no system tray
     trade = Prints(store)
     trade("AAPL", 149.0)
     window.select_symbol("AAPL")
 
-    comfort.add_alert_action.trigger()  # what the table's context menu runs
+    alerts.add_alert_action.trigger()  # what the table's context menu runs
     editor = panel.editor
     assert editor is not None
     assert editor.isVisible()
@@ -70,14 +70,14 @@ def test_add_fire_notify_and_persist(
     editor.threshold_field.setValue(150.0)
     editor.note_field.setText("breakout")
     editor.submit()
-    assert [a.describe() for a in comfort.alerts.alerts()] == ["AAPL price at or above 150"]
+    assert [a.describe() for a in alerts.book.alerts()] == ["AAPL price at or above 150"]
 
     trade("AAPL", 150.25)
     fired = panel.poll()  # the flush timer's job
     assert [f.price for f in fired] == [150.25]
-    assert not comfort.banner.isHidden()  # shown (the window itself is not, in this test)
-    assert "AAPL price at or above 150: last 150.25" in comfort.banner.text()
-    assert comfort.banner.hide_timer.isActive()  # auto-hides
+    assert not alerts.banner.isHidden()  # shown (the window itself is not, in this test)
+    assert "AAPL price at or above 150: last 150.25" in alerts.banner.text()
+    assert alerts.banner.hide_timer.isActive()  # auto-hides
     assert panel.history.count() == 1
     assert panel.model.data(panel.model.index(0, 4)).startswith("fired")
     saved = json.loads(AppSettings(tmp_path / "a.ini").alerts_path().read_text())
@@ -87,10 +87,10 @@ def test_add_fire_notify_and_persist(
     window.shutdown()
 
     again = make_window(tmp_path / "a.ini")  # restart: rules and history are back
-    assert [a.note for a in again.comfort.alerts.alerts()] == ["breakout"]
-    assert again.comfort.alerts_panel.history.count() == 1
+    assert [a.note for a in again.alerts.book.alerts()] == ["breakout"]
+    assert again.alerts.panel.history.count() == 1
     trade("AAPL", 151.0)  # still above: no second firing after a restart
-    assert again.comfort.alerts_panel.poll() == []
+    assert again.alerts.panel.poll() == []
     again.shutdown()
 
 
@@ -99,7 +99,7 @@ def test_editor_refuses_bad_input_and_stays_open(
     make_window: Any, qtbot: Any, tmp_path: Path, store: MarketDataStore, clock: Any
 ) -> None:
     window = make_window(tmp_path / "a.ini")
-    panel = window.comfort.alerts_panel
+    panel = window.alerts.panel
     editor = panel.open_editor("")
     editor.symbol_field.setText("12X")
     editor.threshold_field.setValue(10.0)
@@ -109,11 +109,11 @@ def test_editor_refuses_bad_input_and_stays_open(
     editor.threshold_field.setValue(0.0)
     editor.submit()
     assert editor.error.text() == "Threshold: a price threshold must be above 0"
-    assert len(window.comfort.alerts) == 0
+    assert len(window.alerts.book) == 0
     editor.kind_combo.setCurrentIndex(editor.kind_combo.findData("pct_below"))
     editor.threshold_field.setValue(-2.5)
     editor.submit()
-    assert [a.describe() for a in window.comfort.alerts.alerts()] == [
+    assert [a.describe() for a in window.alerts.book.alerts()] == [
         "MSFT change % at or below -2.5%"
     ]
     window.shutdown()
@@ -124,8 +124,8 @@ def test_enable_edit_delete_from_the_list(
     make_window: Any, qtbot: Any, tmp_path: Path, store: MarketDataStore, clock: Any
 ) -> None:
     window = make_window(tmp_path / "a.ini")
-    panel = window.comfort.alerts_panel
-    book = window.comfort.alerts
+    panel = window.alerts.panel
+    book = window.alerts.book
     alert = book.add("MSFT", "below", 300.0)
     panel.model.refresh()
     model = panel.model
@@ -201,20 +201,20 @@ def test_alert_fires_from_the_live_simulator(
             await session.start()
             window = session.window
             assert window is not None
-            comfort = window.comfort
-            comfort.notifier.sound = False
+            alerts = window.alerts
+            alerts.notifier.sound = False
             # Any real AAPL price is above 1.00: true at once, fires on the next print.
-            comfort.alerts.add("AAPL", "above", 1.0)
+            alerts.book.add("AAPL", "above", 1.0)
             fired: list[Any] = []
-            comfort.alerts_panel.fired.connect(fired.extend)  # polled on the flush timer
+            alerts.panel.fired.connect(fired.extend)  # polled on the flush timer
             await until(lambda: bool(fired), "the alert fired from streamed data")
             assert fired[0].symbol == "AAPL"
             assert fired[0].price > 1.0
-            assert "AAPL price at or above 1" in comfort.banner.text()
+            assert "AAPL price at or above 1" in alerts.banner.text()
             client = session.client
             assert client is not None
             await until(lambda: bool(client.subscription.trades), "subscription confirmed")
-            dialog = comfort.open_connection_details()
+            dialog = window.dialogs.open_connection_details()
             assert any("AAPL" in dialog.subscription_list.item(i).text()
                        for i in range(dialog.subscription_list.count()))  # fmt: skip
             dialog.close()

@@ -12,8 +12,8 @@ import gui.settings.dialog as settings_dialog
 from engine.config import Credentials
 from engine.core.tasks import TaskSet
 from engine.net.stream import StreamConfig
-from gui.runtime import probe_stream
 from gui.settings.dialog import SettingsDialog, StreamSettings
+from gui.settings.probe import probe_stream
 from tests.waits import until
 
 CURRENT = StreamSettings(None, "iex", "json", 50)

@@ -29,7 +29,7 @@ from gui.settings.theme import (
     relative_luminance,
     resolve_dark,
 )
-from gui.statusbar import style
+from gui.statusbar.style import Level
 from gui.table.columns import COLUMN_INDEX, Tone
 
 T0 = 1_700_000_000 * 1_000_000_000
@@ -37,14 +37,11 @@ T0 = 1_700_000_000 * 1_000_000_000
 
 @pytest.fixture(autouse=True)
 def back_to_light(qapp: QApplication) -> Iterator[None]:
-    """The palette, tone brushes and status colours are app-wide: restore light after."""
+    """The QApplication palette is app-wide (painters keep their own): restore light after."""
     yield
-    from gui.settings.theme import qpalette, tone_brushes
-    from gui.table.model import set_tone_brushes
+    from gui.settings.theme import qpalette
 
     qapp.setPalette(qpalette(LIGHT))
-    set_tone_brushes(tone_brushes(LIGHT))
-    style.set_colours(LIGHT.levels)
 
 
 def test_contrast_ratio_matches_wcag_reference_values() -> None:
@@ -121,10 +118,10 @@ def test_window_theme_menu_recolours_table_and_status_and_persists(
         return str(window.model.data(index, Qt.ItemDataRole.ForegroundRole).color().name())
 
     assert fg() == LIGHT.tones[Tone.UP]
-    theme = window.comfort.theme
+    theme = window.theme
     theme.mode_actions[ThemeMode.DARK].trigger()
     assert fg() == DARK.tones[Tone.UP]
-    assert style.COLOURS[style.Level.OK] == DARK.levels["ok"]
+    assert window.status.connection.colours[Level.OK] == DARK.levels["ok"]
     theme.colour_blind_action.trigger()
     assert fg() == DARK_CB.tones[Tone.UP]
     window.shutdown()
@@ -132,6 +129,6 @@ def test_window_theme_menu_recolours_table_and_status_and_persists(
     settings = AppSettings(tmp_path / "t.ini")
     assert (settings.theme(), settings.colour_blind()) == ("dark", True)
     again = make_window(tmp_path / "t.ini")
-    assert again.comfort.theme.palette is DARK_CB
-    assert again.comfort.theme.mode_actions[ThemeMode.DARK].isChecked()
+    assert again.theme.palette is DARK_CB
+    assert again.theme.mode_actions[ThemeMode.DARK].isChecked()
     again.shutdown()

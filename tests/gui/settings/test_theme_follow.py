@@ -16,7 +16,6 @@ from engine.market.store import MarketDataStore
 from gui.detail.chart import chart_colours
 from gui.main_window import MainWindow
 from gui.settings.theme import DARK, DARK_CB, LIGHT, LIGHT_CB, PALETTES, ThemeMode, contrast_ratio
-from gui.statusbar import style
 from gui.table.columns import COLUMN_INDEX, Tone
 
 T0 = 1_750_000_000 * NS
@@ -40,10 +39,9 @@ def window(
     win.select_symbol("UPPY")
     win.detail.show_symbol("UPPY")
     yield win  # make_window shuts it down
-    # The palette, tone brushes and status colours are app-wide: back to light.
-    win.comfort.theme.set_mode(ThemeMode.LIGHT)
-    win.comfort.theme.set_colour_blind(False)
-    style.set_colours(LIGHT.levels)
+    # The QApplication palette is app-wide: back to light.
+    win.theme.set_mode(ThemeMode.LIGHT)
+    win.theme.set_colour_blind(False)
 
 
 def hue_pixels(image: QImage, rect: QRect, channel: int) -> int:
@@ -81,7 +79,7 @@ def render_sparks(win: MainWindow) -> tuple[QImage, QRect, QRect]:
 
 def test_chart_colours_follow_theme_and_colour_blind(window: MainWindow, qapp: Any) -> None:
     chart = window.detail.chart
-    theme = window.comfort.theme
+    theme = window.theme
     theme.set_mode(ThemeMode.LIGHT)
     assert chart.colours["bid"] == QColor(LIGHT.tones[Tone.UP])
     assert chart.colours["ask"] == QColor(LIGHT.tones[Tone.DOWN])
@@ -112,7 +110,7 @@ def test_chart_line_colours_read_on_their_theme() -> None:
 
 
 def test_sparklines_and_time_sales_follow_colour_blind_switch(window: MainWindow) -> None:
-    theme = window.comfort.theme
+    theme = window.theme
     tape = window.detail.time_sales_model
     theme.set_mode(ThemeMode.LIGHT)
     image, up, down = render_sparks(window)
@@ -139,7 +137,7 @@ def test_sparklines_and_time_sales_follow_colour_blind_switch(window: MainWindow
 
 def test_add_symbols_message_colour_follows_theme(window: MainWindow) -> None:
     bar = window.watchlist_bar
-    theme = window.comfort.theme
+    theme = window.theme
     theme.set_mode(ThemeMode.LIGHT)
     bar.show_message("Not added — nope", error=True)
     assert LIGHT.levels["bad"] in bar.message.styleSheet()

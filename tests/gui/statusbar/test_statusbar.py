@@ -14,10 +14,11 @@ from engine.market.store import MarketDataStore
 from engine.net.health import ConnectionState, StreamHealth
 from engine.net.retry import BackoffPolicy
 from engine.net.stream import StreamClient, StreamConfig
+from gui.settings.theme import DARK, LIGHT
 from gui.statusbar import StatusIndicators
 from gui.statusbar.age import AMBER_AFTER_S, RED_AFTER_S, describe_age
 from gui.statusbar.connection import describe_state
-from gui.statusbar.style import Level
+from gui.statusbar.style import Level, StatusLabel, badge_css
 from tests.waits import until
 
 
@@ -120,6 +121,31 @@ def test_badges_and_counters(
         clock.advance(1.0)
     indicators.refresh()
     assert indicators.rate.text() == "10 msgs/s"
+
+
+def test_set_palette_recolours_what_is_on_screen_per_instance(
+    indicators: StatusIndicators, health: StreamHealth, qtbot: Any
+) -> None:
+    health.set_state(ConnectionState.STREAMING)
+    health.reconnects = 1
+    indicators.refresh()
+    assert all(isinstance(label, StatusLabel) for label in indicators.labels)
+    assert LIGHT.levels["ok"] in indicators.connection.text()
+    other_bar = QStatusBar()
+    qtbot.addWidget(other_bar)
+    other = StatusIndicators(other_bar, health, start_timers=False)
+    indicators.set_palette(DARK)  # no refresh needed: the theme switch repaints at once
+    assert DARK.levels["ok"] in indicators.connection.text()
+    assert DARK.levels["warn"] in indicators.reconnects.styleSheet()
+    assert indicators.feed.styleSheet() == badge_css(DARK.levels["info"])
+    assert indicators.falling_behind.styleSheet() == badge_css(DARK.levels["bad"])
+    assert indicators.error.styleSheet() == ""  # nothing shown yet: nothing to recolour
+    # Another status bar keeps its own colours: there is no module-wide table.
+    assert LIGHT.levels["ok"] in other.connection.text()
+    assert other.insecure.styleSheet() == badge_css(LIGHT.levels["bad"])
+    health.last_error = "boom"
+    indicators.refresh()
+    assert DARK.levels["bad"] in indicators.error.styleSheet()
 
 
 def test_fast_tick_shows_a_state_change_before_the_slow_tick(

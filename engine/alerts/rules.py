@@ -1,0 +1,180 @@
+"""Alert rules: what an alert watches, input validation, and when a rule fires (pure).
+
+Kinds (price = last trade price; change % = from the previous close):
+- ABOVE / BELOW: fire when price >= / <= threshold.
+- CROSSES: fire when price moves from one side of the threshold to the other.
+- PCT_ABOVE / PCT_BELOW: fire when change % >= / <= threshold (signed, e.g. -3 for a drop).
+
+Re-arm rule (hysteresis, so a price jittering at the level fires once, not per tick):
+- ABOVE fires once, then re-arms only after price falls back to threshold * (1 - h);
+  BELOW mirrors it (re-arms at threshold * (1 + h)); h = `hysteresis` (default 0.1 %).
+- PCT kinds re-arm after change % comes back by `pct_hysteresis` percentage points.
+- CROSSES fires on each crossing, and a side only counts once price is h beyond the level.
+- An alert whose condition already holds when it is added (or enabled) fires at once:
+  "AAPL above 150" added at 151 is true now, which is what the user asked to know.
+- Disabling keeps the rule; enabling re-arms it. Armed state is persisted, so a restart
+  does not re-fire alerts that already fired.
+
+`evaluate_rule` applies these to one rule and one price: it changes only that rule's
+trigger state (`armed`, `side`) and says whether it fired; the book
+(`engine.alerts.book`) counts, queues and persists.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+
+from engine.config import InvalidSymbol, normalise_symbol
+
+__all__ = [
+    "DEFAULT_HYSTERESIS",
+    "DEFAULT_PCT_HYSTERESIS",
+    "KIND_LABELS",
+    "Alert",
+    "AlertError",
+    "AlertFired",
+    "AlertKind",
+    "Verdict",
+    "evaluate_rule",
+    "validate",
+]
+
+DEFAULT_HYSTERESIS = 0.001  # fraction of the threshold price
+DEFAULT_PCT_HYSTERESIS = 0.1  # percentage points
+
+
+class AlertKind(enum.StrEnum):
+    """What an alert watches; values are stored in the JSON file."""
+
+    ABOVE = "above"
+    BELOW = "below"
+    CROSSES = "crosses"
+    PCT_ABOVE = "pct_above"
+    PCT_BELOW = "pct_below"
+
+    @property
+    def is_percent(self) -> bool:
+        return self in (AlertKind.PCT_ABOVE, AlertKind.PCT_BELOW)
+
+
+KIND_LABELS: dict[AlertKind, str] = {
+    AlertKind.ABOVE: "price at or above",
+    AlertKind.BELOW: "price at or below",
+    AlertKind.CROSSES: "price crosses",
+    AlertKind.PCT_ABOVE: "change % at or above",
+    AlertKind.PCT_BELOW: "change % at or below",
+}
+
+
+class AlertError(ValueError):
+    """A rule that cannot be used; `field` names the offending input, the text says why."""
+
+    def __init__(self, field_name: str, reason: str) -> None:
+        super().__init__(f"{field_name}: {reason}")
+        self.field = field_name
+        self.reason = reason
+
+
+@dataclass(slots=True)
+class Alert:
+    """One rule and its trigger state; owned by the book, read-only to everyone else."""
+
+    id: int
+    symbol: str
+    kind: AlertKind
+    threshold: float
+    enabled: bool = True
+    note: str = ""
+    armed: bool = True  # ABOVE/BELOW/PCT: may fire on the next qualifying price
+    side: int = 0  # CROSSES: +1 above, -1 below, 0 not yet known
+    fired_count: int = 0
+
+    def describe(self) -> str:
+        unit = "%" if self.kind.is_percent else ""
+        sign = "+" if self.kind.is_percent and self.threshold > 0 else ""
+        return f"{self.symbol} {KIND_LABELS[self.kind]} {sign}{self.threshold:g}{unit}"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertFired:
+    """One firing: what, at which price / change, when (wall clock s, exchange ns)."""
+
+    alert_id: int
+    symbol: str
+    kind: AlertKind
+    threshold: float
+    price: float
+    change_pct: float | None
+    wall_time: float
+    exchange_ns: int | None = None
+
+    def message(self) -> str:
+        pct = "" if self.change_pct is None else f" ({self.change_pct:+.2f}%)"
+        unit = "%" if self.kind.is_percent else ""
+        return (
+            f"{self.symbol} {KIND_LABELS[self.kind]} {self.threshold:g}{unit}: "
+            f"last {self.price:,.2f}{pct}"
+        )
+
+
+def validate(symbol: str, kind: AlertKind | str, threshold: float) -> tuple[str, AlertKind]:
+    """Normalised (symbol, kind) or AlertError naming the bad field."""
+    try:
+        sym = normalise_symbol(symbol)
+    except InvalidSymbol as exc:
+        raise AlertError("symbol", exc.reason) from None
+    try:
+        knd = AlertKind(kind)
+    except ValueError:
+        raise AlertError("kind", f"unknown alert kind {kind!r}") from None
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+        raise AlertError("threshold", f"not a number: {threshold!r}")
+    if not math.isfinite(threshold):
+        raise AlertError("threshold", "must be a finite number")
+    if not knd.is_percent and threshold <= 0:
+        raise AlertError("threshold", "a price threshold must be above 0")
+    return sym, knd
+
+
+class Verdict(enum.Enum):
+    """What one evaluation did to a rule."""
+
+    QUIET = "quiet"  # nothing changed
+    MOVED = "moved"  # trigger state changed (re-armed, or a side became known), no firing
+    FIRED = "fired"  # the rule fired (and its trigger state changed)
+
+
+def evaluate_rule(
+    alert: Alert,
+    price: float,
+    change_pct: float | None,
+    hysteresis: float = DEFAULT_HYSTERESIS,
+    pct_hysteresis: float = DEFAULT_PCT_HYSTERESIS,
+) -> Verdict:
+    """Apply the firing and re-arm rules (module docstring) of an enabled rule to a price
+    and change %; updates only `alert.armed` / `alert.side`."""
+    kind, level = alert.kind, alert.threshold
+    if kind is AlertKind.CROSSES:
+        band = level * hysteresis
+        side = 1 if price >= level + band else -1 if price <= level - band else alert.side
+        if side == alert.side:
+            return Verdict.QUIET
+        was, alert.side = alert.side, side
+        return Verdict.MOVED if was == 0 else Verdict.FIRED
+    if kind.is_percent:
+        if change_pct is None:
+            return Verdict.QUIET
+        value, band = change_pct, pct_hysteresis
+    else:
+        value, band = price, level * hysteresis
+    upward = kind is AlertKind.ABOVE or kind is AlertKind.PCT_ABOVE
+    if alert.armed:
+        if (value >= level) if upward else (value <= level):
+            alert.armed = False
+            return Verdict.FIRED
+    elif (value <= level - band) if upward else (value >= level + band):
+        alert.armed = True
+        return Verdict.MOVED
+    return Verdict.QUIET
