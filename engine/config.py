@@ -198,11 +198,21 @@ def credentials_from_keyring() -> Credentials | None:
 
 
 def save_credentials(creds: Credentials) -> bool:
-    """Store the pair in the OS keyring; False when no backend can hold it."""
+    """Store the pair in the OS keyring; False when no backend can hold it.
+
+    The secret is stored under its key id, so a new key id would leave the previous
+    pair's secret behind: a rotated secret must not stay stored. The previous entry is
+    removed once the new pair is saved.
+    """
     if not keyring_available():
         return False
     import keyring
 
+    try:
+        previous = keyring.get_password(KEYRING_SERVICE, _KEYRING_KEY_ID_ENTRY)
+    except Exception as exc:
+        log.warning("could not read the OS keyring: %s", type(exc).__name__)
+        previous = None
     try:
         keyring.set_password(KEYRING_SERVICE, creds.key_id, creds.secret)
         keyring.set_password(KEYRING_SERVICE, _KEYRING_KEY_ID_ENTRY, creds.key_id)
@@ -210,6 +220,15 @@ def save_credentials(creds: Credentials) -> bool:
         # The exception text of some backends echoes arguments: log only its type.
         log.warning("could not write the OS keyring: %s", type(exc).__name__)
         return False
+    if previous and previous not in (creds.key_id, _KEYRING_KEY_ID_ENTRY):
+        from keyring.errors import PasswordDeleteError
+
+        try:
+            keyring.delete_password(KEYRING_SERVICE, previous)
+        except PasswordDeleteError:
+            pass  # already gone, which is the goal
+        except Exception as exc:
+            log.warning("could not remove the previous secret: %s", type(exc).__name__)
     return True
 
 

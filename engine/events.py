@@ -119,8 +119,11 @@ class Bar(msgspec.Struct, frozen=True, gc=False):
 
 # UTP (tapes C/O) and CTA (tapes A/B) status codes that mean "no trading now".
 HALT_STATUS_CODES: frozenset[str] = frozenset({"H", "P", "2"})
-# Codes that end a halt (quotation or trading resumption).
-RESUME_STATUS_CODES: frozenset[str] = frozenset({"Q", "T", "3"})
+# Codes that end a halt: trading resumption, UTP `T` and CTA `3` (docs/protocol.md,
+# "Trading status codes").
+RESUME_STATUS_CODES: frozenset[str] = frozenset({"T", "3"})
+# UTP `Q`, quotation resumption: quotes come back, trading is still halted.
+QUOTATION_RESUME_CODES: frozenset[str] = frozenset({"Q"})
 
 
 class TradingStatus(msgspec.Struct, frozen=True, gc=False):
@@ -140,7 +143,13 @@ class TradingStatus(msgspec.Struct, frozen=True, gc=False):
 
     @property
     def is_resume(self) -> bool:
+        """Trading resumes (`T`, `3`): the halt is over. `Q` is not one of these."""
         return self.status_code in RESUME_STATUS_CODES
+
+    @property
+    def is_quotation_resume(self) -> bool:
+        """Quoting resumes (`Q`) while trading stays halted (the quote-only window)."""
+        return self.status_code in QUOTATION_RESUME_CODES
 
 
 class Luld(msgspec.Struct, frozen=True, gc=False):

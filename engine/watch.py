@@ -2,6 +2,11 @@
 
 Exit status: 0 after `--seconds` or Ctrl+C/SIGTERM; 2 for bad arguments; 3 after a
 fatal stream error (auth failed, insufficient subscription) with the reason on stderr.
+
+The symbol budget is the app's (engine.plan; docs/account-and-history.md, "Plans and
+limits"): under `--plan basic` (the default, except on sip) the first 30 symbols in
+command-line order stream and the rest are kept alive from REST snapshots; each
+symbol's `source` says which, and the text and `--json` outputs say why.
 """
 
 from __future__ import annotations
@@ -27,16 +32,28 @@ from engine.config import (
     resolve_credentials,
 )
 from engine.core.tasks import cancel_and_wait
+from engine.demo import DemoOptions, parse_demo_at, parse_demo_speed
 from engine.market.store import MarketDataStore, Source
 from engine.net.health import ConnectionState, StreamHealth
 from engine.net.rest import RestClient, RestConfig, RestError, SnapshotPoller
 from engine.net.stream import ConfigError, StreamClient, StreamConfig
+from engine.plan import (
+    PLAN_CHOICES_TEXT,
+    PlanLimit,
+    SymbolBudget,
+    counted_symbols,
+    default_plan,
+    name_list,
+    parse_plan,
+)
 from engine.protocol import Encoding
+from engine.protocol.session import Refusal
 
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_FATAL = 3
 _REFRESH_S = 0.5
+REST_INTERVAL_S = 15.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,6 +70,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seconds", type=float, help="stop after this many seconds")
     parser.add_argument("--json", action="store_true", help="print one JSON document at the end")
     parser.add_argument("--insecure", action="store_true", help="allow ws:// to a remote host")
+    parser.add_argument(
+        "--plan",
+        help=f"market-data plan: {PLAN_CHOICES_TEXT} (default: basic, algo-trader-plus on "
+        "sip; the embedded simulator: none, unless given, which it then enforces)",
+    )
+    parser.add_argument(
+        "--rest-interval",
+        type=float,
+        default=REST_INTERVAL_S,
+        metavar="S",
+        help=f"seconds between REST snapshots of unstreamed symbols (default {REST_INTERVAL_S:g})",
+    )
+    parser.add_argument(
+        "--demo", action="store_true", help="use the embedded simulator even with credentials"
+    )
+    parser.add_argument(
+        "--demo-at",
+        metavar="TIME",
+        help="embedded simulator: a trading day from TIME (RFC 3339 with offset, e.g. "
+        "2026-11-20T09:25-05:00)",
+    )
+    parser.add_argument(
+        "--demo-speed", metavar="N", help="embedded simulator: simulated seconds per real second"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
     return parser
 
@@ -63,9 +104,12 @@ def _num(value: float | None) -> float | None:
     return value
 
 
-def report(store: MarketDataStore, health: StreamHealth) -> dict[str, Any]:
-    """The JSON document: health and one entry per watched symbol."""
+def report(
+    store: MarketDataStore, health: StreamHealth, budget: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The JSON document: health, the symbol budget and one entry per watched symbol."""
     now = health.clock()
+    polled = set(budget["polled"]) if budget else set()
     symbols: dict[str, Any] = {}
     for symbol in store.symbols():
         snap = store.get(symbol)
@@ -90,6 +134,7 @@ def report(store: MarketDataStore, health: StreamHealth) -> dict[str, Any]:
             "luld_down": _num(snap.luld_down),
             "freshness": str(store.freshness(symbol, now)),
             "source": str(snap.source),
+            "streamed": symbol not in polled,
             "quote_time_ns": snap.quote_ns,
             "trade_time_ns": snap.last_trade_ns,
             "age_s": store.age(symbol, now),
@@ -114,6 +159,7 @@ def report(store: MarketDataStore, health: StreamHealth) -> dict[str, Any]:
             "latency_p50_ms": p50,
             "falling_behind": health.falling_behind,
         },
+        "budget": budget,
         "symbols": symbols,
     }
 
@@ -126,8 +172,10 @@ def _fmt(value: float | int | None, digits: int = 2) -> str:
     return f"{value:,.{digits}f}"
 
 
-def render(store: MarketDataStore, health: StreamHealth, demo: bool) -> str:
-    """A plain-text table of the watchlist plus a status line."""
+def render(
+    store: MarketDataStore, health: StreamHealth, demo: bool, budget: SymbolBudget | None = None
+) -> str:
+    """A plain-text table of the watchlist plus a status line (and why not all stream)."""
     now = health.clock()
     age = health.message_age(now)
     status = (
@@ -137,7 +185,7 @@ def render(store: MarketDataStore, health: StreamHealth, demo: bool) -> str:
     )
     if health.last_error:
         status += f" · {health.last_error}"
-    header = f"{'SYMBOL':<8}{'LAST':>11}{'BID':>11}{'ASK':>11}{'VOLUME':>14}  STATE"
+    header = f"{'SYMBOL':<8}{'LAST':>11}{'BID':>11}{'ASK':>11}{'VOLUME':>14}  {'SOURCE':<10}STATE"
     lines = [status, header]
     for symbol in store.symbols():
         snap = store.get(symbol)
@@ -148,9 +196,59 @@ def render(store: MarketDataStore, health: StreamHealth, demo: bool) -> str:
             state = "HALTED " + state
         lines.append(
             f"{symbol:<8}{_fmt(snap.last_price):>11}{_fmt(snap.bid_price):>11}"
-            f"{_fmt(snap.ask_price):>11}{_fmt(snap.volume):>14}  {state}"
+            f"{_fmt(snap.ask_price):>11}{_fmt(snap.volume):>14}  {snap.source!s:<10}{state}"
         )
+    message = None if budget is None else budget.message()
+    if budget is not None and message is not None:
+        lines.append(message)
+        lines.append(f"kept alive from REST snapshots: {name_list(budget.last.polled, 12)}")
     return "\n".join(lines)
+
+
+def _options(args: argparse.Namespace) -> tuple[PlanLimit | None, DemoOptions]:
+    """--plan and the embedded simulator's clock, checked (ValueError in words)."""
+    plan = parse_plan(args.plan) if args.plan is not None else None
+    start_ns = parse_demo_at(args.demo_at) if args.demo_at is not None else None
+    speed = parse_demo_speed(args.demo_speed) if args.demo_speed is not None else 1.0
+    if not math.isfinite(args.rest_interval) or args.rest_interval <= 0:
+        raise ValueError("--rest-interval must be a number of seconds above 0")
+    demo = DemoOptions(start_ns=start_ns, speed=speed, plan=plan)
+    if args.url is not None and (args.demo or demo.day):
+        raise ValueError("--demo, --demo-at and --demo-speed use the embedded simulator, not --url")
+    return plan, demo
+
+
+def _learn(
+    budget: SymbolBudget,
+    priority: list[str],
+    client: StreamClient,
+    store: MarketDataStore,
+    poller: SnapshotPoller | None,
+    seen: Refusal | None,
+) -> Refusal | None:
+    """A new 405 lowers the budget to what the server confirmed (docs/protocol.md,
+    "Handshake"); returns the refusal now seen."""
+    refusal = client.refusal
+    if refusal is None or refusal is seen:
+        return seen
+    asked = len(budget.last.streamed)
+    if budget.note_refusal(refusal.code, asked, counted_symbols(client.subscription)):
+        split = budget.split(priority)
+        client.set_symbols(split.streamed)
+        store.watch(split.polled)  # the client unwatched what it no longer streams
+        if poller is not None:
+            poller.keep_alive(split.polled)
+    return refusal
+
+
+def _budget_document(
+    budget: SymbolBudget, client: StreamClient, poller: SnapshotPoller | None, interval: float
+) -> dict[str, Any]:
+    document = budget.as_dict()
+    document["confirmed"] = counted_symbols(client.subscription)  # the server's word
+    document["rest_polled"] = poller.rest_polled if poller is not None else 0
+    document["rest_interval_s"] = interval
+    return document
 
 
 async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -159,19 +257,27 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"tickerdesk-watch: invalid symbol {text}: {reason}", file=err)
     if not parsed.valid:
         return EXIT_USAGE
+    try:
+        plan, demo_options = _options(args)
+    except ValueError as exc:
+        print(f"tickerdesk-watch: {exc}", file=err)
+        return EXIT_USAGE
     creds, _origin = resolve_credentials(use_keyring=False)
     simulator = None
     ws_url, rest_url = args.url, args.rest_url
-    demo = False
-    if ws_url is None and creds is None:
-        from engine.simulator import Simulator, SimulatorConfig
+    demo = args.demo or (ws_url is None and creds is None)
+    budget = SymbolBudget(plan or default_plan(args.feed))
+    if demo:
+        from engine.simulator import Simulator
 
-        simulator = Simulator(SimulatorConfig())
+        simulator = Simulator(demo_options.simulator_config())
         await simulator.start()
-        ws_url, rest_url, demo = simulator.ws_url, simulator.rest_url, True
+        ws_url, rest_url = simulator.ws_url, simulator.rest_url
+        creds = None  # the simulator takes any key; a real one never goes there
+        budget = SymbolBudget(demo_options.budget_plan(), "the simulator")
+        why = "--demo" if args.demo else "no Alpaca credentials"
         print(
-            f"tickerdesk-watch: no Alpaca credentials; using the embedded simulator at "
-            f"{ws_url} (simulated data)",
+            f"tickerdesk-watch: {why}; using the embedded simulator at {ws_url} (simulated data)",
             file=err,
         )
     ws_url = ws_url or LIVE_STREAM_URL
@@ -207,17 +313,27 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
-    client.set_symbols(parsed.valid)
+    # The symbol budget (engine.plan): command-line order is the priority order.
+    priority = parsed.valid
+    split = budget.split(priority)
+    store.watch(priority)
+    client.set_symbols(split.streamed)
     client.start()
     poller_task = None
+    poller: SnapshotPoller | None = None
     if rest is not None:
-        poller = SnapshotPoller(rest, store)
-        poller.request(parsed.valid)
+        poller = SnapshotPoller(rest, store, interval=args.rest_interval)
+        poller.request(priority)
+        poller.keep_alive(split.polled)
         poller_task = loop.create_task(poller.run(), name="tickerdesk-watch-rest")
+    if (message := budget.message()) is not None:
+        print(f"tickerdesk-watch: {message}; the rest come from REST snapshots", file=err)
     deadline = None if args.seconds is None else time.monotonic() + args.seconds
     status = EXIT_OK
     live = not args.json and out.isatty()
     document: dict[str, Any] = {}
+    final_text = ""
+    seen: Refusal | None = None
     try:
         while not stop.is_set():
             if deadline is not None and time.monotonic() >= deadline:
@@ -226,14 +342,17 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 print(f"tickerdesk-watch: {health.last_error}", file=err)
                 status = EXIT_FATAL
                 break
+            seen = _learn(budget, priority, client, store, poller, seen)
             if live:
-                out.write("\x1b[H\x1b[2J" + render(store, health, demo) + "\n")
+                out.write("\x1b[H\x1b[2J" + render(store, health, demo, budget) + "\n")
                 out.flush()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=_REFRESH_S)
     finally:
-        # Taken before stopping, so the JSON says the state the run ended in.
-        document = report(store, health)
+        # Taken before stopping, so both outputs say the state the run ended in.
+        budget_doc = _budget_document(budget, client, poller, args.rest_interval)
+        document = report(store, health, budget_doc)
+        final_text = render(store, health, demo, budget)
         await client.stop()
         if poller_task is not None:
             await cancel_and_wait(poller_task)
@@ -247,7 +366,7 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.json:
         out.write(json.dumps(document, indent=2) + "\n")
     elif not live:
-        out.write(render(store, health, demo) + "\n")
+        out.write(final_text + "\n")
     out.flush()
     return status
 

@@ -23,7 +23,9 @@ from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessag
 from PySide6.QtWidgets import QApplication
 
 from engine.config import DEFAULT_SYMBOLS, FEEDS, parse_symbols
+from engine.demo import DemoOptions, parse_demo_at, parse_demo_speed
 from engine.net.stream import ConfigError
+from engine.plan import PLAN_CHOICES_TEXT, PlanLimit, parse_plan
 from gui import startup_trace
 from gui.resources import apply_app_identity
 from gui.runtime import Runtime, RuntimeOptions
@@ -50,6 +52,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--insecure", action="store_true", help="allow ws:// to a remote host")
     parser.add_argument("--settings", type=Path, help="settings ini file (default: user config)")
     parser.add_argument(
+        "--plan",
+        metavar="PLAN",
+        help=f"Alpaca market-data plan: {PLAN_CHOICES_TEXT} (default: saved, else basic; "
+        "algo-trader-plus on sip); with --demo the built-in simulator enforces it",
+    )
+    parser.add_argument(
+        "--demo-at",
+        metavar="TIME",
+        help="run the demo's simulated trading day from TIME, RFC 3339 with an offset, "
+        "e.g. 2026-11-20T09:25-05:00 (implies --demo)",
+    )
+    parser.add_argument(
+        "--demo-speed",
+        metavar="N",
+        help="simulated seconds per real second in the demo (default 1; implies --demo)",
+    )
+    parser.add_argument(
         "--smoke-test",
         action="store_true",
         help=f"exit 0 once every symbol has data, non-zero after {SMOKE_TIMEOUT_S:.0f} s",
@@ -66,8 +85,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _demo_options(args: argparse.Namespace) -> tuple[PlanLimit | None, DemoOptions]:
+    """--plan, --demo-at, --demo-speed checked; SystemExit with the reason in words."""
+    try:
+        plan = parse_plan(args.plan) if args.plan is not None else None
+        start_ns = parse_demo_at(args.demo_at) if args.demo_at is not None else None
+        speed = parse_demo_speed(args.demo_speed) if args.demo_speed is not None else 1.0
+    except ValueError as exc:
+        raise SystemExit(f"tickerdesk: {exc}") from None
+    clock = DemoOptions(start_ns=start_ns, speed=speed)
+    if clock.day and args.url:
+        raise SystemExit("tickerdesk: --demo-at and --demo-speed need the built-in simulator")
+    return plan, clock
+
+
 def options_from_args(args: argparse.Namespace) -> RuntimeOptions:
-    """Validated options; raises SystemExit(2) with a message on bad --symbols."""
+    """Validated options; raises SystemExit with a message on bad --symbols, --plan or
+    demo clock options."""
+    plan, demo_clock = _demo_options(args)
     symbols: list[str] | None = None
     if args.symbols is not None:
         parsed = parse_symbols(args.symbols)
@@ -76,7 +111,7 @@ def options_from_args(args: argparse.Namespace) -> RuntimeOptions:
             raise SystemExit(f"tickerdesk: invalid --symbols: {bad}")
         symbols = parsed.valid or list(DEFAULT_SYMBOLS)
     return RuntimeOptions(
-        demo=args.demo,
+        demo=args.demo or args.demo_at is not None or args.demo_speed is not None,
         feed=args.feed,
         symbols=symbols,
         msgpack=args.msgpack,
@@ -85,6 +120,8 @@ def options_from_args(args: argparse.Namespace) -> RuntimeOptions:
         insecure=args.insecure,
         settings_path=args.settings,
         flush_ms=args.flush_ms,
+        plan=plan,
+        demo_clock=demo_clock,
     )
 
 

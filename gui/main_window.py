@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
@@ -23,6 +24,7 @@ from engine.events import Subscription
 from engine.market.history import PriceHistory
 from engine.market.store import MarketDataStore
 from engine.net.health import StreamHealth
+from engine.plan import SymbolBudget
 from gui.alerts.controller import AlertsController
 from gui.detail.pane import DetailPane
 from gui.positions.controller import PositionsController
@@ -75,6 +77,9 @@ class MainWindow(QMainWindow):
         feed: str = DEFAULT_FEED.value,
         stream_settings: StreamSettings | None = None,
         credentials_source: str = "none",
+        budget: SymbolBudget | None = None,  # the stream's symbol budget (status bar)
+        poll_interval_s: float | None = None,
+        session_clock: Callable[[], datetime] | None = None,  # a demo's simulated clock
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -123,7 +128,10 @@ class MainWindow(QMainWindow):
         self.addToolBar(self.watchlist_bar)
         self.detail = DetailPane(store, clock, self, history=history)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.detail)
-        self.status = StatusIndicators(self.statusBar(), health, clock, demo)
+        self.status = StatusIndicators(
+            self.statusBar(), health, clock, demo, budget=budget,
+            poll_interval_s=poll_interval_s, session_clock=session_clock,
+        )  # fmt: skip
         self.alerts = AlertsController(
             alerts, settings.alerts_path(), store, window=self, table=self.table,
             flushed=self.model.flushed, current_symbol=self.current_symbol,
@@ -355,6 +363,8 @@ class MainWindow(QMainWindow):
             self.feed_combo.setCurrentText(values.feed)
             self.feed_combo.blockSignals(False)
             self.settings.set_feed(values.feed)
+        if values.plan is not None and values.plan != self.stream_settings.plan:
+            self.settings.set_plan(values.plan)  # chosen: no longer the feed's default
         self.stream_settings = values
         self.settings_applied.emit(values)
 

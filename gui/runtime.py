@@ -14,77 +14,51 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from engine.alerts.book import AlertBook
 from engine.config import (
     DEFAULT_SYMBOLS,
     LIVE_REST_URL,
     LIVE_STREAM_URL,
     Credentials,
+    check_url_security,
     resolve_credentials,
     save_credentials,
 )
 from engine.core.tasks import TaskSet
 from engine.events import Subscription
-from engine.market.history import PriceHistory
 from engine.market.store import MarketDataStore, Source
-from engine.net.health import StreamHealth
-from engine.net.rest import RestClient, RestConfig, SnapshotPoller
-from engine.net.retry import BackoffPolicy
+from engine.net.health import ConnectionState, StreamHealth
 from engine.net.stream import ConfigError, StreamClient, StreamConfig
+from engine.net.streamconfig import describe_change
+from engine.plan import SymbolBudget
 from engine.protocol import Encoding
 from gui.main_window import MainWindow
+from gui.runtime_parts import (
+    EngineParts,
+    PlanChoice,
+    RestPolling,
+    RuntimeOptions,
+    changes_timeline,
+    engine_parts,
+    simulated_clock,
+    start_simulator,
+    without_data,
+)
 from gui.settings.dialog import StreamSettings
 from gui.settings.persistence import AppSettings
 from gui.settings.probe import probe_stream
+from gui.watchlists.budget import BudgetKeeper, watchlist_owned
 
 if TYPE_CHECKING:
     from engine.simulator import Simulator
 
+__all__ = ["EngineParts", "Runtime", "RuntimeOptions", "engine_parts"]
+
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class EngineParts:
-    """Engine objects the window shows besides the store: made here, never by a widget."""
-
-    history: PriceHistory  # sparklines and the detail chart
-    alerts: AlertBook
-
-
-def engine_parts(settings: AppSettings) -> EngineParts:
-    """A fresh price history and the alert book loaded from beside the settings file."""
-    alerts = AlertBook()
-    for problem in alerts.load(settings.alerts_path()):
-        log.warning("alerts: %s", problem)
-    return EngineParts(PriceHistory(), alerts)
-
-
-@dataclass(frozen=True)
-class RuntimeOptions:
-    """Command-line choices; None means "use the saved setting / default"."""
-
-    demo: bool = False
-    feed: str | None = None
-    symbols: list[str] | None = None
-    msgpack: bool = False
-    url: str | None = None
-    rest_url: str | None = None
-    insecure: bool = False
-    settings_path: Path | None = None
-    flush_ms: int | None = None
-    env: Mapping[str, str] | None = None  # None = os.environ
-    use_keyring: bool = True
-    show_window: bool = True
-    simulator_rate: float = 50.0
-    # Reconnect pacing and keepalive (seconds); None = StreamConfig's defaults. Fault and
-    # soak tests shorten them so a recovery takes seconds, not the production 30 s.
-    backoff: BackoffPolicy | None = None
-    ping_s: float | None = None
 
 
 class Runtime:
@@ -106,10 +80,14 @@ class Runtime:
         self.parts = engine_parts(self.settings)
         self.simulator: Simulator | None = None
         self.client: StreamClient | None = None
-        self.rest: RestClient | None = None
-        self.poller: SnapshotPoller | None = None
-        self._poller_task: asyncio.Task[None] | None = None
+        self.rest = RestPolling(self.tasks, options.rest_poll_s, clock)
+        self.plans = PlanChoice(self.settings, options)
         self.window: MainWindow | None = None
+        self.budget = SymbolBudget()
+        self.budget_keeper: BudgetKeeper | None = None
+        self._union: set[str] = set()
+        self._stream_on = True  # the user's Connect toggle
+        self._switching = asyncio.Lock()  # one feed or REST change at a time, in order
         self.credentials: Credentials | None = None
         self.credentials_source = "none"
         self.demo = False
@@ -135,6 +113,8 @@ class Runtime:
         feed = opts.feed or self.settings.feed()
         if opts.feed:
             self.settings.set_feed(opts.feed)
+        if opts.plan is not None and not self.demo:
+            self.settings.set_plan(opts.plan)
         encoding = Encoding.MSGPACK if opts.msgpack else Encoding(self.settings.encoding())
         flush_ms = opts.flush_ms or self.settings.flush_ms()
         self.store = MarketDataStore(
@@ -146,19 +126,18 @@ class Runtime:
         else:
             self.stream_url = opts.url or LIVE_STREAM_URL
             self.rest_url = opts.rest_url or (None if opts.url else LIVE_REST_URL)
-        config = StreamConfig(
-            url=self.stream_url,
-            feed=feed,
-            encoding=encoding,
-            credentials=self.credentials,
-            insecure=opts.insecure,
-        )
-        if opts.backoff is not None:
-            config = replace(config, backoff=opts.backoff)
-        if opts.ping_s is not None:
-            config = replace(config, ping_interval=opts.ping_s, ping_timeout=opts.ping_s)
-        self.client = StreamClient(config, self.store, self.health, clock=self.clock)
+        config = opts.stream_config(self.stream_url, feed, encoding, self.credentials)
+        plan = self.plans.plan(feed, self.demo)
+        self.budget = SymbolBudget(plan, "the simulator" if self.demo else "Alpaca")
+        # Under a symbol budget the client streams part of the watched symbols; watching
+        # the store stays with the watchlists (gui.watchlists.budget).
+        store_view = watchlist_owned(self.store)
+        self.client = StreamClient(config, store_view, self.health, clock=self.clock)
         self._start_rest()
+        settings_shown = StreamSettings(
+            self.credentials, feed, str(encoding), flush_ms, plan=self.settings.plan(),
+            plan_note=self.plans.note(self.demo),
+        )  # fmt: skip
         self.window = MainWindow(
             self.store,
             self.health,
@@ -169,63 +148,54 @@ class Runtime:
             symbols=symbols,
             clock=self.clock,
             demo=self.demo,
-            checker=self._check_symbols if self.rest is not None else None,
+            checker=self.rest.check_symbols if self.rest.rest is not None else None,
             probe=self.probe,
             # Connection details show the subscription as the server confirmed it.
             subscription=self._confirmed_subscription,
             flush_ms=flush_ms,
             feed=feed,
-            stream_settings=StreamSettings(self.credentials, feed, str(encoding), flush_ms),
+            stream_settings=settings_shown,
             credentials_source=self.credentials_source,
+            budget=self.budget,
+            poll_interval_s=opts.rest_poll_s,
+            session_clock=self._session_clock(),
         )
         if opts.symbols is not None:
             self.window.model.set_symbols(opts.symbols)
         self._connect_window(self.window)
         if self.settings.last_error:  # corrupt / read-only settings: say so, keep running
             self.window.statusBar().showMessage(self.settings.last_error, 15000)
-        self.client.set_symbols(self.window.all_symbols())  # every tab streams (one connection)
-        if self.poller is not None:
-            self.poller.request(self.window.all_symbols())
+        self._union = set(self.window.all_symbols())
+        # Every tab shares the one connection: the budget streams the visible tab first.
+        client = self.client
+        self.budget_keeper = BudgetKeeper(
+            self.window.watchlists.lists, self.budget,
+            stream=client.set_symbols, refusal=lambda: client.refusal,
+            confirmed=self._confirmed_subscription, parent=self.window,
+        )  # fmt: skip
+        self.budget_keeper.set_poller(self.rest.poller)
+        self.budget_keeper.apply()
+        self.rest.request(self.window.all_symbols())
         self.tasks.add(self.client.start())
         if opts.show_window:
             self.window.show()
 
     async def _start_simulator(self, symbols: list[str]) -> None:
-        from engine.simulator import Simulator, SimulatorConfig
-
-        base = SimulatorConfig()
-        # The saved watchlist joins the simulated universe so REST knows it too.
-        universe = tuple(dict.fromkeys([*base.symbols, *symbols]))
-        self.simulator = Simulator(
-            SimulatorConfig(port=0, symbols=universe, rate=self.options.simulator_rate)
-        )
-        await self.simulator.start()
+        rate = self.options.simulator_rate
+        self.simulator = await start_simulator(self.plans.demo(), symbols, rate)
         self.stream_url = self.simulator.ws_url
         self.rest_url = self.simulator.rest_url
 
     def _start_rest(self) -> None:
         """(Re)create the REST client and its poller for the current feed and credentials."""
-        if self.rest_url is None or self.client is None or self.store is None:
+        if self.client is None or self.store is None:
             return
         config = self.client.config
-        try:
-            self.rest = RestClient(
-                RestConfig(self.rest_url, config.feed, self.credentials, config.insecure)
-            )
-        except Exception as exc:
-            log.warning("no REST snapshots: %s", exc)
-            return
-        self.poller = SnapshotPoller(self.rest, self.store, clock=self.clock)
-        self._poller_task = self.tasks.spawn(self.poller.run(), name="tickerdesk-rest-poller")
-
-    async def _stop_rest(self) -> None:
-        task, self._poller_task = self._poller_task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-        rest, self.rest, self.poller = self.rest, None, None
-        if rest is not None:
-            await rest.aclose()
+        poller = self.rest.start(
+            self.rest_url, config.feed, self.credentials, config.insecure, self.store
+        )
+        if self.budget_keeper is not None:
+            self.budget_keeper.set_poller(poller)
 
     def _connect_window(self, window: MainWindow) -> None:
         window.quit_requested.connect(self.stop_event.set)
@@ -240,16 +210,17 @@ class Runtime:
     # --- window intents -------------------------------------------------------------
 
     def _on_watchlist_changed(self, symbols: list[str]) -> None:
-        if self.client is None:
-            return
-        added = set(symbols) - self.client.symbols
-        self.client.set_symbols(symbols)
-        if added and self.poller is not None:
-            self.poller.request(added)
+        # The budget keeper follows the priority order (stream or REST); here only the
+        # snapshots of new symbols: previous close and day stats (docs/design.md).
+        added = set(symbols) - self._union
+        self._union = set(symbols)
+        if added:
+            self.rest.request(added)
 
     def _on_connect_requested(self, on: bool) -> None:
         if self.client is None:
             return
+        self._stream_on = on
         if on:
             self.tasks.add(self.client.start())
         else:
@@ -272,6 +243,7 @@ class Runtime:
             self.credentials = creds
             self.credentials_source = "keyring" if saved else "session"
             self.window.credentials_source = self.credentials_source
+            self.budget.forget_learned()  # another key may have another plan
             if self.auto_demo:
                 await self._leave_demo()
         config = replace(
@@ -283,6 +255,8 @@ class Runtime:
         )
         if config != self.client.config:
             self._reconfigure(config)
+        else:
+            self._sync_plan(config.feed)  # the plan may have changed alone
         self.window.statusBar().showMessage("Settings applied", 4000)
 
     async def _leave_demo(self) -> None:
@@ -296,6 +270,8 @@ class Runtime:
             self.store.reset(default_source=Source.STREAM)
         self.parts.history.clear()  # sparklines/chart of simulated prices too
         self.window.set_demo(False)
+        self.window.status.set_session_clock(None)  # New York's real clock again
+        self.budget.source = "Alpaca"
         simulator, self.simulator = self.simulator, None
         if simulator is not None:
             await simulator.stop()
@@ -303,24 +279,77 @@ class Runtime:
     def _reconfigure(self, config: StreamConfig) -> None:
         assert self.client is not None
         assert self.window is not None
+        problem = check_url_security(config.url, config.insecure)
+        if problem:
+            self.window.statusBar().showMessage(problem, 10000)
+            return
+        if changes_timeline(self.client.config.feed, config.feed):
+            # delayed_sip runs 15 minutes behind (docs/protocol.md, "Endpoints"): kept
+            # data would win every merge by exchange time and freeze the rows.
+            self.tasks.spawn(self._change_feed(config), name="tickerdesk-change-feed")
+            return
         try:
             self.client.reconfigure(config)
         except ConfigError as exc:
             self.window.statusBar().showMessage(str(exc), 10000)
             return
+        self._sync_plan(config.feed)
         self.tasks.spawn(self._restart_rest(), name="tickerdesk-restart-rest")
 
-    async def _restart_rest(self) -> None:
-        await self._stop_rest()
-        self._start_rest()
-        if self.poller is not None and self.window is not None:
-            self.poller.request(self.window.all_symbols())
-            self.window.watchlist_bar.checker = self._check_symbols
+    async def _change_feed(self, config: StreamConfig) -> None:
+        """Another timeline: stop stream and REST, forget the market data (the watchlists
+        stay), then connect on the new feed and ask REST for fresh snapshots."""
+        assert self.client is not None
+        async with self._switching:
+            why = describe_change(self.client.config, config)
+            await self.client.stop()  # no frame of the old feed can arrive after this
+            # A chosen switch, not an outage: say why until streaming (docs/design.md).
+            self.health.set_state(ConnectionState.CONNECTING, detail=why)
+            await self.rest.stop()  # nor a snapshot of it
+            if self.store is not None:
+                self.store.reset()
+            self.parts.history.clear()
+            self._streamed.clear()
+            try:
+                self.client.reconfigure(config)
+            except ConfigError as exc:  # checked in _reconfigure; kept for a changed rule
+                log.warning("%s", exc)
+            self._sync_plan(config.feed)
+            if self._stream_on:
+                self.tasks.add(self.client.start())
+            await self._rest_anew()
 
-    async def _check_symbols(self, symbols: list[str]) -> set[str]:
-        if self.rest is None:
-            return set(symbols)
-        return set(await self.rest.snapshots(symbols))
+    async def _restart_rest(self) -> None:
+        async with self._switching:
+            await self._rest_anew()
+
+    async def _rest_anew(self) -> None:
+        await self.rest.stop()
+        self._start_rest()
+        if self.rest.poller is not None and self.window is not None:
+            self.rest.request(self.window.all_symbols())
+            self.window.watchlist_bar.checker = self.rest.check_symbols
+
+    # --- plan, demo clock ---------------------------------------------------------------
+
+    def _sync_plan(self, feed: str) -> None:
+        """Apply a changed plan (settings, feed default) and split the watchlists again."""
+        plan = self.plans.plan(feed, self.demo)
+        if plan != self.budget.plan:
+            self.budget.set_plan(plan)
+        if self.window is not None:  # what the Settings dialog opens with
+            self.window.stream_settings = replace(
+                self.window.stream_settings, feed=feed, plan=self.settings.plan(),
+                plan_note=self.plans.note(self.demo),
+            )  # fmt: skip
+        if self.budget_keeper is not None:
+            self.budget_keeper.apply()
+
+    def _session_clock(self) -> Callable[[], datetime] | None:
+        """The simulated clock of a demo day (`--demo-at`, `--demo-speed`), else None."""
+        if self.simulator is None or not self.plans.demo().day:
+            return None
+        return simulated_clock(self.simulator.now_ns)
 
     async def probe(self, creds: Credentials | None, feed: str, encoding: str) -> tuple[bool, str]:
         """Test-connection button: auth against the configured endpoint with these values."""
@@ -341,34 +370,24 @@ class Runtime:
         return self.window.all_symbols() if self.window is not None else []
 
     def symbols_without_data(self) -> list[str]:
-        """Watchlist symbols the stream itself has not delivered a trade or quote for yet.
-
-        REST snapshots fill prices too, so a symbol counts only once a stream update
-        was seen on it (the store marks live updates with the stream's source).
-        """
+        """Watchlist symbols without data yet (the smoke test waits for none)."""
         if self.store is None:
             return self.window_symbols()
-        missing = []
-        for symbol in self.window_symbols():
-            if symbol in self._streamed:
-                continue
-            snap = self.store.get(symbol)
-            if snap is not None and snap.updates > 0 and snap.source is not Source.REST:
-                self._streamed.add(symbol)
-            else:
-                missing.append(symbol)
-        return missing
+        polled = self.budget.last.polled
+        return without_data(self.store, self.window_symbols(), polled, self._streamed)
 
     # --- shutdown ---------------------------------------------------------------------
 
     async def close(self) -> None:
         """Stop everything in dependency order; safe to call after a partial start."""
         window = self.window
+        if self.budget_keeper is not None:
+            self.budget_keeper.stop()
         if window is not None:
             window.shutdown()
         if self.client is not None:
             await self.client.stop()
-        await self._stop_rest()
+        await self.rest.stop()
         await self.tasks.cancel_all()
         if self.simulator is not None:
             await self.simulator.stop()

@@ -226,3 +226,38 @@ def session_at_ns(timestamp_ns: int) -> MarketSessionState:
 def trading_date(when: datetime) -> date:
     """The ET calendar date of `when` (the day an exchange timestamp belongs to)."""
     return when.astimezone(EASTERN).date()
+
+
+# --- helpers for day boundaries (the simulator's day roll, daily bar stamps) ----------------
+
+
+def to_ns(when: datetime) -> int:
+    """Unix nanoseconds of an aware datetime, exactly (no float on the way)."""
+    if when.tzinfo is None:
+        raise ValueError("to_ns needs an aware datetime (naive time is ambiguous)")
+    delta = when - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def day_start(day: date) -> datetime:
+    """Midnight New York time of `day`: the `t` of that day's daily bar (Alpaca's stamp)."""
+    return datetime.combine(day, time(0, 0), EASTERN)
+
+
+def current_trading_day(when: datetime) -> date:
+    """The trading day a daily bar at `when` belongs to.
+
+    Today, once its pre-market has begun (04:00 ET on a trading day); before that, and on
+    weekends and holidays, the last trading day before. So Monday 03:59 still belongs to
+    Friday, and Monday's previous day is Friday.
+    """
+    if when.tzinfo is None:
+        raise ValueError("current_trading_day needs an aware datetime")
+    at = when.astimezone(EASTERN)
+    hours = day_hours(at.date())
+    if hours is not None and at >= hours.pre_open:
+        return at.date()
+    return previous_trading_day(at.date())

@@ -6,12 +6,16 @@ Memory is fixed per symbol and the number of symbols is capped, so it is bounded
 watchlist, never by message rate or run time (docs/design.md, invariant 2):
 - prices (`engine.market.sparkline`): the last `window_s` of trade prices in `bucket_s`
   buckets (last price per bucket), so 1,000 prints a second cost what one does;
-- tape (`engine.market.tape`): the latest `tape_size` prints, corrections and cancels
-  applied in place;
+- tape (`engine.market.tape`): the latest `tape_size` prints in time order, late prints
+  (older than the symbol's last trade) included at their place (`tape_inserts` counts
+  those, for readers that only look for new entries at the end), corrections and
+  cancels applied in place, matched by trade id and exchange (ids are per venue);
 - bars (`engine.market.minute_bars`): the latest `max_bars` minute bars (16 h of
   04:00-20:00 ET by default), folded from prints and replaced by the stream's `b`/`u`
   bar of the same minute when one arrives, in flat arrays (48 bytes a bar);
-- halts and LULD bands (here): the latest few, for chart markers.
+- halts and LULD bands (here): the latest few, for chart markers. A halt lasts through
+  a UTP `Q` (quotes only) until `T`/`3`, or until the store ends it on a print after
+  it (`engine.market.merge_halts`).
 Each symbol's `spark_version` / `version` increase when its sparkline / anything changed,
 so painters can cache by version.
 """
@@ -35,7 +39,8 @@ from engine.events import (
 from engine.market.minute_bars import MINUTE_NS, MinuteBars
 from engine.market.snapshot import SymbolSnapshot
 from engine.market.sparkline import PriceSeries
-from engine.market.tape import TapeEntry, TapeState
+from engine.market.store import observes_late_prints
+from engine.market.tape import TapeEntry, TapeState, insert_in_time_order
 
 # The series types are re-exported: the GUI imports everything history from here.
 __all__ = [
@@ -72,18 +77,29 @@ MAX_CONDITION_SETS = 1024  # interned trade-condition tuples (bounded: cleared w
 class HaltSpan:
     """A halt from `start_ns` until `end_ns` (None while still halted)."""
 
-    __slots__ = ("end_ns", "reason", "start_ns")
+    __slots__ = ("end_note", "end_ns", "reason", "start_ns")
 
     def __init__(self, start_ns: int, reason: str) -> None:
         self.start_ns = start_ns
         self.end_ns: int | None = None
         self.reason = reason
+        self.end_note: str | None = None  # how it ended, when no resume message did
 
 
 class SymbolHistory:
     """Everything kept over time for one symbol; read by the GUI, written by PriceHistory."""
 
-    __slots__ = ("bars", "halts", "lulds", "prices", "spark_version", "symbol", "tape", "version")
+    __slots__ = (
+        "bars",
+        "halts",
+        "lulds",
+        "prices",
+        "spark_version",
+        "symbol",
+        "tape",
+        "tape_inserts",
+        "version",
+    )
 
     def __init__(self, symbol: str, bucket_ns: int, window: int, tape: int, bars: int) -> None:
         self.symbol = symbol
@@ -94,17 +110,28 @@ class SymbolHistory:
         self.lulds: deque[tuple[int, float, float]] = deque(maxlen=MAX_LULDS)
         self.spark_version = 0
         self.version = 0
+        self.tape_inserts = 0  # late prints put on the tape before its newest entry
 
     @property
     def halted(self) -> bool:
         return bool(self.halts) and self.halts[-1].end_ns is None
 
-    def find(self, trade_id: int, exchange: str = "") -> TapeEntry | None:
-        """The newest tape entry with this id (and exchange, when given): ids are per venue."""
+    def find(self, trade_id: int, exchange: str) -> TapeEntry | None:
+        """The newest tape entry with this trade id on this exchange: SIP trade ids are
+        unique per venue only (docs/protocol.md, "Market-state facts")."""
         for entry in reversed(self.tape):
-            if entry.trade_id == trade_id and (not exchange or entry.exchange == exchange):
+            if entry.trade_id == trade_id and entry.exchange == exchange:
                 return entry
         return None
+
+    def _end_halt(self, at_ns: int, snap: SymbolSnapshot) -> bool:
+        # The store ended the halt on a print after it (merge_halts): close the span too.
+        halts = self.halts
+        if not halts or halts[-1].end_ns is not None or snap.halted:
+            return False
+        halts[-1].end_ns = at_ns
+        halts[-1].end_note = snap.halt_end_note
+        return True
 
 
 class PriceHistory:
@@ -171,6 +198,7 @@ class PriceHistory:
         """Forget everything (e.g. leaving simulated data for real data)."""
         self._symbols.clear()
 
+    @observes_late_prints  # the tape shows every print, late ones included
     def on_event(self, event: Any, snap: SymbolSnapshot) -> None:
         """Store observer: record what `event` changed; never raises (hot path)."""
         handler = self._dispatch.get(type(event))
@@ -205,12 +233,26 @@ class PriceHistory:
             if len(self._conditions) >= MAX_CONDITION_SETS:
                 self._conditions.clear()
             shared = self._conditions[conditions] = conditions
+        last_ns = snap.last_trade_ns
+        if last_ns is not None and ev.timestamp_ns < last_ns:
+            return self._on_late_trade(history, ev, shared)
         history.tape.append(TapeEntry(ev, shared))
         # Bars from prints: the stream's own bar of a minute comes only after the minute
         # ends, so the chart's current minute is folded from prints (MinuteBars.add_trade).
         history.bars.add_trade(ev.timestamp_ns, ev.price, ev.size)
-        if history.prices.add(ev.timestamp_ns, ev.price, ev.trade_id):
+        if history.prices.add(ev.timestamp_ns, ev.price, ev.trade_id, ev.exchange):
             history.spark_version += 1
+        if history.halts:
+            history._end_halt(ev.timestamp_ns, snap)
+        return True
+
+    @staticmethod
+    def _on_late_trade(history: SymbolHistory, ev: Trade, conditions: tuple[str, ...]) -> bool:
+        # Older than the last print: on the tape at its time, into its minute's bar, but
+        # not the sparkline's last price (the store kept the last price too).
+        if insert_in_time_order(history.tape, TapeEntry(ev, conditions)):
+            history.tape_inserts += 1
+        history.bars.add_late_trade(ev.timestamp_ns, ev.price, ev.size)
         return True
 
     def _on_snapshot(self, ev: Snapshot, snap: SymbolSnapshot) -> bool:
@@ -223,6 +265,8 @@ class PriceHistory:
             changed = True
         if ev.minute_bar is not None:
             changed = self._add_bar(history, ev.minute_bar) or changed
+        if trade is not None and history.halts:
+            changed = history._end_halt(trade.timestamp_ns, snap) or changed
         return changed
 
     def _on_bar(self, ev: Bar, snap: SymbolSnapshot) -> bool:
@@ -241,7 +285,8 @@ class PriceHistory:
         entry = history.find(ev.original_id, ev.exchange)
         if entry is not None:
             entry.correct(ev)
-        if history.prices.correct(ev.original_id, ev.corrected_id, ev.corrected_price):
+        prices = history.prices
+        if prices.correct(ev.original_id, ev.corrected_id, ev.corrected_price, ev.exchange):
             history.spark_version += 1
         return True
 
@@ -253,16 +298,18 @@ class PriceHistory:
         if entry is not None:
             entry.void(ev)
         # The store has already reverted `snap` to the print before the voided one.
-        if history.prices.void(ev.trade_id, snap):
+        if history.prices.void(ev.trade_id, snap, ev.exchange):
             history.spark_version += 1
         return True
 
     def _on_status(self, ev: TradingStatus, snap: SymbolSnapshot) -> bool:
-        if not (ev.is_halt or ev.is_resume):
+        # `Q` (quotes only) is still a halt: one that began unseen starts here.
+        halting = ev.is_halt or ev.is_quotation_resume
+        if not (halting or ev.is_resume):
             return False
         history = self._history(snap.symbol)
         halts = history.halts
-        if ev.is_halt and not history.halted:
+        if halting and not history.halted:
             halts.append(HaltSpan(ev.timestamp_ns, ev.reason_message or ev.status_message))
             return True
         if ev.is_resume and history.halted:

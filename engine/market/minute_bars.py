@@ -90,6 +90,22 @@ class MinuteBars:
             self.close[i] = price
         self.volume[i] += size
 
+    def add_late_trade(self, timestamp_ns: int, price: float, size: int) -> None:
+        """Fold a late print (older than the symbol's last) into its minute's bar: high,
+        low and volume, never the close (the last print of the minute stays its close)."""
+        minute = timestamp_ns - timestamp_ns % MINUTE_NS
+        times = self.times
+        i = len(times) - 1
+        while i > 0 and times[i] > minute and len(times) - i < _REVISION_REACH:
+            i -= 1
+        if i < 0 or times[i] != minute:
+            return  # a minute no longer (or not yet) kept: nothing to fold into
+        if price > self.high[i]:
+            self.high[i] = price
+        if price < self.low[i]:
+            self.low[i] = price
+        self.volume[i] += size
+
     def _trim(self) -> None:
         if len(self.times) > self.max_bars:  # once a minute at most: O(max_bars) is fine
             for column in (self.times, self.open, self.high, self.low, self.close, self.volume):

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-__all__ = ["Freshness", "PrevTrade", "Source", "SymbolSnapshot"]
+if TYPE_CHECKING:
+    from engine.market.trading_day import TradingDay
+
+__all__ = ["NO_MARK", "Freshness", "PrevTrade", "Source", "SymbolSnapshot"]
 
 
 class Source(enum.StrEnum):
@@ -32,6 +36,8 @@ class Freshness(enum.StrEnum):
 
 # The one kept previous trade: (price, size, exchange, exchange ns, trade id).
 PrevTrade = tuple[float, int, str, int, int]
+# `SymbolSnapshot._mark` before any data: every exchange time of a real day passes it.
+NO_MARK = -(1 << 63)
 
 
 @dataclass(slots=True)
@@ -56,10 +62,12 @@ class SymbolSnapshot:
     volume: int | None = None
     vwap: float | None = None
     prev_close: float | None = None
-    halted: bool = False
+    halted: bool = False  # no trading: a halt or pause, and through a UTP `Q` window
+    quotation_only: bool = False  # halted, but quoting again (UTP `Q`; docs/protocol.md)
     status_code: str | None = None
     status_message: str | None = None
     halt_reason: str | None = None
+    halt_end_note: str | None = None  # how the last halt ended, in words
     luld_up: float | None = None
     luld_down: float | None = None
     source: Source = Source.STREAM
@@ -73,6 +81,13 @@ class SymbolSnapshot:
     _luld_ns: int | None = field(default=None, repr=False)
     _day_ns: int | None = field(default=None, repr=False)
     _prev_close_ns: int | None = field(default=None, repr=False)
+    # The day roll (engine.market.merge_day): the New York day of the newest price data,
+    # the next exchange time at which the day needs a look (its regular close, then its
+    # end), the held daily bar's close, and the day's last regular-session print.
+    _day: TradingDay | None = field(default=None, repr=False)
+    _mark: int = field(default=NO_MARK, repr=False)
+    _day_close: float | None = field(default=None, repr=False)
+    _regular_price: float | None = field(default=None, repr=False)
     _epoch: int = field(default=0, repr=False)
     _swept: Freshness = field(default=Freshness.EMPTY, repr=False)
 

@@ -24,16 +24,20 @@ class PriceSeries:
     most `window` doubles, once per new bucket at most.
     """
 
-    __slots__ = ("bucket_ns", "buckets", "last_trade_id", "prices", "window")
+    __slots__ = ("bucket_ns", "buckets", "last_exchange", "last_trade_id", "prices", "window")
 
     def __init__(self, bucket_ns: int, window_buckets: int) -> None:
         self.bucket_ns = bucket_ns
         self.window = window_buckets
         self.buckets = array("q")
         self.prices = array("d")
+        # The newest bucket's print, by trade id and exchange (ids are unique per venue).
         self.last_trade_id: int | None = None
+        self.last_exchange = ""
 
-    def add(self, timestamp_ns: int, price: float, trade_id: int | None) -> bool:
+    def add(
+        self, timestamp_ns: int, price: float, trade_id: int | None, exchange: str = ""
+    ) -> bool:
         """Record a print; False (ignored) when it is older than the newest bucket."""
         bucket = timestamp_ns // self.bucket_ns
         buckets = self.buckets
@@ -50,24 +54,31 @@ class PriceSeries:
                 del buckets[:keep]
                 del self.prices[:keep]
         self.last_trade_id = trade_id
+        self.last_exchange = exchange
         return True
 
-    def correct(self, original_id: int, corrected_id: int, price: float) -> bool:
+    def correct(
+        self, original_id: int, corrected_id: int, price: float, exchange: str = ""
+    ) -> bool:
         """Apply a correction if it names the newest bucket's print; True if it did."""
-        if self.last_trade_id != original_id or not self.buckets:
+        if self.last_trade_id != original_id or self.last_exchange != exchange:
+            return False
+        if not self.buckets:
             return False
         self.prices[-1] = price
         self.last_trade_id = corrected_id
         return True
 
-    def void(self, trade_id: int, snap: SymbolSnapshot) -> bool:
+    def void(self, trade_id: int, snap: SymbolSnapshot, exchange: str = "") -> bool:
         """Drop a cancelled/errored print if it is the newest bucket's; True if it was.
 
         `snap` is the store's snapshot after the cancel, which has reverted to the print
         before the voided one (if it kept one): that print is this bucket's price if it
         fell in the same bucket, otherwise the bucket held only the voided print and goes.
         """
-        if self.last_trade_id != trade_id or not self.buckets:
+        if self.last_trade_id != trade_id or self.last_exchange != exchange:
+            return False
+        if not self.buckets:
             return False
         last_ns = snap.last_trade_ns
         same = last_ns is not None and last_ns // self.bucket_ns == self.buckets[-1]
@@ -76,6 +87,7 @@ class PriceSeries:
         else:
             self.pop()
         self.last_trade_id = None if snap.last_cancelled else snap.last_trade_id
+        self.last_exchange = snap.last_exchange or ""
         return True
 
     def pop(self) -> None:

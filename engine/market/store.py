@@ -19,9 +19,19 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from engine.events import MARKET_EVENT_TYPES, Bar, CancelError, Correction, Event, Snapshot
+from engine.events import (
+    MARKET_EVENT_TYPES,
+    Bar,
+    CancelError,
+    Correction,
+    Event,
+    Quote,
+    Snapshot,
+    Trade,
+)
 from engine.market.freshness import DEFAULT_TTLS, STREAM_LIKE, TtlPolicy, classify
 from engine.market.merge import LIVE, MERGE_RULES, MergeRule, Outcome, RejectKind, Touch
+from engine.market.outcome import ROW
 from engine.market.snapshot import Freshness, Source, SymbolSnapshot
 
 __all__ = [
@@ -32,6 +42,7 @@ __all__ = [
     "Source",
     "SymbolSnapshot",
     "TtlPolicy",
+    "observes_late_prints",
 ]
 
 Observer = Callable[[Any, SymbolSnapshot], None]
@@ -41,6 +52,31 @@ _STREAM_TYPES: frozenset[type] = frozenset(MARKET_EVENT_TYPES)
 # not change: a minute bar inside the day's range, a correction of an older print.
 _ALWAYS_OBSERVED: frozenset[type] = frozenset({Bar, Correction, CancelError})
 _UNTOUCHED, _LIVE_TOUCH = Touch.NONE, Touch.LIVE
+# Events that bring prices: only these move a row's receipt time and source. A status,
+# LULD band, bar, correction or cancel changes the row, not the age of its prices: after
+# a gap it must not make minutes-old prices look fresh (docs/design.md, invariant 4).
+_PRICE_TYPES: frozenset[type] = frozenset({Trade, Quote, Snapshot})
+_LATE_PRINTS_ATTR = "_observes_late_prints"
+
+
+def observes_late_prints[F: Callable[..., Any]](observer: F) -> F:
+    """Mark an observer that also wants late prints that changed nothing on the row.
+
+    A trade older than the last one does not move the last price, so plain observers
+    (alerts, the table) never see it; a tape (time and sales) must still show it.
+    """
+    setattr(observer, _LATE_PRINTS_ATTR, True)
+    return observer
+
+
+def _row_only(rule: MergeRule) -> MergeRule:
+    """The rule, with LIVE relabelled ROW: the event brings no prices (see _PRICE_TYPES)."""
+
+    def apply_rule(snap: SymbolSnapshot, event: Any) -> Outcome:
+        outcome = rule(snap, event)
+        return ROW if outcome is LIVE else outcome
+
+    return apply_rule
 
 
 class MarketDataStore:
@@ -62,6 +98,7 @@ class MarketDataStore:
         self._changed: set[str] = set()
         self._accept_all = False
         self._observers: tuple[Observer, ...] = ()
+        self._late_observers: tuple[Observer, ...] = ()
         self._connected = True
         self._epoch = 0  # bumped on every connectivity change: older stream data saw a gap
         self.ignored_unwatched = 0
@@ -70,7 +107,11 @@ class MarketDataStore:
         self.unmatched_corrections = 0
         self.applied = 0
         self.last_rejection: str | None = None
-        self._rules: dict[type, MergeRule] = dict(MERGE_RULES)  # a dict: .get is faster
+        # A dict: .get is faster. Rules of events without prices touch the row as ROW.
+        self._rules: dict[type, MergeRule] = {
+            kind: rule if kind in _PRICE_TYPES else _row_only(rule)
+            for kind, rule in MERGE_RULES.items()
+        }
 
     # --- watchlist ---------------------------------------------------------------------
 
@@ -143,16 +184,25 @@ class MarketDataStore:
         if self._observers and (changed or type(event) in _ALWAYS_OBSERVED):
             for observer in self._observers:
                 observer(ev, snap)
+        elif outcome.late_print:
+            for observer in self._late_observers:
+                observer(ev, snap)
         return changed
 
     def apply_stream(self, events: list[Event], start: int, received_at: float) -> tuple[int, int]:
         """Apply stream market events from `events[start]` on, stopping at the first other
-        event; returns (its index, or len(events); exchange ns of the last market event).
+        event; returns (its index, or len(events); latency timestamp).
+
+        The latency timestamp is the newest exchange time (ns) of a TRADE or QUOTE in the
+        run, watched symbol or not, 0 if the run has none: only prints and quotes are
+        stamped when they happen. A bar's `t` is its start (a daily bar's is midnight New
+        York), and statuses, LULD bands, corrections and cancels say nothing about how far
+        behind the stream is (docs/protocol.md, "Market-state facts").
 
         Same effect as `apply(event, received_at)` per event: the stream client's hot
         path, one call per frame instead of one per message (profiled: ~15% of apply).
-        The LIVE outcome (nearly every trade and quote) is settled inline, as `_touch`
-        would, so an applied print costs one function call: its merge rule.
+        The LIVE outcome of a trade or quote (nearly every event) is settled inline, as
+        `_touch` would, so an applied print costs one function call: its merge rule.
         """
         rules = self._rules.get
         snaps = self._snaps
@@ -160,13 +210,17 @@ class MarketDataStore:
         source = self._default_source
         market = _STREAM_TYPES
         always = _ALWAYS_OBSERVED
-        last_ts = 0
+        trade_t, quote_t = Trade, Quote
+        newest = 0
         for index in range(start, len(events)):
             ev: Any = events[index]
             kind = type(ev)
-            if kind not in market:
-                return index, last_ts
-            last_ts = ev.timestamp_ns
+            if kind is trade_t or kind is quote_t:
+                ts = ev.timestamp_ns
+                if ts > newest:
+                    newest = ts
+            elif kind not in market:
+                return index, newest
             merge = rules(kind)
             if merge is None:
                 continue  # market data the store does not keep (imbalances)
@@ -190,19 +244,28 @@ class MarketDataStore:
             if observers and (changed or kind in always):
                 for observer in observers:
                     observer(ev, snap)
-        return len(events), last_ts
+            elif outcome.late_print:
+                for observer in self._late_observers:
+                    observer(ev, snap)
+        return len(events), newest
 
     def add_observer(self, observer: Observer) -> None:
         """Call `observer(event, snapshot)` after every event that changed a snapshot, and
         after every bar, correction and cancel of a watched symbol (charts need those).
 
         For cheap per-event consumers (alerts, sparkline and time-and-sales buffers):
-        they run on the hot path, so they must be O(1) and must not raise.
+        they run on the hot path, so they must be O(1) and must not raise. An observer
+        marked with `observes_late_prints` also gets late prints that changed nothing.
         """
         self._observers = (*self._observers, observer)
+        if getattr(observer, _LATE_PRINTS_ATTR, False):
+            self._late_observers = (*self._late_observers, observer)
 
     def remove_observer(self, observer: Observer) -> None:
-        self._observers = tuple(o for o in self._observers if o is not observer)
+        # ==, not `is`: every `obj.method` access makes a new bound method, equal to the
+        # one added but never identical to it.
+        self._observers = tuple(o for o in self._observers if o != observer)
+        self._late_observers = tuple(o for o in self._late_observers if o != observer)
 
     def apply_many(
         self,
@@ -232,9 +295,11 @@ class MarketDataStore:
         return self._touch(snap, now, source, touch is _LIVE_TOUCH)
 
     def _touch(self, snap: SymbolSnapshot, now: float, source: Source, live: bool) -> bool:
-        # Receipt time and source follow live data only, or fill a row that has none, or
-        # refresh data of the same source (merge: module docstring).
-        if live or snap.received_at is None or snap.source is source:
+        # Receipt time and source follow new prices only (`live`), or fill a row that has
+        # none. A status, LULD band, bar, correction or cancel changes the row but not the
+        # age of its prices: after a gap it must not make minutes-old prices look fresh
+        # (docs/design.md, invariant 4; merge: module docstring).
+        if live or snap.received_at is None:
             snap.source = source
             snap.received_at = now
             snap._epoch = self._epoch
@@ -242,6 +307,15 @@ class MarketDataStore:
         self.applied += 1
         self._changed.add(snap.symbol)
         return True
+
+    def symbols_missing_prev_close(self) -> list[str]:
+        """Rows with data but no previous close (e.g. after a day roll whose reference day
+        was never seen): the REST poller asks for their snapshots (engine.net.poller)."""
+        return [
+            symbol
+            for symbol, snap in self._snaps.items()
+            if snap.received_at is not None and snap.prev_close is None
+        ]
 
     # --- freshness ---------------------------------------------------------------------
 

@@ -1,12 +1,15 @@
-"""Time & sales: one entry per print, rewritten in place by corrections and cancels."""
+"""Time & sales: one entry per print in time order, rewritten in place by corrections and
+cancels. A late print (older than the newest) goes where its time puts it
+(`insert_in_time_order`); the tape stays bounded by its deque's `maxlen`."""
 
 from __future__ import annotations
 
 import enum
+from collections import deque
 
 from engine.events import CancelError, Correction, Trade
 
-__all__ = ["TapeEntry", "TapeState"]
+__all__ = ["TapeEntry", "TapeState", "insert_in_time_order"]
 
 
 class TapeState(enum.StrEnum):
@@ -60,3 +63,19 @@ class TapeEntry:
 
     def __repr__(self) -> str:
         return f"TapeEntry({self.trade_id}, {self.price}, {self.size}, {self.state})"
+
+
+def insert_in_time_order(tape: deque[TapeEntry], entry: TapeEntry) -> bool:
+    """Insert a late print after every entry not newer than it; False if it would be the
+    oldest entry of a full tape (it would fall off at once). O(distance from the end)."""
+    ts = entry.timestamp_ns
+    index = len(tape)
+    while index > 0 and tape[index - 1].timestamp_ns > ts:
+        index -= 1
+    if len(tape) == tape.maxlen:
+        if index == 0:
+            return False
+        tape.popleft()  # deque.insert refuses a full bounded deque
+        index -= 1
+    tape.insert(index, entry)
+    return True

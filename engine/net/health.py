@@ -31,6 +31,10 @@ _RATE_WINDOW_S = 5
 _LATENCY_SAMPLES = 4096
 # Bound on the remembered state transitions (connection details, tests).
 _TRANSITIONS = 64
+# States that end a deliberate reconnect's explanation (StreamHealth.state_detail).
+_DETAIL_ENDS = frozenset(
+    {ConnectionState.STREAMING, ConnectionState.FAILED, ConnectionState.DISCONNECTED}
+)
 
 
 @dataclass(slots=True)
@@ -40,6 +44,9 @@ class StreamHealth:
     clock: Callable[[], float] = time.monotonic
     state: ConnectionState = ConnectionState.DISCONNECTED
     last_error: str | None = None
+    # Why the state was entered when that is not an error, in words (e.g. "switching to
+    # feed sip" while a settings change reconnects); kept until streaming or a failure.
+    state_detail: str | None = None
     reconnects: int = 0
     messages: int = 0
     frames: int = 0
@@ -64,8 +71,19 @@ class StreamHealth:
         default_factory=lambda: deque(maxlen=_RATE_WINDOW_S + 1)
     )
 
-    def set_state(self, state: ConnectionState, error: str | None = None) -> None:
-        """Enter `state`; `error` (if given) becomes the human-readable last error."""
+    def set_state(
+        self, state: ConnectionState, error: str | None = None, *, detail: str | None = None
+    ) -> None:
+        """Enter `state`; `error` (if given) becomes the human-readable last error.
+
+        `detail` says why in words when it is no error (a deliberate reconnect); it
+        stays through connecting and authenticating, and ends with streaming, a
+        failure, a disconnect or an error.
+        """
+        if detail is not None:
+            self.state_detail = detail
+        elif error is not None or state in _DETAIL_ENDS:
+            self.state_detail = None
         if state is not self.state:
             self.state = state
             self.state_changed_at = self.clock()

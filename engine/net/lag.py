@@ -1,7 +1,10 @@
 """'Falling behind' detection for the stream: exchange-to-receive latency over its best.
 
 Pure bookkeeping on `StreamHealth` (no socket, no clock of its own), one call per frame
-that carried market data, so it stays off the per-message path.
+that carried a trade or a quote, so it stays off the per-message path. The exchange time
+given is the frame's newest trade or quote time: a bar's `t` is the start of its minute
+or day (a daily bar's is midnight in New York, docs/protocol.md, "Data messages"), so a
+bar would read as minutes or hours of latency and a false "falling behind".
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ class LagTracker:
         self._best_ns = None
 
     def note(self, latency_ns: int, now: float, exchange_ns: int) -> None:
-        """Record one frame's latency (`now` in receive-clock seconds)."""
+        """Record one frame's latency (`now` in receive-clock seconds); `exchange_ns` is
+        the frame's newest trade or quote time, never a bar's."""
         health = self._health
         health.record_latency_ns(latency_ns)
         best = self._best_ns

@@ -16,33 +16,32 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
 
 import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from engine.config import (
-    DEFAULT_FEED,
-    LIVE_STREAM_URL,
-    Credentials,
-    check_url_security,
-    install_log_redaction,
-    stream_url,
-)
+from engine.config import check_url_security, install_log_redaction
+from engine.core.logthrottle import LogThrottle
 from engine.core.tasks import TaskSet, cancel_and_wait, run_to_completion
 from engine.events import DecodeError, Event, ServerError, Subscription, UnknownMessage
 from engine.market.store import MarketDataStore
 from engine.net.health import ConnectionState, StreamHealth
 from engine.net.lag import FALLING_BEHIND_NS, LagTracker
 from engine.net.retry import (
-    BackoffPolicy,
     Failure,
     RetryDecision,
     SessionEnded,
     backoff_delays,
     classify,
     slow_delay,
+)
+from engine.net.streamconfig import (
+    ConfigError,
+    StreamConfig,
+    describe_change,
+    refused_symbols,
+    with_credentials,
 )
 from engine.protocol import Encoding, ErrorAction, classify_error
 from engine.protocol.session import AlpacaSession, Refusal
@@ -62,33 +61,6 @@ log = logging.getLogger(__name__)
 install_log_redaction()  # DEBUG logging must never print the auth frame's secret
 
 _MAX_FRAME_BYTES = 16 * 1024 * 1024
-_REFUSED_SHOWN = 5  # symbols named in a 405 message; the rest are counted
-
-
-class ConfigError(ValueError):
-    """A stream configuration that must not be used (e.g. ws:// to a remote host)."""
-
-
-@dataclass(frozen=True, slots=True)
-class StreamConfig:
-    """Where and how to connect. `credentials` is None only for an open simulator."""
-
-    url: str = LIVE_STREAM_URL
-    feed: str = DEFAULT_FEED.value
-    encoding: Encoding = Encoding.JSON
-    credentials: Credentials | None = None
-    compression: bool = False
-    insecure: bool = False
-    channels: tuple[str, ...] = DEFAULT_CHANNELS
-    ping_interval: float = 10.0
-    ping_timeout: float = 10.0
-    open_timeout: float = 10.0
-    close_timeout: float = 2.0
-    backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
-
-    @property
-    def endpoint(self) -> str:
-        return stream_url(self.url, self.feed)
 
 
 class StreamClient:
@@ -121,7 +93,13 @@ class StreamClient:
         self._wake = asyncio.Event()
         self._outbox_ready = asyncio.Event()  # the session queued frames to send
         self._stopping = False
+        # Set when the stop in progress has finished; a start() meanwhile waits for it.
+        self._stopped: asyncio.Event | None = None
+        # Why the current connection is being closed on purpose (reconfigure), if it is.
+        self._deliberate: str | None = None
         self._lag = LagTracker(health)
+        # One warning per bad message would flood the log (docs/design.md, invariant 1).
+        self._decode_log = LogThrottle(log, topic="skipped undecodable message", clock=clock)
         self._describe_config(config)
 
     # --- public API ------------------------------------------------------------------
@@ -145,10 +123,15 @@ class StreamClient:
         return self._session.last_refusal if self._session else None
 
     def start(self) -> asyncio.Task[None]:
-        """Start the connect/reconnect loop as a named task (idempotent)."""
+        """Start the connect/reconnect loop as a named task (idempotent).
+
+        During a stop() the new loop first waits for that stop to finish: exactly one
+        loop ever runs (two would fight over the key pair's one connection, 406).
+        """
         if self._task is None or self._task.done():
-            self._stopping = False
-            self._task = self._tasks.spawn(self._run(), f"tickerdesk-stream-{self._config.feed}")
+            stopped = self._stopped if self._stopped and not self._stopped.is_set() else None
+            name = f"tickerdesk-stream-{self._config.feed}"
+            self._task = self._tasks.spawn(self._run_after(stopped), name)
             self._task.add_done_callback(self._on_task_done)
         return self._task
 
@@ -160,18 +143,35 @@ class StreamClient:
         self._stopping = True
         self._wake.set()
         task, self._task = self._task, None
-        await run_to_completion(self._close(task), "tickerdesk-stream-stop")
+        # The tasks of the loop being stopped; a loop started meanwhile gets its own set.
+        tasks, self._tasks = self._tasks, TaskSet()
+        previous, stopped = self._stopped, asyncio.Event()
+        self._stopped = stopped
+        closing = self._close(task, tasks, previous, stopped)
+        await run_to_completion(closing, "tickerdesk-stream-stop")
 
-    async def _close(self, task: asyncio.Task[None] | None) -> None:
-        ws = self._ws
-        if ws is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(ws.close(), timeout=self._config.close_timeout)
-        if task is not None:
-            await cancel_and_wait(task)
-        await self._tasks.cancel_all()
-        self._store.set_stream_connected(False)
-        self._health.set_state(ConnectionState.DISCONNECTED)
+    async def _close(
+        self,
+        task: asyncio.Task[None] | None,
+        tasks: TaskSet,
+        previous: asyncio.Event | None,
+        stopped: asyncio.Event,
+    ) -> None:
+        try:
+            ws = self._ws
+            if ws is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(ws.close(), timeout=self._config.close_timeout)
+            if task is not None:
+                await cancel_and_wait(task)
+            await tasks.cancel_all()
+            if previous is not None:
+                await previous.wait()  # stops finish in order: the last one says "disconnected"
+            self._store.set_stream_connected(False)
+            self._health.set_state(ConnectionState.DISCONNECTED)
+            self._decode_log.flush(force=True)
+        finally:
+            stopped.set()
 
     def set_symbols(self, symbols: Iterable[str]) -> None:
         """Make the subscription follow `symbols`; never blocks (the sender task sends)."""
@@ -190,6 +190,8 @@ class StreamClient:
         problem = check_url_security(config.url, config.insecure)
         if problem:
             raise ConfigError(problem)
+        # Closing for new settings is a deliberate reconnect, not an error (_run).
+        self._deliberate = describe_change(self._config, config)
         self._config = config
         self._channels = config.channels
         self._describe_config(config)
@@ -216,11 +218,18 @@ class StreamClient:
         if not task.cancelled() and (exc := task.exception()) is not None:
             self._health.set_state(ConnectionState.FAILED, f"internal error: {type(exc).__name__}")
 
+    async def _run_after(self, stopped: asyncio.Event | None) -> None:
+        if stopped is not None:
+            await stopped.wait()
+        self._stopping = False
+        await self._run()
+
     async def _run(self) -> None:
         delays = backoff_delays(self._config.backoff, self._rng)
         first = True
         while not self._stopping:
             self._wake.clear()
+            self._deliberate = None  # this attempt uses the settings as they are now
             started = self._clock()
             if first:
                 self._health.set_state(ConnectionState.CONNECTING)
@@ -237,6 +246,13 @@ class StreamClient:
             if self._stopping:
                 break
             first = False
+            if (reason := self._deliberate) is not None:
+                # Closed by reconfigure(): reconnect at once, neither an error nor a
+                # counted reconnect; the state says why until the new connection streams.
+                log.info("reconnecting: %s", reason)
+                self._health.set_state(ConnectionState.RECONNECTING, detail=reason)
+                delays = backoff_delays(self._config.backoff, self._rng)
+                continue
             self._health.last_error = failure.message
             log.warning("stream disconnected: %s", failure.message)
             if self._clock() - started >= self._config.backoff.healthy_after:
@@ -286,6 +302,8 @@ class StreamClient:
             user_agent_header="Tickerdesk/0.1",
         ) as ws:
             self._ws = ws
+            if self._config is not config:
+                return  # reconfigured while connecting: this socket has the old settings
             self._health.set_state(ConnectionState.AUTHENTICATING)
             sender = self._tasks.spawn(self._send_loop(ws, session), "tickerdesk-stream-sender")
             try:
@@ -310,6 +328,7 @@ class StreamClient:
         note_lag = self._lag.note
         health = self._health
         clock = self._clock
+        decode_log = self._decode_log
         async for frame in ws:
             received_at = clock()
             events = session.receive(frame)
@@ -317,21 +336,25 @@ class StreamClient:
             health.record_frame(count, received_at)
             # Market data goes to the store in one call per run of it (the hot path);
             # anything else is handled in order, then the run resumes.
+            # Latency from the newest trade/quote time (0: none), never a bar's start `t`
+            # (a daily bar's is midnight in New York: docs/protocol.md, "Data messages").
             index, last_ts = apply_stream(events, 0, received_at)
             while index < count:
                 on_other(session, events[index])
                 index, ts = apply_stream(events, index + 1, received_at)
-                last_ts = ts or last_ts
+                if ts > last_ts:
+                    last_ts = ts
             if last_ts:
                 note_lag(time.time_ns() - last_ts, received_at, last_ts)
+            if decode_log.suppressed:
+                decode_log.flush()  # the summary of a window of bad messages that is over
 
     def _on_other(self, session: AlpacaSession, event: Event) -> None:
         """A non-market event: the session already acted on control messages."""
         health = self._health
         if isinstance(event, DecodeError):
-            health.decode_errors += 1
-            # Lazy %-formatting: a firehose of bad frames costs nothing unless logged.
-            log.warning(
+            health.decode_errors += 1  # every one counted; only a few per window logged
+            self._decode_log.log(
                 "skipped undecodable message (%s, T=%s, S=%s)",
                 event.reason,
                 event.type_tag,
@@ -364,7 +387,7 @@ class StreamClient:
                 self._channels = session.channels  # kept for reconnects
                 message += "; retrying with trades and quotes only"
             elif refusal.code == 405:
-                message += f"; refused: {_refused_symbols(refusal)}"
+                message += f"; refused: {refused_symbols(refusal)}"
         self._health.last_error = message
         log.warning("server error: %s", message)
 
@@ -372,16 +395,3 @@ class StreamClient:
         if self._health.state is not ConnectionState.STREAMING:
             self._health.set_state(ConnectionState.STREAMING)
             self._store.set_stream_connected(True)
-
-
-def with_credentials(config: StreamConfig, creds: Credentials | None) -> StreamConfig:
-    """A copy of `config` with other credentials."""
-    return replace(config, credentials=creds)
-
-
-def _refused_symbols(refusal: Refusal) -> str:
-    """`AAPL, MSFT, ... (+26 more)`: which symbols the refused request named."""
-    names = sorted(refusal.request.channels.all_symbols())
-    shown = ", ".join(names[:_REFUSED_SHOWN])
-    more = len(names) - _REFUSED_SHOWN
-    return f"{refusal.request.action} {shown}" + (f" (+{more} more)" if more > 0 else "")

@@ -2,6 +2,11 @@
 
 stdout line 1 is the websocket base URL, line 2 the REST base URL (flushed at once),
 so scripts and tests can start it with `--port 0` and read where it listens.
+
+A compressed trading day: `--start 2026-11-20T03:55-05:00 --speed 60` lives the real day
+(pre-market, open, close, after-hours, nights, weekends, holidays) from that moment at
+60 simulated seconds per second; `--session always` keeps the always-on market instead
+(docs/simulator.md).
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from engine.simulator.clock import parse_start
 from engine.simulator.config import Plan, SimulatorConfig, is_loopback
+from engine.simulator.day import describe
 from engine.simulator.faults import FaultSchedule, run_every
 from engine.simulator.server import Simulator
 from engine.simulator.universe import DEFAULT_SYMBOLS, synthetic_symbols
@@ -48,8 +55,22 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="generate a universe of N synthetic symbols (AAAA, AAAB, ...)",
     )
-    p.add_argument("--plan", choices=[p.value for p in Plan], default=Plan.UNLIMITED.value)
+    p.add_argument("--plan", choices=[p.value for p in Plan], default=Plan.UNLIMITED.value,
+                   help="free = Alpaca's Basic plan: iex/delayed_sip only, 30 symbols, "
+                   "200 REST calls a minute")  # fmt: skip
     p.add_argument("--symbol-limit", type=int, default=None)
+    p.add_argument("--rest-limit", type=int, default=None, metavar="N",
+                   help="REST calls a minute per key (default: the plan's)")  # fmt: skip
+    day = p.add_argument_group("session clock")
+    day.add_argument("--start", default=None, metavar="RFC3339",
+                     help="simulated start, with an offset or Z, e.g. 2026-11-20T03:55-05:00 "
+                     "(default: now)")  # fmt: skip
+    day.add_argument("--speed", type=float, default=1.0,
+                     help="simulated seconds per real second (default 1)")  # fmt: skip
+    day.add_argument("--session", choices=("day", "always"), default=None,
+                     help="day: the real trading day (closed nights, weekends, holidays); "
+                     "always: trade around the clock (default: day with --start, "
+                     "else always)")  # fmt: skip
     p.add_argument("--auth-timeout", type=float, default=10.0)
     p.add_argument("--batch-max", type=int, default=50)
     p.add_argument("--halt-probability", type=float, default=2e-5)
@@ -84,6 +105,8 @@ def _config(args: argparse.Namespace) -> SimulatorConfig:
         if args.universe_size < 1:
             raise ValueError("--universe-size must be >= 1")
         symbols = synthetic_symbols(args.universe_size)
+    start_ns = parse_start(args.start) if args.start is not None else None
+    session = args.session or ("day" if start_ns is not None else "always")
     return SimulatorConfig(
         host=args.host, port=args.port, seed=args.seed, rate=args.rate,
         test_rate=args.test_rate, key=args.key or None, secret=secret or None,
@@ -93,6 +116,7 @@ def _config(args: argparse.Namespace) -> SimulatorConfig:
         compression=not args.no_compression, allow_non_loopback=args.allow_remote,
         symbols=symbols or DEFAULT_SYMBOLS,
         max_universe=max(SimulatorConfig().max_universe, len(symbols or ())),
+        start_ns=start_ns, speed=args.speed, day=session == "day", rest_limit=args.rest_limit,
     )  # fmt: skip
 
 
@@ -125,15 +149,22 @@ async def _serve(
         print(sim.rest_url, flush=True)
         auth = f"key {config.key!r} (secret set)" if config.key else "any credentials"
         logging.getLogger(__name__).warning(
-            "tickerdesk-sim: seed %d, rate %.1f/s, %s, plan %s",
+            "tickerdesk-sim: seed %d, rate %.1f/s, %s, plan %s, %s",
             sim.seed,
             config.rate,
             auth,
             config.plan.value,
+            _describe_clock(sim),
         )
         await stop.wait()
     finally:
         await sim.stop()
+
+
+def _describe_clock(sim: Simulator) -> str:
+    if not sim.config.day:
+        return f"always-on market, speed {sim.config.speed:g}"
+    return f"trading day from {describe(sim.clock.start_ns)}, speed {sim.config.speed:g}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import ipaddress
+import math
 
 from engine.config import Feed
 from engine.simulator.universe import DEFAULT_SYMBOLS
@@ -13,9 +14,12 @@ from engine.simulator.universe import DEFAULT_SYMBOLS
 class Plan(enum.StrEnum):
     """Alpaca market data plan the configured key is treated as having.
 
-    free: feeds iex, delayed_sip and test only (others -> 409 at auth); at most 30
-    distinct symbols across trades+quotes (-> 405); wildcard `*` on trades/quotes -> 410.
-    unlimited: every feed, no symbol limit, wildcards allowed.
+    free (Alpaca's Basic): feeds iex, delayed_sip and test only (others -> 409 at auth);
+    at most 30 distinct symbols across trades+quotes per connection (-> 405, nothing
+    changes); wildcard `*` on trades/quotes -> 410; 200 REST calls a minute per key
+    (-> HTTP 429 with Retry-After); recent SIP data over REST -> HTTP 403.
+    unlimited: every feed, no symbol limit, wildcards allowed, 10,000 REST calls a minute.
+    (docs/account-and-history.md, "Plans and limits")
     """
 
     FREE = "free"
@@ -24,6 +28,7 @@ class Plan(enum.StrEnum):
 
 FREE_PLAN_FEEDS: frozenset[str] = frozenset({Feed.IEX, Feed.DELAYED_SIP, Feed.TEST})
 FREE_PLAN_SYMBOL_LIMIT = 30
+REST_CALLS_PER_MINUTE = {Plan.FREE: 200, Plan.UNLIMITED: 10_000}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -51,6 +56,20 @@ class SimulatorConfig:
     slow_client_limit: int = 8 * 1024 * 1024  # unsent bytes before error 407
     dead_slot_hold: float = 0.0  # seconds a slot stays held after a drop without close
     start_ns: int | None = None  # simulated clock start (None = wall clock)
+    # Simulated seconds per real second (engine.simulator.clock). The message rate stays
+    # per real second, so a fast day costs no more CPU than a slow one.
+    speed: float = 1.0
+    # False: the always-on market (trades around the clock, every day). True: the real
+    # trading day from engine.market.calendar: pre-market, regular, after-hours, closed
+    # nights, weekends and holidays (docs/simulator.md). FAKEPACA is always on either way.
+    day: bool = False
+    extended_fraction: float = 0.15  # share of `rate` in pre-market and after-hours
+    delayed_sip_s: float = 900.0  # /v2/delayed_sip runs this many simulated seconds late
+    delay_buffer_max: int = 200_000  # messages held for delayed_sip at most (oldest dropped)
+    rest_limit: int | None = None  # REST calls a minute per key; None = the plan's
+    # > 0: a symbol asked for over REST generates data for this many real seconds though
+    # no stream subscribes it (rows kept alive by snapshot polling then move). 0 = off.
+    rest_keeps_active_s: float = 0.0
     ping_interval: float | None = 20.0
     ping_timeout: float | None = 20.0
     close_timeout: float = 5.0
@@ -61,6 +80,14 @@ class SimulatorConfig:
     def __post_init__(self) -> None:
         if self.rate < 0 or self.test_rate < 0:
             raise ValueError("rate must be >= 0")
+        if not (math.isfinite(self.speed) and self.speed > 0):
+            raise ValueError("speed must be a positive number")
+        if not 0.0 <= self.extended_fraction <= 1.0:
+            raise ValueError("extended_fraction must be within [0, 1]")
+        if self.delayed_sip_s < 0 or self.delay_buffer_max < 1:
+            raise ValueError("delayed_sip_s must be >= 0 and delay_buffer_max >= 1")
+        if self.rest_limit is not None and self.rest_limit < 1:
+            raise ValueError("rest_limit must be >= 1")
         if self.batch_max < 1:
             raise ValueError("batch_max must be >= 1")
         if (self.key is None) != (self.secret is None):
@@ -73,6 +100,11 @@ class SimulatorConfig:
         if self.symbol_limit is not None:
             return self.symbol_limit
         return FREE_PLAN_SYMBOL_LIMIT if self.plan is Plan.FREE else None
+
+    @property
+    def effective_rest_limit(self) -> int:
+        """REST calls a minute per key: `rest_limit`, or the plan's (200 free, 10,000)."""
+        return self.rest_limit if self.rest_limit is not None else REST_CALLS_PER_MINUTE[self.plan]
 
 
 def is_loopback(host: str) -> bool:

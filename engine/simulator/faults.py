@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Literal
 
 from engine.simulator import wire
+from engine.simulator.halts import timing
 from engine.simulator.wire import Encoding
 
 if TYPE_CHECKING:
@@ -102,6 +103,26 @@ class FaultInjector:
         test = sim.test_market.burst(steps, now)
         sim.broadcast(messages, test)
         return len(messages) + len(test)
+
+    def halt(
+        self, symbol: str, reason: str = "T1", quote_after_s: float | None = None,
+        resume_after_s: float | None = None,
+    ) -> bool:  # fmt: skip
+        """Halt `symbol` now, the way its tape reports it (engine.simulator.halts).
+
+        Tape C (Nasdaq, UTP): `H` (reason T1/T2/T12) or `P` (LUDP: LULD pause), then `Q`
+        after `quote_after_s` simulated seconds (quotes only), then `T` after
+        `resume_after_s`. Tapes A/B (CTA): `2`, then `3` after `resume_after_s`. Defaults:
+        news 300 s + 300 s, pause 300 s + 30 s. False if the symbol cannot exist.
+        """
+        timing(reason, quote_after_s, resume_after_s)  # bad arguments fail before any change
+        sim = self._sim
+        if not sim.market.add_symbol(symbol):
+            return False
+        messages = sim.market.advance(sim.now_ns())  # the market catches up to "now" first
+        messages.extend(sim.market.halt(symbol, reason, quote_after_s, resume_after_s))
+        sim.broadcast(messages, [])
+        return True
 
     def pause(self, paused: bool = True) -> None:
         """Half-dead server: no data and no reads (so pings go unanswered) until False."""

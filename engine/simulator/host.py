@@ -34,6 +34,8 @@ class SimulatorStats:
     slow_client_drops: int = 0
     aborted: int = 0
     rest_requests: int = 0
+    rest_rate_limited: int = 0  # REST calls answered 429 (engine.simulator.ratelimit)
+    delayed_dropped: int = 0  # messages the delayed_sip buffer dropped (engine.simulator.delay)
 
 
 class SimulatorHost(Protocol):

@@ -3,17 +3,27 @@
 `GET /v2/stocks/snapshots?symbols=AAPL,MSFT&feed=iex` -> `{"AAPL": {"latestTrade": ...,
 "latestQuote": ..., "minuteBar": ..., "dailyBar": ..., "prevDailyBar": ...}, ...}`;
 symbols outside the universe are absent. Errors are `{"message": ...}` JSON, as Alpaca's.
+
+`SnapshotRoute` answers one request: auth, the plan's rate limit per key (HTTP 429 with
+Retry-After, engine.simulator.ratelimit), then the snapshots. With
+`SimulatorConfig.rest_keeps_active_s` > 0, a symbol asked for over REST keeps trading for
+that many real seconds although no stream subscribes it (a symbol beyond the plan's
+stream limit, kept alive by snapshot polling, then moves like a real one).
 """
 
 from __future__ import annotations
 
 import hmac
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
 from engine.config import DEFAULT_FEED
 from engine.simulator.config import FREE_PLAN_FEEDS, Plan, SimulatorConfig
+from engine.simulator.host import SimulatorStats
 from engine.simulator.market import Market
+from engine.simulator.ratelimit import RateLimiter
 from engine.simulator.state import BarAcc, SymbolState
 from engine.simulator.wire import rfc3339
 
@@ -28,7 +38,11 @@ def _bar(acc: BarAcc) -> dict[str, Any]:
 
 
 def snapshot(st: SymbolState) -> dict[str, Any]:
-    """One symbol's snapshot, keys and shapes as Alpaca's (trade/quote without T/S)."""
+    """One symbol's snapshot, keys and shapes as Alpaca's (trade/quote without T/S).
+
+    `dailyBar` is the latest daily bar with a price: before the day's first regular-
+    session trade still the last session's (docs/simulator.md, "The day boundary").
+    """
     return {
         "latestTrade": {
             "t": rfc3339(st.last_ns), "x": st.last_x, "p": st.last_price, "s": st.last_size,
@@ -78,3 +92,45 @@ def snapshots(config: SimulatorConfig, market: Market, query: str) -> tuple[int,
         if st is not None:
             body[symbol] = snapshot(st)
     return 200, body
+
+
+Reply = tuple[int, dict[str, Any], list[tuple[str, str]]]  # status, JSON body, headers
+
+
+class SnapshotRoute:
+    """`GET /v2/stocks/snapshots`: auth, rate limit, snapshots; remembers REST-only symbols."""
+
+    def __init__(
+        self, config: SimulatorConfig, market: Market, stats: SimulatorStats,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:  # fmt: skip
+        self._config = config
+        self._market = market
+        self._stats = stats
+        self._clock = clock
+        self.limiter = RateLimiter(config.effective_rest_limit, clock=clock)
+        self._watched: dict[str, float] = {}  # symbol -> monotonic expiry; <= universe size
+
+    def handle(self, headers: Mapping[str, str], query: str, refuse_auth: bool) -> Reply:
+        self._stats.rest_requests += 1
+        refused = check_auth(self._config, headers, refuse_auth)
+        if refused is not None:
+            return refused[0], {"message": refused[1]}, []
+        # Per key, after auth (docs/account-and-history.md, "Plans and limits").
+        decision = self.limiter.check(headers.get("APCA-API-KEY-ID", ""))
+        limits = decision.headers(time.time())
+        if not decision.allowed:
+            self._stats.rest_rate_limited += 1
+            return 429, {"message": "too many requests."}, limits
+        status, body = snapshots(self._config, self._market, query)
+        if status == 200 and self._config.rest_keeps_active_s > 0:
+            until = self._clock() + self._config.rest_keeps_active_s
+            self._watched.update(dict.fromkeys(body, until))
+        return status, body, limits
+
+    def watched(self) -> set[str]:
+        """Symbols asked for over REST lately (all of them stay in the universe)."""
+        now = self._clock()
+        for symbol in [s for s, until in self._watched.items() if until <= now]:
+            del self._watched[symbol]
+        return set(self._watched)

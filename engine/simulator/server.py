@@ -14,8 +14,7 @@ import http
 import itertools
 import logging
 import secrets
-import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterable
 from typing import Any
 
 import msgspec
@@ -27,7 +26,10 @@ from websockets.http11 import Request, Response
 from engine.config import install_log_redaction
 from engine.core.tasks import TaskSet, cancel_and_wait, run_to_completion
 from engine.simulator import rest, wire
+from engine.simulator.clock import SessionClock
 from engine.simulator.config import SimulatorConfig
+from engine.simulator.day import DaySchedule
+from engine.simulator.delay import DelayLine
 from engine.simulator.faults import FaultInjector
 from engine.simulator.handler import ClientHandler
 from engine.simulator.host import SimulatorStats
@@ -35,11 +37,12 @@ from engine.simulator.market import Market
 from engine.simulator.session import ServerSession
 from engine.simulator.slots import Slots
 from engine.simulator.universe import TEST_SYMBOL
-from engine.simulator.wire import Encoding, Message
+from engine.simulator.wire import NS_PER_S, Encoding, Message
 
 log = logging.getLogger(__name__)
 install_log_redaction()  # auth frames and secret headers never reach DEBUG logs
 
+DELAYED_FEED = "delayed_sip"
 FEEDS: dict[str, str] = {
     "/v2/iex": "iex",
     "/v2/sip": "sip",
@@ -65,7 +68,11 @@ class SessionInfo:
 class Simulator:
     """Start with `await start()` (or `async with`); `ws_url`/`rest_url` are then valid."""
 
-    def __init__(self, config: SimulatorConfig | None = None) -> None:
+    def __init__(
+        self, config: SimulatorConfig | None = None, *, clock: SessionClock | None = None
+    ) -> None:
+        """`clock` replaces the one built from `start_ns` and `speed` (tests drive a clock
+        by hand: SessionClock with their own monotonic source)."""
         self.config = config or SimulatorConfig()
         self.seed = self.config.seed if self.config.seed is not None else secrets.randbits(48)
         self.stats = SimulatorStats()
@@ -74,21 +81,25 @@ class Simulator:
         self.auth_refused = False
         self.slow_client_limit = self.config.slow_client_limit
         self.slots = Slots()
-        self._mono0 = time.monotonic_ns()
-        start = self.config.start_ns if self.config.start_ns is not None else time.time_ns()
-        self._clock0 = start
         cfg = self.config
+        self.clock = clock if clock is not None else SessionClock(cfg.start_ns, cfg.speed)
+        start = self.clock.start_ns
+        schedule = DaySchedule(cfg.extended_fraction) if cfg.day else None
         self.market = Market(
-            cfg.symbols, seed=self.seed, start_ns=start, rate=cfg.rate,
-            quote_fraction=cfg.quote_fraction, halt_probability=cfg.halt_probability,
-            halt_steps=cfg.halt_steps, correction_probability=cfg.correction_probability,
+            cfg.symbols, seed=self.seed, start_ns=start, rate=cfg.rate, speed=self.clock.speed,
+            schedule=schedule, quote_fraction=cfg.quote_fraction,
+            halt_probability=cfg.halt_probability, halt_steps=cfg.halt_steps,
+            correction_probability=cfg.correction_probability,
             cancel_probability=cfg.cancel_probability, max_universe=cfg.max_universe,
         )  # fmt: skip
-        # FAKEPACA: 2/3 quotes (a quote about every 5 s at the default rate), bars from trades
+        # FAKEPACA: 2/3 quotes (a quote about every 5 s at the default rate), bars from
+        # trades; always on, even in the real day (docs/protocol.md, "Endpoints").
         self.test_market = Market(
             [TEST_SYMBOL], seed=self.seed + 1, start_ns=start, rate=cfg.test_rate,
-            quote_fraction=2 / 3,
+            speed=self.clock.speed, quote_fraction=2 / 3,
         )  # fmt: skip
+        self.delayed = DelayLine(int(cfg.delayed_sip_s * NS_PER_S), cfg.delay_buffer_max)
+        self.rest_route = rest.SnapshotRoute(cfg, self.market, self.stats)
         self.sessions: dict[int, ServerSession] = {}
         self._ids = itertools.count(1)
         self._handler = ClientHandler(self)
@@ -163,10 +174,15 @@ class Simulator:
         return self._tasks.spawn(coro, name)
 
     def now_ns(self) -> int:
-        """The simulated clock: wall time, or `start_ns` plus elapsed monotonic time."""
-        if self.config.start_ns is None:
-            return time.time_ns()
-        return self._clock0 + time.monotonic_ns() - self._mono0
+        """The session clock: wall time, or `start_ns` plus elapsed real time x `speed`."""
+        return self.clock.now_ns()
+
+    def session_clock(self) -> SessionClock:
+        """The one clock of the simulated market (its `now_ns()`, `now()`, `session()`).
+
+        The app shows the session text of the simulated day from it (docs/simulator.md).
+        """
+        return self.clock
 
     def session_info(self) -> list[SessionInfo]:
         return [
@@ -195,6 +211,7 @@ class Simulator:
         loop = asyncio.get_running_loop()
         interval = self.config.tick_interval
         deadline = loop.time()
+        ticks = 0
         while True:
             deadline += interval
             delay = deadline - loop.time()
@@ -203,21 +220,42 @@ class Simulator:
                 delay = 0
             await asyncio.sleep(delay)
             now = self.now_ns()
+            if self.config.rest_keeps_active_s > 0 and ticks % 50 == 0:
+                self.refresh_active()  # REST-only symbols stop trading when polling stops
+            ticks += 1
             self.broadcast(self.market.advance(now), self.test_market.advance(now))
+            self.release_delayed(now)
 
     def broadcast(self, main: list[Message], test: list[Message]) -> None:
-        """Hand each authenticated session the messages it subscribed to."""
+        """Hand each authenticated session the messages it subscribed to; delayed_sip
+        sessions get the main market's through the delay line (engine.simulator.delay)."""
         self.stats.messages_generated += len(main) + len(test)
         if self.paused or not (main or test):
             return
+        if main and any(True for _ in self._delayed_sessions()):
+            self.delayed.push(main, self.market.clock_ns)
         for session in list(self.sessions.values()):
+            if session.feed == DELAYED_FEED:
+                continue
             batch = test if session.feed == "test" else main
             if batch and session.authenticated:
                 session.send_data(batch)
 
+    def release_delayed(self, now_ns: int) -> None:
+        """Send the delayed_sip sessions what has become due (timestamps unchanged)."""
+        due = self.delayed.release(now_ns)
+        self.stats.delayed_dropped = self.delayed.dropped
+        if due and not self.paused:
+            for session in list(self._delayed_sessions()):
+                session.send_data(due)
+
+    def _delayed_sessions(self) -> Iterable[ServerSession]:
+        return (s for s in self.sessions.values() if s.feed == DELAYED_FEED and s.authenticated)
+
     def refresh_active(self) -> None:
-        """Recompute which symbols generate data from every session's subscription."""
-        main: set[str] = set()
+        """Recompute which symbols generate data from every session's subscription (and
+        the REST-watched symbols, if `rest_keeps_active_s`)."""
+        main = self.rest_route.watched() if self.config.rest_keeps_active_s > 0 else set()
         test = False
         for s in self.sessions.values():
             if not s.authenticated:
@@ -268,12 +306,12 @@ class Simulator:
         if path == "/stats":  # benchmarks in another process: messages sent vs received
             return _json_response(conn, 200, self.stats_report())
         if path == "/v2/stocks/snapshots":
-            self.stats.rest_requests += 1
-            refused = rest.check_auth(self.config, request.headers, self.auth_refused)
-            if refused is not None:
-                return _json_response(conn, refused[0], {"message": refused[1]})
-            status, body = rest.snapshots(self.config, self.market, query)
-            return _json_response(conn, status, body)
+            status, body, headers = self.rest_route.handle(
+                request.headers, query, self.auth_refused
+            )
+            if self.config.rest_keeps_active_s > 0:
+                self.refresh_active()  # REST-only symbols trade too (engine.simulator.rest)
+            return _json_response(conn, status, body, headers)
         return _json_response(conn, 404, {"message": "not found"})
 
     async def _serve_connection(self, conn: ServerConnection) -> None:
@@ -319,12 +357,14 @@ def _connection_class(sim: Simulator) -> type[ServerConnection]:
     return SimConnection
 
 
-def _json_response(conn: ServerConnection, status: int, body: object) -> Response:
+def _json_response(
+    conn: ServerConnection, status: int, body: object, extra: list[tuple[str, str]] | None = None
+) -> Response:
     data = msgspec.json.encode(body)
     phrase = http.HTTPStatus(status).phrase
     headers = Headers(
         [("Content-Type", "application/json; charset=utf-8"),
-         ("Content-Length", str(len(data))), ("Connection", "close")]
+         ("Content-Length", str(len(data))), ("Connection", "close"), *(extra or ())]
     )  # fmt: skip
     del conn  # the response does not depend on the connection
     return Response(status, phrase, headers, data)

@@ -9,6 +9,7 @@ from collections import deque
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import NamedTuple
 
+from engine.simulator.day import Layout
 from engine.simulator.universe import listing
 from engine.simulator.wire import NS_PER_S
 
@@ -52,13 +53,20 @@ class BarAcc:
     v: int = 0
     n: int = 0
     notional: float = 0.0
+    # False while only trades that set no price (Form T) went in: o/h/l/c are then
+    # placeholders and the bar is not published (docs/simulator.md, "Daily bars").
+    priced: bool = True
 
-    def add(self, price: float, size: int) -> None:
-        if price > self.h:
-            self.h = price
-        if price < self.l:
-            self.l = price
-        self.c = price
+    def add(self, price: float, size: int, *, sets_price: bool = True) -> None:
+        if sets_price:
+            if not self.priced:
+                self.o = self.h = self.l = self.c = price
+                self.priced = True
+            if price > self.h:
+                self.h = price
+            if price < self.l:
+                self.l = price
+            self.c = price
         self.v += size
         self.n += 1
         self.notional += price * size
@@ -99,16 +107,25 @@ class SymbolState:
     last_cond: list[str]
     last_ns: int
     last_bar: BarAcc  # last completed minute bar
-    daily: BarAcc
-    prev_daily: BarAcc
+    daily: BarAcc  # the latest daily bar with a price (REST `dailyBar`)
+    prev_daily: BarAcc  # the one before it (REST `prevDailyBar`)
+    # The bar trades go into: the always-on market's `daily` itself; in the real day the
+    # current trading day's, from its first trade on (None before), which becomes `daily`
+    # with the day's first regular-session trade (engine.simulator.bars).
+    today: BarAcc | None
     minute: BarAcc | None = None  # the minute in progress
-    halted_steps: int = 0  # > 0 while halted
     luld_ref: float = 0.0  # 0 = bands not yet published
     recent: deque[RecentTrade] = dataclasses.field(default_factory=lambda: deque(maxlen=8))
 
 
-def initial_state(symbol: str, seed: int, now_ns: int) -> SymbolState:
-    """A plausible mid-session state, deterministic in (seed, symbol), independent of others."""
+def initial_state(symbol: str, seed: int, now_ns: int, layout: Layout | None = None) -> SymbolState:
+    """A plausible starting state, deterministic in (seed, symbol), independent of others.
+
+    Without a layout (the always-on market): mid-session, today's bar at New York
+    midnight, yesterday's a day before. With one (the real day, engine.simulator.day):
+    the latest daily bar and the one before in trading days, and last trade and quote
+    times no later than the last session that traded.
+    """
     lst = listing(symbol)
     r = random.Random(f"{seed}/{symbol}")
     base = lst.base
@@ -120,6 +137,10 @@ def initial_state(symbol: str, seed: int, now_ns: int) -> SymbolState:
     ask = round(bid + spread, 2)
     last = bid if r.random() < 0.5 else ask
     day0 = day_start_ns(now_ns)
+    prev0 = day0 - DAY_NS
+    last_ns = now_ns
+    if layout is not None:
+        day0, prev0, last_ns = layout.daily_start_ns, layout.prev_start_ns, layout.last_ns
 
     def bar(start: int, o: float, c: float, volume: int, wiggle: float) -> BarAcc:
         h = round(max(o, c) * (1 + r.uniform(0.0, wiggle)), 2)
@@ -129,7 +150,8 @@ def initial_state(symbol: str, seed: int, now_ns: int) -> SymbolState:
         return BarAcc(start, o, h, lo, c, volume, n, vwap * volume)
 
     minute_v = 100 * r.randint(1, 200)
-    return SymbolState(
+    done = 0.5 if layout is not None and layout.complete else 0.0  # a finished day: more
+    state = SymbolState(
         symbol=symbol,
         base=base,
         tape=lst.tape,
@@ -140,20 +162,24 @@ def initial_state(symbol: str, seed: int, now_ns: int) -> SymbolState:
         ask_size=r.randint(1, 12),
         bid_x=r.choices(QUOTE_VENUES, QUOTE_VENUE_WEIGHTS)[0],
         ask_x=r.choices(QUOTE_VENUES, QUOTE_VENUE_WEIGHTS)[0],
-        quote_ns=now_ns - r.randint(1, 3000) * 1_000_000,
+        quote_ns=last_ns - r.randint(1, 3000) * 1_000_000,
         last_price=last,
         last_size=100,
         last_x=r.choices(TRADE_VENUES, TRADE_VENUE_WEIGHTS)[0],
         last_id=r.randint(1, 999_999),
-        last_cond=["@"],
-        last_ns=now_ns - r.randint(1, 5000) * 1_000_000,
-        last_bar=bar(minute_start_ns(now_ns) - MINUTE_NS, round(mid, 2), last, minute_v, 0.001),
-        daily=bar(day0, day_open, last, int(lst.adv * r.uniform(0.3, 0.8)), 0.008),
+        last_cond=["@", "T"] if layout is not None and layout.last_extended else ["@"],
+        last_ns=last_ns - r.randint(1, 5000) * 1_000_000,
+        last_bar=bar(minute_start_ns(last_ns) - MINUTE_NS, round(mid, 2), last, minute_v, 0.001),
+        daily=bar(day0, day_open, last, int(lst.adv * min(1.0, r.uniform(0.3, 0.8) + done)), 0.008),
         prev_daily=bar(
-            day0 - DAY_NS,
+            prev0,
             round(prev_close * math.exp(r.gauss(0.0, 0.008)), 2),
             prev_close,
             int(lst.adv * r.uniform(0.7, 1.3)),
             0.01,
         ),
+        today=None,
     )
+    if layout is None or layout.live:
+        state.today = state.daily  # trades go into it (engine.simulator.bars)
+    return state

@@ -1,4 +1,4 @@
-"""Settings dialog (non-modal, shown with open()): credentials, feed, encoding, flush rate.
+"""Settings dialog (non-modal, shown with open()): credentials, feed, plan, encoding, flush rate.
 
 Never `exec()`: a nested event loop under qasync breaks running tasks ("Cannot enter
 into task", qasync #59). The secret goes to the OS keyring through
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from engine.config import FEEDS, Credentials, keyring_available
 from engine.core.tasks import TaskSet
+from engine.plan import BASIC_SYMBOL_LIMIT, MarketDataPlan, PlanLimit, default_plan
 from gui.settings.persistence import FLUSH_MS_RANGE
 
 
@@ -38,6 +39,15 @@ class StreamSettings:
     feed: str
     encoding: str
     flush_ms: int
+    plan: PlanLimit | None = None  # None = never chosen: by feed (engine.plan.default_plan)
+    plan_note: str = ""  # what the running app enforces instead, if not the plan (demo)
+
+
+_PLAN_ITEMS = {
+    MarketDataPlan.BASIC: f"Basic (free): {BASIC_SYMBOL_LIMIT} symbols",
+    MarketDataPlan.ALGO_TRADER_PLUS: "Algo Trader Plus: no symbol limit",
+    MarketDataPlan.CUSTOM: "Custom symbol limit",
+}
 
 
 # (credentials, feed, encoding) -> (ok, human-readable outcome)
@@ -92,6 +102,9 @@ class SettingsDialog(QDialog):
         self.feed_combo = QComboBox(self)
         self.feed_combo.addItems(list(FEEDS))
         self.feed_combo.setCurrentText(current.feed)
+        self._build_plan(current.plan or default_plan(current.feed), current.plan_note)
+        self._plan_feed = current.feed  # the feed whose default the plan shows, if it does
+        self.feed_combo.currentTextChanged.connect(self._follow_feed)
         self.encoding_combo = QComboBox(self)
         self.encoding_combo.addItems(["json", "msgpack"])
         self.encoding_combo.setCurrentText(current.encoding)
@@ -117,6 +130,9 @@ class SettingsDialog(QDialog):
         form.addRow("", self.source_label)
         form.addRow("", self.keyring_label)
         form.addRow("Feed", self.feed_combo)
+        form.addRow("Market-data plan", self.plan_combo)
+        form.addRow("Symbol limit", self.limit_spin)
+        form.addRow("", self.plan_label)
         form.addRow("Encoding", self.encoding_combo)
         form.addRow("Table refresh", self.flush_spin)
         form.addRow(self.test_button, self.test_result)
@@ -128,6 +144,56 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(buttons)
+
+    def _build_plan(self, plan: PlanLimit, note: str) -> None:
+        self.plan_combo = QComboBox(self)
+        self.plan_combo.setObjectName("planCombo")
+        for member, text in _PLAN_ITEMS.items():
+            self.plan_combo.addItem(text, member.value)
+        self.limit_spin = QSpinBox(self)
+        self.limit_spin.setObjectName("symbolLimitSpin")
+        self.limit_spin.setRange(0, 100_000)
+        self.limit_spin.setSpecialValueText("no limit")  # shown at 0 (Algo Trader Plus)
+        self.limit_spin.setSuffix(" symbols")
+        self.limit_spin.setToolTip("Symbols streamed at most; only for a custom limit")
+        self.limit_spin.setValue(plan.limit or 0)
+        self.plan_label = QLabel(self)
+        self.plan_label.setObjectName("planLabel")
+        self.plan_label.setWordWrap(True)
+        self._plan_note = note
+        self.plan_combo.setCurrentIndex(self.plan_combo.findData(plan.plan.value))
+        self.plan_combo.currentIndexChanged.connect(self._show_plan)
+        self.limit_spin.valueChanged.connect(self._show_plan)
+        self._show_plan()
+
+    def _follow_feed(self, feed: str) -> None:
+        # A plan never chosen follows the feed (sip: Algo Trader Plus, else Basic) until
+        # the user picks one; values() then reports it as not chosen (None).
+        if self._current.plan is None and self.chosen_plan() == default_plan(self._plan_feed):
+            self.plan_combo.setCurrentIndex(self.plan_combo.findData(default_plan(feed).plan))
+        self._plan_feed = feed
+
+    def chosen_plan(self) -> PlanLimit:
+        member = MarketDataPlan(self.plan_combo.currentData())
+        if member is MarketDataPlan.CUSTOM:
+            return PlanLimit(member, max(1, self.limit_spin.value()))
+        return PlanLimit(member)
+
+    def _show_plan(self, *_args: object) -> None:
+        """The chosen plan's limit in words (docs/account-and-history.md, "Plans and limits")."""
+        member = MarketDataPlan(self.plan_combo.currentData())
+        custom = member is MarketDataPlan.CUSTOM
+        self.limit_spin.setEnabled(custom)
+        self.limit_spin.blockSignals(True)
+        if not custom:
+            self.limit_spin.setValue(PlanLimit(member).limit or 0)
+        elif self.limit_spin.value() == 0:
+            self.limit_spin.setValue(BASIC_SYMBOL_LIMIT)
+        self.limit_spin.blockSignals(False)
+        text = self.chosen_plan().describe()
+        if self._plan_note:
+            text += f"\n{self._plan_note}"
+        self.plan_label.setText(text)
 
     def entered_credentials(self) -> Credentials | None:
         """Credentials typed in the dialog; None when the key or secret is left empty."""
@@ -146,7 +212,16 @@ class SettingsDialog(QDialog):
             feed=self.feed_combo.currentText(),
             encoding=self.encoding_combo.currentText(),
             flush_ms=self.flush_spin.value(),
+            plan=self._plan_value(),
+            plan_note=self._current.plan_note,
         )
+
+    def _plan_value(self) -> PlanLimit | None:
+        chosen = self.chosen_plan()
+        feed = self.feed_combo.currentText()
+        if self._current.plan is None and chosen == default_plan(feed):
+            return None  # still the feed's default: not a choice to save
+        return chosen
 
     def accept(self) -> None:
         self.applied.emit(self.values())

@@ -18,6 +18,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
 from engine.config import DEFAULT_FEED, FEEDS, parse_symbols
+from engine.plan import PlanLimit, parse_plan
 
 log = logging.getLogger(__name__)
 
@@ -246,6 +247,21 @@ class AppSettings:
 
     def set_feed(self, feed: str) -> None:
         self._write("stream/feed", feed)
+
+    def plan(self) -> PlanLimit | None:
+        """The market-data plan the user chose, or None if never chosen (then the caller
+        picks by feed: engine.plan.default_plan)."""
+        text = self._str("stream/plan", "")
+        if not text:
+            return None
+        try:
+            return parse_plan(text)
+        except ValueError:
+            self._problem(f"unknown plan {text[:20]!r} in {self.path}; using the default")
+            return None
+
+    def set_plan(self, plan: PlanLimit) -> None:
+        self._write("stream/plan", plan.key())
 
     def encoding(self) -> str:
         encoding = self._str("stream/encoding", ENCODING_DEFAULT)

@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QStatusBar
 
 from engine.net.health import StreamHealth
+from engine.plan import SymbolBudget
 from gui.settings.theme import Palette
 from gui.statusbar.age import MessageAgeIndicator
+from gui.statusbar.budget import BudgetIndicator
 from gui.statusbar.connection import ConnectionIndicator
 from gui.statusbar.error import LastErrorIndicator
 from gui.statusbar.feed import FeedBadge, InsecureBadge
-from gui.statusbar.market_session import MarketSessionIndicator
+from gui.statusbar.market_session import MarketSessionIndicator, utc_now
 from gui.statusbar.rate import FallingBehindBadge, RateIndicator
 from gui.statusbar.reconnects import ReconnectsIndicator
 from gui.statusbar.style import StatusLabel
@@ -42,6 +45,10 @@ class StatusIndicators(QObject):
         clock: Callable[[], float] = time.monotonic,
         demo: bool = False,
         start_timers: bool = True,
+        *,
+        budget: SymbolBudget | None = None,
+        poll_interval_s: float | None = None,
+        session_clock: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__(bar)
         self.health = health
@@ -53,16 +60,22 @@ class StatusIndicators(QObject):
         self.falling_behind = FallingBehindBadge(health, clock=clock)
         self.insecure = InsecureBadge(health)
         self.error = LastErrorIndicator(health)
+        self.budget = BudgetIndicator(budget, poll_interval_s)
         for widget in (self.feed, self.insecure, self.connection, self.age, self.rate):
             bar.addWidget(widget)
         bar.addWidget(self.error, 1)
+        bar.addPermanentWidget(self.budget)
+        self.budget.refresh()
         bar.addPermanentWidget(self.falling_behind)
         bar.addPermanentWidget(self.reconnects)
-        self.market_session = MarketSessionIndicator()  # wall clock: NYSE hours
+        # NYSE hours by the wall clock; a demo on a simulated clock passes its own.
+        self.market_session = MarketSessionIndicator(
+            session_clock or utc_now, simulated=session_clock is not None
+        )
         bar.addPermanentWidget(self.market_session)
         self.labels: tuple[StatusLabel, ...] = (
             self.feed, self.insecure, self.connection, self.age, self.rate, self.reconnects,
-            self.falling_behind, self.error, self.market_session,
+            self.falling_behind, self.error, self.budget, self.market_session,
         )  # fmt: skip
         self._state = health.state
         self._slow = QTimer(self)
@@ -77,6 +90,10 @@ class StatusIndicators(QObject):
 
     def set_demo(self, demo: bool) -> None:
         self.feed.set_demo(demo)
+
+    def set_session_clock(self, clock: Callable[[], datetime] | None) -> None:
+        """The market session follows `clock` (a simulated one), or the wall clock (None)."""
+        self.market_session.set_clock(clock or utc_now, simulated=clock is not None)
 
     def stop(self) -> None:
         """Stop the timers (shutdown)."""
@@ -103,6 +120,7 @@ class StatusIndicators(QObject):
             or health.last_error != self.error.full_text
             or health.reconnects != self.reconnects.count
             or self.falling_behind.needs_refresh()
+            or self.budget.needs_refresh()
         ):
             self.refresh()
         elif health.next_retry_at is not None:

@@ -21,10 +21,15 @@ _LEVELS: dict[ConnectionState, Level] = {
 }
 
 
+_DELIBERATE = frozenset(
+    {ConnectionState.CONNECTING, ConnectionState.AUTHENTICATING, ConnectionState.RECONNECTING}
+)
+
+
 def describe_state(health: StreamHealth, now: float) -> str:
     """Words for the state; reconnecting counts down to health.next_retry_at."""
     state = health.state
-    if state is ConnectionState.RECONNECTING:
+    if state is ConnectionState.RECONNECTING and not health.state_detail:
         if health.next_retry_at is None:
             return "reconnecting"
         wait = max(0, math.ceil(health.next_retry_at - now))
@@ -32,6 +37,9 @@ def describe_state(health: StreamHealth, now: float) -> str:
     if state is ConnectionState.FAILED:
         reason = (health.last_error or "unknown error").splitlines()[0]
         return f"failed: {reason}"
+    if health.state_detail and state in _DELIBERATE:
+        # A reconnect the user chose (new feed, new keys): why, never an error colour.
+        return f"reconnecting: {health.state_detail}"
     return str(state.value)
 
 

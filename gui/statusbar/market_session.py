@@ -1,4 +1,9 @@
-"""Market session: "Regular session · closes in 2h 13m", from engine.market.calendar."""
+"""Market session: "Regular session · closes in 2h 13m", from engine.market.calendar.
+
+In a demo on a simulated clock (`--demo-at`, `--demo-speed`) the clock is the simulator's
+and the text says so ("Simulated · Regular session · closes in 6h 35m"): the session
+shown is the one the simulated market is in, never the local wall clock's.
+"""
 
 from __future__ import annotations
 
@@ -49,8 +54,11 @@ def format_countdown(seconds: float) -> str:
     return f"{minutes}m" if minutes else "<1m"
 
 
-def describe_session(state: MarketSessionState) -> tuple[str, Level]:
-    """Status-bar text and colour level of a session state."""
+SIMULATED_PREFIX = "Simulated \u00b7 "
+
+
+def describe_session(state: MarketSessionState, simulated: bool = False) -> tuple[str, Level]:
+    """Status-bar text and colour level of a session state (on a simulated clock: said)."""
     name = _NAMES[state.session]
     reason = holidays(state.at.year).get(state.at.date())
     if state.session is MarketSession.CLOSED and reason:
@@ -58,13 +66,16 @@ def describe_session(state: MarketSessionState) -> tuple[str, Level]:
     text = f"{name} \u00b7 {_VERBS[state.session]} {format_countdown(state.remaining_seconds())}"
     if state.session is MarketSession.REGULAR and state.at.date() in early_closes(state.at.year):
         text += " (early close 13:00)"
-    return text, _LEVELS[state.session]
+    return (SIMULATED_PREFIX + text if simulated else text), _LEVELS[state.session]
 
 
-def session_tooltip(state: MarketSessionState) -> str:
+def session_tooltip(state: MarketSessionState, simulated: bool = False) -> str:
     """Today's hours in ET and the next change, one fact per line."""
     at = state.at
-    lines = [f"US equities, New York time now {at:%a %Y-%m-%d %H:%M} ET"]
+    if simulated:
+        lines = [f"Simulated clock (demo): New York time {at:%a %Y-%m-%d %H:%M} ET"]
+    else:
+        lines = [f"US equities, New York time now {at:%a %Y-%m-%d %H:%M} ET"]
     hours = day_hours(at.date())
     if hours is None:
         lines.append(f"No trading today ({holidays(at.year).get(at.date(), 'weekend')})")
@@ -79,23 +90,36 @@ def session_tooltip(state: MarketSessionState) -> str:
     return "\n".join(lines)
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class MarketSessionIndicator(StatusLabel):
-    """Reads the wall clock (injectable) and shows the session and its next change."""
+    """Reads a clock (the wall clock, or a demo's simulated one) and shows the session
+    and its next change."""
 
     def __init__(
         self,
-        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        wall_clock: Callable[[], datetime] = utc_now,
         parent: QWidget | None = None,
+        simulated: bool = False,
     ) -> None:
         super().__init__("marketSessionIndicator", parent=parent)
         self._wall_clock = wall_clock
+        self.simulated = simulated
         self.state: MarketSessionState | None = None
+        self.refresh()
+
+    def set_clock(self, clock: Callable[[], datetime], simulated: bool) -> None:
+        """Follow another clock (leaving the demo: back to the wall clock)."""
+        self._wall_clock = clock
+        self.simulated = simulated
         self.refresh()
 
     def refresh(self) -> None:
         self.state = session_at(self._wall_clock())
-        text, level = describe_session(self.state)
+        text, level = describe_session(self.state, self.simulated)
         self.show_level(level, text)
-        tip = session_tooltip(self.state)
+        tip = session_tooltip(self.state, self.simulated)
         if self.toolTip() != tip:
             self.setToolTip(tip)

@@ -225,6 +225,8 @@ def row_tooltip(snap: SymbolSnapshot, state: RowState, now: float) -> str:
     if snap.halted:
         reason = snap.halt_reason or snap.status_message or "no reason given"
         lines.append(f"Trading halted: {reason}")
+        if snap.quotation_only:  # UTP `Q`: quotes are back, trades wait for `T`
+            lines.append("Quotation resumed: quoting again, trading resumes with the next message")
     elif snap.status_message:
         lines.append(f"Status: {snap.status_message}")
     if snap.luld_up is not None or snap.luld_down is not None:

@@ -43,6 +43,9 @@ class WatchlistSet(QObject):
     lists_changed = Signal()  # names, order or any list's symbols changed: persist
     active_changed = Signal(int)  # the active list's index
     union_changed = Signal(list)  # the set of all symbols changed; carries union()
+    # The stream's priority order changed (a tab switch, an add, a removal, a reorder of
+    # rows or tabs): the symbol budget splits it again (gui.watchlists.budget).
+    priority_changed = Signal()
 
     def __init__(self, store: MarketDataStore | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -82,6 +85,12 @@ class WatchlistSet(QObject):
     def union(self) -> list[str]:
         """Every symbol of every list, once, in first-seen order (tab order, then row order)."""
         return list(self._union)
+
+    def priority(self) -> list[str]:
+        """Every symbol once, in the order the stream's symbol budget serves them: the
+        active (visible) list in row order, then the other lists in tab order."""
+        others = (s for i, wl in enumerate(self._lists) if i != self._active for s in wl.symbols)
+        return list(dict.fromkeys([*self._lists[self._active].symbols, *others]))
 
     def unique_name(self, base: str = DEFAULT_NAME) -> str:
         """`base`, else "base 2", "base 3", … whichever no list uses yet."""
@@ -175,6 +184,7 @@ class WatchlistSet(QObject):
             self._active = index
             self.lists_changed.emit()  # the active tab is persisted too
             self.active_changed.emit(index)
+            self.priority_changed.emit()
 
     def step_active(self, step: int) -> None:
         """Next (+1) / previous (-1) list, wrapping around (Ctrl+Tab / Ctrl+Shift+Tab)."""
@@ -190,3 +200,4 @@ class WatchlistSet(QObject):
         self.lists_changed.emit()
         if old != new:
             self.union_changed.emit(union)
+        self.priority_changed.emit()

@@ -126,3 +126,93 @@ def test_invalid_symbols_only_is_a_usage_error() -> None:
         assert "invalid symbol" in err
 
     run(scenario())
+
+
+def test_basic_plan_streams_30_of_35_and_keeps_5_alive_from_rest() -> None:
+    """Issue #12: against a Basic-plan simulator, 35 symbols: 30 stream, 5 come from REST
+    snapshots, and both outputs say why (docs/account-and-history.md, "Plans and limits")."""
+    from engine.simulator.config import Plan
+    from engine.simulator.universe import synthetic_symbols
+
+    symbols = list(synthetic_symbols(35))
+
+    async def scenario() -> None:
+        config = SimulatorConfig(seed=24, rate=1500.0, plan=Plan.FREE, symbols=tuple(symbols))
+        async with Simulator(config) as sim:
+            common = ("--url", sim.ws_url, "--rest-url", sim.rest_url, "--rest-interval", "1")
+            code, out, err = await _watch(
+                *symbols, *common, "--seconds", "3", "--json", env=_env()
+            )  # default --plan: basic on iex
+            assert code == 0, err
+            doc = json.loads(out)
+            text_code, text, text_err = await _watch(
+                *symbols, *common, "--plan", "basic", "--seconds", "2", env=_env()
+            )
+        health = doc["health"]
+        assert health["state"] == "streaming"
+        assert health["last_error"] is None  # nothing refused: no 405
+        budget = doc["budget"]
+        assert budget["plan"] == "basic"
+        assert budget["limit"] == 30
+        assert budget["streamed"] == symbols[:30]
+        assert budget["polled"] == symbols[30:]
+        assert budget["confirmed"] == 30  # what the server confirmed on trades+quotes
+        assert budget["rest_polled"] == 5
+        assert budget["message"] == "streaming 30 of 35 symbols: Alpaca's free plan allows 30"
+        assert set(doc["symbols"]) == set(symbols)  # nothing dropped
+        for symbol in symbols[30:]:
+            entry = doc["symbols"][symbol]
+            assert entry["streamed"] is False
+            assert entry["source"] == "rest"
+            assert entry["updates"] > 0
+            assert entry["age_s"] is not None
+        streamed = [doc["symbols"][s] for s in symbols[:30]]
+        assert all(entry["streamed"] for entry in streamed)
+        assert any(entry["source"] == "stream" for entry in streamed)
+        assert "streaming 30 of 35 symbols: Alpaca's free plan allows 30" in err
+        # The text output: a SOURCE column and the same reason, naming the REST symbols.
+        assert text_code == 0, text_err
+        assert "SOURCE" in text
+        assert "streaming 30 of 35 symbols: Alpaca's free plan allows 30" in text
+        assert f"kept alive from REST snapshots: {', '.join(symbols[30:])}" in text
+        rows = {line.split()[0]: line for line in text.splitlines() if line[:1].isalpha()}
+        assert all(" rest " in rows[s] for s in symbols[30:])
+
+    run(scenario())
+
+
+def test_plan_and_demo_options_are_checked() -> None:
+    async def scenario() -> None:
+        code, _out, err = await _watch("AAPL", "--plan", "gold", "--seconds", "1", env=_env())
+        assert code == 2
+        assert "unknown plan" in err
+        code, _out, err = await _watch(
+            "AAPL", "--demo-at", "2026-11-20T09:25", "--seconds", "1", env=_env()
+        )
+        assert code == 2
+        assert "no UTC offset" in err
+
+    run(scenario())
+
+
+def test_embedded_simulator_on_a_simulated_day_and_plan() -> None:
+    """--demo-at / --demo-speed / --plan reach the embedded simulator: a Basic-plan day."""
+    symbols = ["AAPL", "MSFT", "SPY"]
+
+    async def scenario() -> None:
+        code, out, err = await _watch(
+            *symbols, "--demo-at", "2026-11-20T10:00-05:00", "--demo-speed", "2",
+            "--plan", "2", "--seconds", "3", "--json", env=_env(),
+        )  # fmt: skip
+        assert code == 0, err
+        assert "embedded simulator" in err
+        doc = json.loads(out)
+        budget = doc["budget"]
+        assert budget["plan"] == "2"
+        assert budget["streamed"] == ["AAPL", "MSFT"]
+        assert budget["polled"] == ["SPY"]
+        assert budget["confirmed"] == 2  # the simulator enforces the limit it was given
+        assert doc["health"]["last_error"] is None
+        assert doc["symbols"]["SPY"]["streamed"] is False
+
+    run(scenario())

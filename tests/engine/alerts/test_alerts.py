@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from engine.alerts.book import (
     AlertKind,
 )
 from engine.events import Bar, BarKind, Quote, Snapshot, Trade
+from engine.market.calendar import EASTERN
 from engine.market.store import MarketDataStore
 
 T0 = 1_700_000_000 * 1_000_000_000
@@ -257,3 +259,27 @@ def test_observer_errors_are_counted_not_raised(book: AlertBook) -> None:
     assert book.errors == 1
     assert book.last_error is not None
     assert book.last_error.startswith("AAPL")
+
+
+def test_percent_alert_uses_the_previous_close_rolled_at_the_day_boundary(
+    book: AlertBook,
+) -> None:
+    # Issue 12 (#2): left open overnight, Tuesday's change % is against Monday's close.
+    def et(day: int, hour: int, minute: int = 0) -> int:
+        return int(datetime(2026, 11, day, hour, minute, tzinfo=EASTERN).timestamp()) * 10**9
+
+    feed = Feed(book)
+    drop = book.add("AAPL", "pct_below", -2.0)
+    friday = Bar(BarKind.DAILY, "AAPL", 100, 100, 100, 100.0, 1000, et(20, 0))
+    feed.store.apply(Snapshot("AAPL", prev_daily_bar=friday))
+    feed.store.apply(Trade("AAPL", 110.0, 100, et(23, 15, 59), trade_id=1))
+    monday = Bar(BarKind.DAILY, "AAPL", 100, 111, 99, 110.0, 9000, et(23, 0))
+    feed.store.apply(monday)
+    assert book.drain_fired() == []  # +10 % on Monday
+    feed.store.apply(Trade("AAPL", 107.0, 100, et(24, 9, 31), trade_id=2))  # Tuesday
+    fired = book.drain_fired()
+    assert [f.alert_id for f in fired] == [drop.id]
+    assert fired[0].change_pct == pytest.approx((107.0 - 110.0) / 110.0 * 100)
+    snap = feed.store.get("AAPL")
+    assert snap is not None
+    assert snap.prev_close == 110.0

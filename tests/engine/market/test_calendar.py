@@ -9,7 +9,9 @@ import pytest
 from engine.market.calendar import (
     EASTERN,
     MarketSession,
+    current_trading_day,
     day_hours,
+    day_start,
     early_closes,
     easter_sunday,
     holidays,
@@ -18,6 +20,7 @@ from engine.market.calendar import (
     previous_trading_day,
     session_at,
     session_at_ns,
+    to_ns,
 )
 
 # NYSE's published lists (nyse.com/markets/hours-calendars).
@@ -133,3 +136,29 @@ def test_session_at_ns_and_naive_rejected() -> None:
     assert state.next_change == et(2026, 11, 27, 13, 0)
     with pytest.raises(ValueError, match="aware"):
         session_at(datetime(2025, 1, 2, 10, 0))
+
+
+def test_current_trading_day_rolls_at_the_pre_market_open() -> None:
+    # The daily bar of Friday 2026-11-20 is current from Fri 04:00 until Mon 04:00.
+    assert current_trading_day(et(2026, 11, 20, 3, 59, 59)) == date(2026, 11, 19)
+    assert current_trading_day(et(2026, 11, 20, 4, 0)) == date(2026, 11, 20)
+    assert current_trading_day(et(2026, 11, 21, 12, 0)) == date(2026, 11, 20)  # Saturday
+    assert current_trading_day(et(2026, 11, 23, 3, 59)) == date(2026, 11, 20)  # Monday night
+    assert current_trading_day(et(2026, 11, 23, 4, 0)) == date(2026, 11, 23)
+    # Thanksgiving 2026 (Thu Nov 26) is skipped: Wednesday's bar until Friday 04:00.
+    assert current_trading_day(et(2026, 11, 26, 12, 0)) == date(2026, 11, 25)
+    assert current_trading_day(et(2026, 11, 27, 4, 0)) == date(2026, 11, 27)
+    with pytest.raises(ValueError, match="aware"):
+        current_trading_day(datetime(2026, 11, 20, 12))
+
+
+def test_day_start_and_exact_nanoseconds() -> None:
+    # A daily bar's stamp: midnight New York, 05:00 UTC in winter, 04:00 UTC in summer.
+    assert day_start(date(2026, 11, 20)).astimezone(UTC).hour == 5
+    assert day_start(date(2026, 6, 18)).astimezone(UTC).hour == 4
+    assert to_ns(datetime(1970, 1, 1, tzinfo=UTC)) == 0
+    when = datetime(2026, 11, 20, 14, 30, 0, 123456, tzinfo=UTC)
+    assert to_ns(when) == 1_795_185_000_123_456_000
+    assert to_ns(when.astimezone(EASTERN)) == to_ns(when)
+    with pytest.raises(ValueError, match="aware"):
+        to_ns(datetime(2026, 11, 20))

@@ -208,11 +208,15 @@ def test_older_day_bar_rejected_and_other_day_trades_not_counted(store: MarketDa
     store.apply(bar(BarKind.DAILY, 10.0, 11.0, 9.0, 10.5, 1000, DAY))
     assert not store.apply(bar(BarKind.DAILY, 1.0, 1.0, 1.0, 1.0, 1, DAY - 86_400 * S))
     assert store.rejected_out_of_order == 1
-    # A minute bar or trade from the next day has no baseline yet.
-    assert not store.apply(bar(BarKind.MINUTE, 1.0, 99.0, 0.5, 1.0, 5, DAY + 86_400 * S))
+    # A minute bar or trade from the next day has no baseline yet, so neither counts.
+    # Issue 12 (#2) changed what this asserted: the next day's bar rolls the day (a change:
+    # it was `assert not`), and yesterday's high/low/volume (11.0, 9.0, 1000) no longer sit
+    # beside today's price; yesterday's close is the previous close.
+    assert store.apply(bar(BarKind.MINUTE, 1.0, 99.0, 0.5, 1.0, 5, DAY + 86_400 * S))
     store.apply(trade(99.0, 86_400 + 1))
     s = snap(store)
-    assert (s.high, s.low, s.volume) == (11.0, 9.0, 1000)
+    assert (s.high, s.low, s.volume) == (None, None, None)
+    assert s.prev_close == 10.5
     assert s.last_price == 99.0
 
 

@@ -130,3 +130,21 @@ def test_latency_samples_bounded_and_recent(health: StreamHealth) -> None:
 def test_single_latency_sample(health: StreamHealth) -> None:
     health.record_latency_ns(1_500_000)
     assert health.latency_percentile_ms(0.5) == 1.5
+
+
+def test_a_deliberate_reconnect_explains_itself_until_streaming(health: StreamHealth) -> None:
+    """Issue 12, #15: the words say why (a settings change), not an error."""
+    health.set_state(ConnectionState.STREAMING)
+    health.set_state(ConnectionState.RECONNECTING, detail="switching to feed sip")
+    assert health.state_detail == "switching to feed sip"
+    assert health.last_error is None
+    health.set_state(ConnectionState.CONNECTING)
+    health.set_state(ConnectionState.AUTHENTICATING)
+    assert health.state_detail == "switching to feed sip"
+    health.set_state(ConnectionState.STREAMING)
+    assert health.state_detail is None
+    # A real failure replaces the explanation with the error.
+    health.set_state(ConnectionState.RECONNECTING, detail="new credentials")
+    health.set_state(ConnectionState.RECONNECTING, "connection refused")
+    assert health.state_detail is None
+    assert health.last_error == "connection refused"

@@ -111,3 +111,53 @@ def test_partial_snapshot_is_fine() -> None:
     assert problems == []
     assert snapshots["SPY"].latest_trade is None
     assert snapshots["SPY"].prev_daily_bar is not None
+
+
+def test_go_zero_time_makes_only_that_part_absent_with_a_problem() -> None:
+    """Issue 12, #10: `0001-01-01T00:00:00Z` (Go's zero time) once ended the REST poller."""
+    entry = json.loads(json.dumps(GOOD["AAPL"]))
+    entry["latestTrade"]["t"] = "0001-01-01T00:00:00Z"
+    entry["minuteBar"]["t"] = "1969-12-31T23:59:59Z"
+    entry["dailyBar"]["t"] = "yesterday"
+    del entry["latestQuote"]["t"]
+    snapshots, problems = decode_snapshots(json.dumps({"AAPL": entry}).encode())
+    snap = snapshots["AAPL"]
+    assert snap.latest_trade is None
+    assert snap.latest_quote is None
+    assert snap.minute_bar is None
+    assert snap.daily_bar is None
+    assert snap.prev_daily_bar is not None  # the rest of the entry still applies
+    assert snap.prev_daily_bar.close == 125.2
+    assert sorted(problems) == [
+        "AAPL: daily bar has an unreadable time 'yesterday'; ignored",
+        "AAPL: latest quote has no time; ignored",
+        "AAPL: latest trade has no valid time (0001-01-01T00:00:00Z); ignored",
+        "AAPL: minute bar has no valid time (1969-12-31T23:59:59Z); ignored",
+    ]
+
+
+def test_an_entry_with_nothing_usable_is_skipped() -> None:
+    body = {"AAPL": {"latestTrade": {"t": "0001-01-01T00:00:00Z", "p": 1.0, "s": 1}}}
+    snapshots, problems = decode_snapshots(json.dumps(body).encode())
+    assert snapshots == {}
+    assert problems == ["AAPL: latest trade has no valid time (0001-01-01T00:00:00Z); ignored"]
+
+
+def test_a_zero_time_snapshot_applies_without_raising() -> None:
+    from engine.market.store import MarketDataStore, Source
+
+    body = {
+        "AAPL": {
+            "latestTrade": {"t": "0001-01-01T00:00:00Z", "p": 1.0, "s": 1},
+            "dailyBar": GOOD["AAPL"]["dailyBar"],
+            "prevDailyBar": GOOD["AAPL"]["prevDailyBar"],
+        }
+    }
+    snapshots, _ = decode_snapshots(json.dumps(body).encode())
+    store = MarketDataStore()
+    store.watch(["AAPL"])
+    store.apply(snapshots["AAPL"], 1.0, Source.REST)  # raised OverflowError before the fix
+    snap = store.get("AAPL")
+    assert snap is not None
+    assert snap.prev_close == 125.2
+    assert snap.last_price is None

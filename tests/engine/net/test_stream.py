@@ -86,11 +86,13 @@ async def rig(
     feed: str = "iex",
     ping: float = 5.0,
     symbols: tuple[str, ...] = SYMBOLS,
+    clock: Callable[[], float] | None = None,
+    health: StreamHealth | None = None,
 ) -> AsyncIterator[Rig]:
     sim = Simulator(sim_config or SimulatorConfig(seed=11, rate=400.0))
     await sim.start()
     store = MarketDataStore()
-    health = StreamHealth()
+    health = health if health is not None else StreamHealth()
     config = StreamConfig(
         url=sim.ws_url,
         feed=feed,
@@ -100,7 +102,11 @@ async def rig(
         ping_timeout=ping,
         backoff=FAST_BACKOFF,
     )
-    client = StreamClient(config, store, health)
+    client = (
+        StreamClient(config, store, health, clock=clock)
+        if clock is not None
+        else StreamClient(config, store, health)
+    )
     client.set_symbols(symbols)
     the_rig = Rig(sim, client, store)
     client.start()

@@ -85,3 +85,20 @@ def test_settings_env_variable_redirects_default_path(
     settings.set_feed("test")
     assert (tmp_path / "env.ini").exists()
     assert settings.status_ok()
+
+
+def test_plan_round_trip_and_bad_value(qapp: QApplication, tmp_path: Path) -> None:
+    from engine.plan import MarketDataPlan, PlanLimit
+
+    path = tmp_path / "plan.ini"
+    settings = AppSettings(path)
+    assert settings.plan() is None  # never chosen: the feed decides
+    settings.set_plan(PlanLimit(MarketDataPlan.CUSTOM, 12))
+    assert AppSettings(path).plan() == PlanLimit(MarketDataPlan.CUSTOM, 12)
+    settings.set_plan(PlanLimit(MarketDataPlan.ALGO_TRADER_PLUS))
+    assert AppSettings(path).plan() == PlanLimit(MarketDataPlan.ALGO_TRADER_PLUS)
+    path.write_text(path.read_text().replace("algo_trader_plus", "platinum"))
+    broken = AppSettings(path)
+    assert broken.plan() is None
+    assert broken.last_error is not None
+    assert "unknown plan" in broken.last_error

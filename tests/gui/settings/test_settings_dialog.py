@@ -111,3 +111,32 @@ def test_test_connection_reports_success_and_failure(
                 await tasks.cancel_all()
 
     qloop.run_until_complete(scenario())
+
+
+def test_plan_choice_shows_the_limit_in_words(make_dialog: Any) -> None:
+    from engine.plan import MarketDataPlan, PlanLimit
+
+    dialog = make_dialog()  # no plan chosen yet: Basic, the default on iex
+    assert dialog.chosen_plan() == PlanLimit(MarketDataPlan.BASIC)
+    assert "30 symbols (trades and quotes together) on one connection" in (dialog.plan_label.text())
+    assert not dialog.limit_spin.isEnabled()
+    dialog.feed_combo.setCurrentText("sip")  # not chosen: it follows the feed
+    assert dialog.chosen_plan() == PlanLimit(MarketDataPlan.ALGO_TRADER_PLUS)
+    assert "no symbol limit" in dialog.plan_label.text()
+    assert dialog.values().plan is None  # still the feed's default: nothing to save
+    dialog.plan_combo.setCurrentIndex(dialog.plan_combo.findData(MarketDataPlan.CUSTOM.value))
+    assert dialog.limit_spin.isEnabled()
+    dialog.limit_spin.setValue(12)
+    assert dialog.values().plan == PlanLimit(MarketDataPlan.CUSTOM, 12)
+    assert "at most 12 symbols" in dialog.plan_label.text()
+
+
+def test_a_chosen_plan_stays_and_the_demo_says_what_it_enforces(make_dialog: Any) -> None:
+    from engine.plan import MarketDataPlan, PlanLimit
+
+    basic = PlanLimit(MarketDataPlan.BASIC)
+    note = "Demo: the built-in simulator has no symbol limit."
+    dialog = make_dialog(StreamSettings(None, "iex", "json", 50, plan=basic, plan_note=note))
+    dialog.feed_combo.setCurrentText("sip")  # chosen before: the plan does not follow
+    assert dialog.values().plan == basic
+    assert note in dialog.plan_label.text()

@@ -56,3 +56,18 @@ def test_indicator_ticks_with_the_clock_and_is_in_the_status_bar(qapp: Any) -> N
 def test_format_countdown() -> None:
     assert [format_countdown(s) for s in (-5, 30, 60, 3_599, 7_980, 90_000)] == [
         "<1m", "<1m", "1m", "59m", "2h 13m", "1d 1h"]  # fmt: skip
+
+
+def test_a_simulated_clock_is_followed_and_labelled(qapp: Any) -> None:
+    """A demo on `--demo-at`: the session is the simulated day's, said to be simulated."""
+    simulated = datetime(2026, 11, 20, 9, 25, tzinfo=EASTERN)
+    bar = QStatusBar()
+    indicators = StatusIndicators(
+        bar, StreamHealth(), start_timers=False, session_clock=lambda: simulated
+    )
+    market = indicators.market_session
+    assert market.text() == "Simulated · Pre-market · opens in 5m"
+    assert market.toolTip().startswith("Simulated clock (demo): New York time Fri 2026-11-20 09:25")
+    indicators.set_session_clock(None)  # leaving the demo: the wall clock again
+    assert not market.text().startswith("Simulated")
+    assert not market.simulated

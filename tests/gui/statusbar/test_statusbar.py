@@ -237,3 +237,17 @@ def test_refused_auth_shows_failed_with_the_reason(
                 await client.stop()
 
     qloop.run_until_complete(scenario())
+
+
+def test_a_chosen_reconnect_says_why_not_an_error() -> None:
+    """Issue 12 #15: a feed switch reads "reconnecting: switching to feed sip", not a failure."""
+    from engine.net.health import ConnectionState, StreamHealth
+    from gui.statusbar.connection import describe_state
+
+    health = StreamHealth(clock=lambda: 100.0)
+    health.set_state(ConnectionState.CONNECTING, detail="switching to feed sip")
+    assert describe_state(health, 100.0) == "reconnecting: switching to feed sip"
+    health.set_state(ConnectionState.AUTHENTICATING)
+    assert describe_state(health, 100.0) == "reconnecting: switching to feed sip"
+    health.set_state(ConnectionState.STREAMING)
+    assert describe_state(health, 100.0) == "streaming"

@@ -144,12 +144,19 @@ def test_halt_marks_the_row_until_resume_and_luld_is_in_the_tooltip(
     feed(store, "UPPY", [])  # nothing: still halted after another flush
     model.flush()
     assert model.index(0, 0).data(Qt.ItemDataRole.BackgroundRole) == halted_brush
+    # Q resumes quoting only: the row stays halted until T (issue 12 defect #7; this test
+    # asserted the defect before, with Q ending the halt).
     store.apply(TradingStatus("UPPY", "Q", "Quotation Resumption", "LUDP", "", T0 + 9 * NS))
+    model.flush()
+    assert index.data() == "HALTED"
+    assert "quoting again" in index.data(Qt.ItemDataRole.ToolTipRole)
+    assert entry.halted
+    store.apply(TradingStatus("UPPY", "T", "Trading Resumption", "", "", T0 + 10 * NS))
     model.flush()
     assert index.data() != "HALTED"
     assert model.index(0, 0).data(Qt.ItemDataRole.BackgroundRole) != halted_brush
     assert not entry.halted
-    assert entry.halts[-1].end_ns == T0 + 9 * NS
+    assert entry.halts[-1].end_ns == T0 + 10 * NS
 
 
 def test_change_tooltip_names_the_previous_trading_day_close(

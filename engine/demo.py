@@ -1,0 +1,83 @@
+"""The embedded simulator as `tickerdesk --demo` and `tickerdesk-watch` start it.
+
+`--demo-at 2026-11-20T09:25-05:00` starts the simulated clock at that moment (RFC 3339
+with a UTC offset) and `--demo-speed N` runs it N times faster than real time; either
+makes the simulator live a real trading day (pre-market, regular, after-hours, closed:
+engine.market.calendar) instead of its always-open market. `--plan` makes it enforce a
+plan's symbol limit (docs/account-and-history.md, "Plans and limits"); without one the
+demo has no limit. Pure except `simulator_config`, which imports the simulator lazily
+(only a demo needs it).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from engine.plan import MarketDataPlan, PlanLimit
+
+if TYPE_CHECKING:
+    from engine.simulator.config import SimulatorConfig
+
+__all__ = ["MAX_DEMO_SPEED", "DemoOptions", "parse_demo_at", "parse_demo_speed"]
+
+MAX_DEMO_SPEED = 100_000.0  # a whole day in about a second: faster is no longer a market
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EXAMPLE = "e.g. 2026-11-20T09:25-05:00"
+
+
+def parse_demo_at(text: str) -> int:
+    """RFC 3339 time with a UTC offset (seconds optional, `Z` allowed) -> epoch ns.
+
+    Raises ValueError in words: a time without an offset is ambiguous (whose 09:25?).
+    """
+    cleaned = text.strip()
+    try:
+        when = datetime.fromisoformat(cleaned)
+    except ValueError:
+        raise ValueError(f"not an RFC 3339 time: {cleaned[:40]!r} ({_EXAMPLE})") from None
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValueError(f"{cleaned[:40]!r} has no UTC offset ({_EXAMPLE})")
+    return (when - _EPOCH) // timedelta(microseconds=1) * 1000
+
+
+def parse_demo_speed(text: str) -> float:
+    """Simulated seconds per real second: a number above 0, at most MAX_DEMO_SPEED."""
+    try:
+        speed = float(text)
+    except ValueError:
+        raise ValueError(f"demo speed {text[:20]!r} is not a number") from None
+    if not math.isfinite(speed) or speed <= 0 or speed > MAX_DEMO_SPEED:
+        raise ValueError(f"demo speed must be above 0 and at most {MAX_DEMO_SPEED:,.0f}")
+    return speed
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    """How to run the embedded simulator: its clock and the plan it enforces."""
+
+    start_ns: int | None = None  # None = now
+    speed: float = 1.0
+    plan: PlanLimit | None = None  # None = no symbol limit
+
+    @property
+    def day(self) -> bool:
+        """A real trading day on a simulated clock (else today's always-open market)."""
+        return self.start_ns is not None or self.speed != 1.0
+
+    def budget_plan(self) -> PlanLimit:
+        """The plan the client should budget for: the simulator's own."""
+        return self.plan or PlanLimit(MarketDataPlan.ALGO_TRADER_PLUS)
+
+    def simulator_config(self, **fields: Any) -> SimulatorConfig:
+        """A SimulatorConfig with this clock and plan; `fields` set the rest."""
+        from engine.simulator.config import Plan, SimulatorConfig
+
+        limit = None if self.plan is None else self.plan.limit
+        if limit is not None:
+            fields.update(plan=Plan.FREE, symbol_limit=limit)
+        if self.day:
+            fields.update(start_ns=self.start_ns, speed=self.speed, day=True)
+        return SimulatorConfig(**fields)
