@@ -77,7 +77,9 @@ class DemoOptions:
 
         limit = None if self.plan is None else self.plan.limit
         if limit is not None:
-            fields.update(plan=Plan.FREE, symbol_limit=limit)
+            # Symbols past the limit are kept alive from REST; at Alpaca they trade whether
+            # or not anyone streams them, so the demo keeps polled symbols trading too.
+            fields.update(plan=Plan.FREE, symbol_limit=limit, rest_keeps_active_s=120.0)
         if self.day:
             fields.update(start_ns=self.start_ns, speed=self.speed, day=True)
         return SimulatorConfig(**fields)

@@ -89,10 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo-at",
         metavar="TIME",
         help="embedded simulator: a trading day from TIME (RFC 3339 with offset, e.g. "
-        "2026-11-20T09:25-05:00)",
+        "2026-11-20T09:25-05:00; implies --demo)",
     )
     parser.add_argument(
-        "--demo-speed", metavar="N", help="embedded simulator: simulated seconds per real second"
+        "--demo-speed",
+        metavar="N",
+        help="embedded simulator: simulated seconds per real second (implies --demo)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
     return parser
@@ -265,7 +267,8 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     creds, _origin = resolve_credentials(use_keyring=False)
     simulator = None
     ws_url, rest_url = args.url, args.rest_url
-    demo = args.demo or (ws_url is None and creds is None)
+    # --demo-at / --demo-speed imply --demo, as in the app: never a silently ignored clock.
+    demo = args.demo or demo_options.day or (ws_url is None and creds is None)
     budget = SymbolBudget(plan or default_plan(args.feed))
     if demo:
         from engine.simulator import Simulator
@@ -275,7 +278,13 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         ws_url, rest_url = simulator.ws_url, simulator.rest_url
         creds = None  # the simulator takes any key; a real one never goes there
         budget = SymbolBudget(demo_options.budget_plan(), "the simulator")
-        why = "--demo" if args.demo else "no Alpaca credentials"
+        why = (
+            "--demo"
+            if args.demo
+            else "--demo-at/--demo-speed"
+            if demo_options.day
+            else "no Alpaca credentials"
+        )
         print(
             f"tickerdesk-watch: {why}; using the embedded simulator at {ws_url} (simulated data)",
             file=err,

@@ -154,3 +154,16 @@ def test_demo_clock_options() -> None:
     assert DemoOptions(speed=60).day
     assert DemoOptions().budget_plan().limit is None  # the demo: no limit unless asked
     assert DemoOptions(plan=PlanLimit()).budget_plan().limit == 30
+
+
+def test_a_demo_with_a_plan_keeps_polled_symbols_trading() -> None:
+    """Past the limit the demo polls REST; like Alpaca's market, those symbols still trade."""
+    from engine.demo import DemoOptions
+    from engine.plan import parse_plan
+    from engine.simulator.config import Plan
+
+    limited = DemoOptions(plan=parse_plan("basic")).simulator_config()
+    assert limited.plan is Plan.FREE
+    assert limited.symbol_limit == 30
+    assert limited.rest_keeps_active_s > 0
+    assert DemoOptions().simulator_config().rest_keeps_active_s == 0

@@ -216,3 +216,19 @@ def test_embedded_simulator_on_a_simulated_day_and_plan() -> None:
         assert doc["symbols"]["SPY"]["streamed"] is False
 
     run(scenario())
+
+
+def test_demo_clock_implies_the_embedded_simulator_even_with_credentials() -> None:
+    """--demo-at with credentials set: the simulated day, never live Alpaca with the clock
+    silently ignored (the app's --demo-at implies --demo too)."""
+
+    async def scenario() -> None:
+        code, out, err = await _watch(
+            "AAPL", "--demo-at", "2026-11-20T10:00-05:00", "--seconds", "2", "--json",
+            env=_env(APCA_API_KEY_ID="PKTEST", APCA_API_SECRET_KEY="not-a-real-secret"),
+        )  # fmt: skip
+        assert code == 0, err
+        assert "--demo-at/--demo-speed; using the embedded simulator" in err
+        assert json.loads(out)["symbols"]["AAPL"]["last"] is not None
+
+    run(scenario())
