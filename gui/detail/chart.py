@@ -26,7 +26,7 @@ from engine.market.history import NS, SymbolHistory
 from engine.market.store import SymbolSnapshot
 from gui import formatting as fmt
 from gui.settings.theme import DARK_CB, LIGHT, LIGHT_CB, Palette
-from gui.table.columns import Tone
+from gui.tone import Tone
 
 MARGIN_LEFT, MARGIN_TOP, MARGIN_RIGHT, MARGIN_BOTTOM = 6, 8, 62, 18
 MINUTE_NS = 60 * NS

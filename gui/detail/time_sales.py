@@ -21,7 +21,7 @@ from engine.market.calendar import EASTERN
 from engine.market.history import NS, SymbolHistory, TapeEntry, TapeState
 from gui import formatting as fmt
 from gui.settings.theme import LIGHT, Palette
-from gui.table.columns import Tone
+from gui.tone import Tone
 
 HEADERS = ("Time (ET)", "Price", "Size", "Exch", "Note")
 _STATE_NOTE = {

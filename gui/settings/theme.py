@@ -21,7 +21,7 @@ from PySide6.QtGui import QAction, QActionGroup, QBrush, QColor, QGuiApplication
 from PySide6.QtWidgets import QApplication, QMenu
 
 from gui.settings.persistence import AppSettings
-from gui.table.columns import Tone
+from gui.tone import Tone
 
 WCAG_AA_TEXT = 4.5  # WCAG 2.1 SC 1.4.3: normal-size text
 

@@ -15,6 +15,7 @@ from typing import Any
 from engine.market.store import Freshness, Source, SymbolSnapshot
 from gui import formatting as fmt
 from gui.positions import book as pos
+from gui.tone import Tone as Tone
 
 
 class Align(enum.Enum):
@@ -23,17 +24,6 @@ class Align(enum.Enum):
     LEFT = "left"
     RIGHT = "right"
     CENTER = "center"
-
-
-class Tone(enum.Enum):
-    """Colour intent; the model maps each tone to one palette brush."""
-
-    UP = "up"  # foreground: up-tick / positive change
-    DOWN = "down"  # foreground: down-tick / negative change
-    MUTED = "muted"  # foreground: stale or expired row
-    FLASH_UP = "flash_up"  # background: ~600 ms after an up-tick
-    FLASH_DOWN = "flash_down"  # background: ~600 ms after a down-tick
-    HALTED = "halted"  # background: trading halted
 
 
 @dataclass(slots=True)
