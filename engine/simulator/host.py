@@ -35,6 +35,7 @@ class SimulatorStats:
     aborted: int = 0
     rest_requests: int = 0
     rest_rate_limited: int = 0  # REST calls answered 429 (engine.simulator.ratelimit)
+    rest_bad_requests: int = 0  # bars queries refused, 400/403 (engine.simulator.barsroute)
     delayed_dropped: int = 0  # messages the delayed_sip buffer dropped (engine.simulator.delay)
 
 

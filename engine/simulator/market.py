@@ -35,6 +35,7 @@ from engine.simulator.day import (
     initial_layout,
 )
 from engine.simulator.generator import Generator
+from engine.simulator.history import LiveBars
 from engine.simulator.state import MINUTE_NS, SymbolState
 from engine.simulator.universe import is_valid_symbol, listing
 from engine.simulator.wire import NS_PER_S, Message, Ts
@@ -70,6 +71,8 @@ class Market(Generator):
         self.speed = speed
         self.clock_ns = start_ns
         self._max_universe = max_universe
+        self._made: dict[str, int] = {}  # symbol -> when its starting state was made
+        self.live = LiveBars()  # published bars, for GET /v2/stocks/bars
         if schedule is not None:
             self._day_start = day_start_ns(schedule.phase_at(start_ns).trading_day)
         for symbol in symbols:
@@ -79,6 +82,7 @@ class Market(Generator):
 
     def _initial(self, symbol: str, now_ns: int) -> SymbolState:
         layout = None if self._schedule is None else initial_layout(now_ns)
+        self._made[symbol] = now_ns  # its history ends there (engine.simulator.history)
         return st_mod.initial_state(symbol, self.seed, now_ns, layout)
 
     # --- universe -----------------------------------------------------------------
@@ -91,6 +95,10 @@ class Market(Generator):
 
     def state(self, symbol: str) -> SymbolState | None:
         return self._states.get(symbol)
+
+    def made_ns(self, symbol: str) -> int | None:
+        """When the symbol's starting state was made (None: not in the universe)."""
+        return self._made.get(symbol)
 
     def add_symbol(self, symbol: str) -> bool:
         """Add a valid-looking symbol to the universe; False if invalid or the cap is hit."""
@@ -217,7 +225,9 @@ class Market(Generator):
     def _close_minute(self, upto: int, out: list[Message]) -> None:
         """Emit the bars of the minute ending now; skip a run of quiet minutes to `upto`."""
         traded = bool(self._traded)
-        out.extend(bars.close_minute(self._states, self._traded))
+        closed = bars.close_minute(self._states, self._traded)
+        self.live.record(closed)
+        out.extend(closed)
         self._traded.clear()
         boundary = self._next_minute
         following = boundary + MINUTE_NS

@@ -25,7 +25,7 @@ from websockets.http11 import Request, Response
 
 from engine.config import install_log_redaction
 from engine.core.tasks import TaskSet, cancel_and_wait, run_to_completion
-from engine.simulator import rest, wire
+from engine.simulator import barsroute, rest, wire
 from engine.simulator.clock import SessionClock
 from engine.simulator.config import SimulatorConfig
 from engine.simulator.day import DaySchedule
@@ -100,6 +100,11 @@ class Simulator:
         )  # fmt: skip
         self.delayed = DelayLine(int(cfg.delayed_sip_s * NS_PER_S), cfg.delay_buffer_max)
         self.rest_route = rest.SnapshotRoute(cfg, self.market, self.stats)
+        # One REST budget per key for snapshots and bars (docs/account-and-history.md).
+        self.bars_route = barsroute.BarsRoute(
+            cfg, self.market, self.market.live, self.seed, self.stats,
+            self.rest_route.limiter, self.now_ns,
+        )  # fmt: skip
         self.sessions: dict[int, ServerSession] = {}
         self._ids = itertools.count(1)
         self._handler = ClientHandler(self)
@@ -305,6 +310,11 @@ class Simulator:
             return _json_response(conn, 200, {"status": "ok"})
         if path == "/stats":  # benchmarks in another process: messages sent vs received
             return _json_response(conn, 200, self.stats_report())
+        if path == "/v2/stocks/bars":  # history (engine.simulator.barsroute)
+            status, body, headers = self.bars_route.handle(
+                request.headers, query, self.auth_refused
+            )
+            return _json_response(conn, status, body, headers)
         if path == "/v2/stocks/snapshots":
             status, body, headers = self.rest_route.handle(
                 request.headers, query, self.auth_refused
