@@ -16,6 +16,7 @@ from engine.market.calendar import EASTERN
 from engine.market.snapshot import SymbolSnapshot
 from engine.market.store import MarketDataStore
 from engine.market.trading_day import trading_day_of
+from tests.engine.market.rows import aapl_store, row
 
 S = 1_000_000_000
 
@@ -41,15 +42,7 @@ def quote(bid: float, ts: int, symbol: str = "AAPL") -> Quote:
 
 @pytest.fixture
 def store() -> MarketDataStore:
-    s = MarketDataStore(clock=lambda: 1.0)
-    s.watch(["AAPL"])
-    return s
-
-
-def row(store: MarketDataStore) -> SymbolSnapshot:
-    snap = store.get("AAPL")
-    assert snap is not None
-    return snap
+    return aapl_store()
 
 
 def day_stats(snap: SymbolSnapshot) -> tuple[object, ...]:

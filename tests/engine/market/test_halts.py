@@ -13,6 +13,7 @@ from engine.market.history import PriceHistory
 from engine.market.merge import LIVE, merge_status, merge_trade
 from engine.market.snapshot import SymbolSnapshot
 from engine.market.store import MarketDataStore
+from tests.engine.market.rows import aapl_store, row
 
 S = 1_000_000_000
 T0 = 1_764_000_000 * S  # Monday 2025-11-24 11:00 ET
@@ -28,15 +29,7 @@ def trade(price: float, t: int, tid: int, conditions: tuple[str, ...] = ("@",)) 
 
 @pytest.fixture
 def store() -> MarketDataStore:
-    s = MarketDataStore(clock=lambda: 1.0)
-    s.watch(["AAPL"])
-    return s
-
-
-def row(store: MarketDataStore) -> SymbolSnapshot:
-    snap = store.get("AAPL")
-    assert snap is not None
-    return snap
+    return aapl_store()
 
 
 # --- #7: Q is a quotation resumption only ----------------------------------------------------

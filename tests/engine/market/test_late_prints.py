@@ -20,6 +20,7 @@ from engine.market.merge import (
 )
 from engine.market.snapshot import SymbolSnapshot
 from engine.market.store import MarketDataStore, observes_late_prints
+from tests.engine.market.rows import row
 
 S = 1_000_000_000
 T0 = 1_764_000_000 * S  # Monday 2025-11-24 11:00 ET
@@ -40,12 +41,6 @@ def setup(tape_size: int = 100) -> tuple[MarketDataStore, PriceHistory]:
     history = PriceHistory(tape_size=tape_size)
     store.add_observer(history.on_event)
     return store, history
-
-
-def row(store: MarketDataStore) -> SymbolSnapshot:
-    snap = store.get("AAPL")
-    assert snap is not None
-    return snap
 
 
 # --- #13 -------------------------------------------------------------------------------

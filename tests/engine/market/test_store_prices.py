@@ -23,9 +23,10 @@ from engine.events import (
     Trade,
     TradingStatus,
 )
-from engine.market.snapshot import Freshness, Source, SymbolSnapshot
+from engine.market.snapshot import Freshness, Source
 from engine.market.store import MarketDataStore
 from tests.conftest import FakeClock
+from tests.engine.market.rows import row
 
 S = 1_000_000_000
 T0 = 1_764_000_000 * S  # Monday 2025-11-24 11:00 ET
@@ -38,12 +39,6 @@ def trade(price: float, t: int, tid: int, symbol: str = "AAPL") -> Trade:
 
 def quote(bid: float, t: int, symbol: str = "AAPL") -> Quote:
     return Quote(symbol, bid, 1, bid + 0.02, 1, T0 + t * S)
-
-
-def row(store: MarketDataStore) -> SymbolSnapshot:
-    snap = store.get("AAPL")
-    assert snap is not None
-    return snap
 
 
 def not_prices(t: int) -> list[Event]:
