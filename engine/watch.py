@@ -34,6 +34,7 @@ from engine.config import (
 from engine.core.tasks import cancel_and_wait
 from engine.demo import DemoOptions, parse_demo_at, parse_demo_speed
 from engine.market.store import MarketDataStore, Source
+from engine.net.budget import RequestBudget
 from engine.net.health import ConnectionState, StreamHealth
 from engine.net.rest import RestClient, RestConfig, RestError, SnapshotPoller
 from engine.net.stream import ConfigError, StreamClient, StreamConfig
@@ -308,9 +309,10 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             store,
             health,
         )
-        rest = (
-            RestClient(RestConfig(rest_url, args.feed, creds, args.insecure)) if rest_url else None
-        )
+        rest_config = RestConfig(rest_url or "", args.feed, creds, args.insecure)
+        # One REST budget at the plan's rate (docs/account-and-history.md, "Plans and limits").
+        rest_budget = RequestBudget.for_plan(budget.plan)
+        rest = RestClient(rest_config, budget=rest_budget) if rest_url else None
     except (ConfigError, RestError) as exc:
         print(f"tickerdesk-watch: {exc}", file=err)
         if simulator is not None:

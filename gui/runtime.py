@@ -192,8 +192,9 @@ class Runtime:
             return
         config = self.client.config
         poller = self.rest.start(
-            self.rest_url, config.feed, self.credentials, config.insecure, self.store
-        )
+            self.rest_url, config.feed, self.credentials, config.insecure, self.store,
+            self.budget.plan,
+        )  # fmt: skip
         if self.budget_keeper is not None:
             self.budget_keeper.set_poller(poller)
 

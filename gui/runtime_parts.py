@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING
 
 from engine.alerts.book import AlertBook
 from engine.config import Credentials, Feed
-from engine.core.tasks import TaskSet
+from engine.core.tasks import TaskSet, cancel_and_wait
 from engine.demo import DemoOptions
 from engine.market.history import PriceHistory
 from engine.market.store import MarketDataStore, Source
+from engine.net.budget import RequestBudget
 from engine.net.rest import RestClient, RestConfig, SnapshotPoller
 from engine.net.retry import BackoffPolicy
 from engine.net.stream import StreamConfig
@@ -162,6 +163,8 @@ class RestPolling:
         self._clock = clock
         self.rest: RestClient | None = None
         self.poller: SnapshotPoller | None = None
+        self.budget: RequestBudget | None = None
+        self._budget_plan: PlanLimit | None = None
         self._task: asyncio.Task[None] | None = None
 
     def start(
@@ -171,12 +174,19 @@ class RestPolling:
         credentials: Credentials | None,
         insecure: bool,
         store: MarketDataStore,
+        plan: PlanLimit | None = None,
     ) -> SnapshotPoller | None:
-        """A client and a running poller for `url` (None: no REST here); the poller."""
+        """A client and a running poller for `url` (None: no REST here); the poller.
+
+        Every REST call of the key goes through one budget at the plan's rate (Basic 200
+        a minute; docs/account-and-history.md, "Plans and limits"), kept across restarts
+        of the client for the same plan so a restart cannot reset the count."""
         if url is None:
             return None
+        if plan is not None and (self.budget is None or plan != self._budget_plan):
+            self.budget, self._budget_plan = RequestBudget.for_plan(plan), plan
         try:
-            self.rest = RestClient(RestConfig(url, feed, credentials, insecure))
+            self.rest = RestClient(RestConfig(url, feed, credentials, insecure), budget=self.budget)
         except Exception as exc:
             log.warning("no REST snapshots: %s", exc)
             return None
@@ -188,8 +198,7 @@ class RestPolling:
         """Cancel the poller (a request in flight is dropped, never applied) and close."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await cancel_and_wait(task)  # a cancel of the caller still propagates
         rest, self.rest, self.poller = self.rest, None, None
         if rest is not None:
             await rest.aclose()

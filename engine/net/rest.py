@@ -21,6 +21,7 @@ import httpx
 from engine.config import DEFAULT_FEED, LIVE_REST_URL, Credentials, Feed, check_url_security
 from engine.core.logthrottle import LogThrottle
 from engine.events import Snapshot
+from engine.net.budget import RequestBudget
 from engine.net.snapshots import decode_snapshots
 
 __all__ = [
@@ -110,9 +111,19 @@ class RestConfig:
 
 
 class RestClient:
-    """Async snapshot client (httpx); no blocking calls, one pooled connection."""
+    """Async snapshot client (httpx); no blocking calls, one pooled connection.
 
-    def __init__(self, config: RestConfig, transport: httpx.AsyncBaseTransport | None = None):
+    Every request spends one call of `budget` (one per key for all REST calls, bars
+    included: engine.net.bars shares `http` and `budget`; docs/account-and-history.md,
+    "Plans and limits"); without one given, a Basic-plan budget of 200 a minute.
+    """
+
+    def __init__(
+        self,
+        config: RestConfig,
+        transport: httpx.AsyncBaseTransport | None = None,
+        budget: RequestBudget | None = None,
+    ):
         problem = check_url_security(config.base_url, config.insecure)
         if problem:
             raise RestError(problem)
@@ -127,6 +138,7 @@ class RestClient:
             timeout=config.timeout,
             transport=transport,
         )
+        self.budget = budget if budget is not None else RequestBudget()
         self.problems = 0  # snapshot entries or parts skipped as unusable, every one
         # A format change would repeat the same warning per symbol and poll.
         self._problem_log = LogThrottle(log, topic="skipped bad snapshot data")
@@ -134,6 +146,11 @@ class RestClient:
     @property
     def config(self) -> RestConfig:
         return self._config
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The pooled client (base URL and credentials set), for other REST endpoints."""
+        return self._client
 
     async def aclose(self) -> None:
         self._problem_log.flush(force=True)
@@ -176,6 +193,7 @@ class RestClient:
         params = {"symbols": ",".join(symbols)}
         if self._config.feed in (Feed.IEX, Feed.SIP, Feed.DELAYED_SIP):
             params["feed"] = self._config.feed
+        await self.budget.acquire()
         try:
             response = await self._client.get("/v2/stocks/snapshots", params=params)
         except httpx.TimeoutException as exc:
@@ -190,6 +208,7 @@ class RestClient:
         if status == 429:
             # docs/account-and-history.md, "Plans and limits": honour Retry-After.
             wait = parse_retry_after(response.headers.get("Retry-After"))
+            self.budget.note_retry_after(wait)
             raise RestError("snapshot request rate-limited (HTTP 429)", 429, retry_after=wait)
         if status >= 400:
             raise RestError(f"snapshot request failed (HTTP {status})", status)

@@ -1,0 +1,251 @@
+"""Alpaca's historical bars, `GET /v2/stocks/bars` (docs/account-and-history.md,
+"Historical bars"): batched symbols, every page, one shared request budget.
+
+`limit` counts bars across all symbols of a request; a page ends with
+`next_page_token`, followed until it is null. Symbols go out 100 a request (URLs have
+limits). Every page spends one call of the key's `RequestBudget` (shared with the
+snapshots); a 429 pauses the budget for its `Retry-After` and the same page is asked
+again. Decoding is typed (msgspec) and per bar: a bad bar is skipped and counted with a
+problem in words, never raised.
+
+`fetch_intraday` is the Basic-plan recipe: SIP minute bars up to now - 15 min (Alpaca
+refuses more recent SIP with 403 on Basic), then IEX for the last 15 minutes, marked as
+IEX (docs/design.md, invariant 9: every figure knows its source).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+import msgspec
+
+from engine.core.logthrottle import LogThrottle
+from engine.events import Bar, BarKind
+from engine.net.rest import RestClient, RestError, parse_retry_after
+from engine.protocol.timestamps import parse_rfc3339_ns
+
+__all__ = ["BATCH", "RECENT_SIP_NS", "BarsClient", "IntradayBars", "decode_bars_page", "rfc3339"]
+
+log = logging.getLogger(__name__)
+
+BATCH = 100  # symbols per request
+MAX_429_RETRIES = 5  # the same page after this many 429s in a row: give up in words
+NS_PER_S = 1_000_000_000
+NS_PER_MIN = 60 * NS_PER_S
+RECENT_SIP_NS = 15 * NS_PER_MIN  # Basic: no SIP bars from the last 15 minutes
+
+
+class _WireBar(msgspec.Struct):
+    t: str
+    o: float
+    h: float
+    low: float = msgspec.field(name="l")
+    c: float = 0.0
+    v: int = 0
+    n: int = 0
+    vw: float | None = None
+
+
+class _WirePage(msgspec.Struct):
+    bars: dict[str, list[msgspec.Raw]] | None = None
+    next_page_token: str | None = None
+
+
+class _WireMessage(msgspec.Struct):
+    message: str = ""
+
+
+_page_decoder = msgspec.json.Decoder(_WirePage)
+_bar_decoder = msgspec.json.Decoder(_WireBar)
+_message_decoder = msgspec.json.Decoder(_WireMessage)
+
+
+def rfc3339(ns: int) -> str:
+    """Unix ns as RFC 3339 in UTC with `Z` (microseconds kept when there are any)."""
+    seconds, rest = divmod(ns, NS_PER_S)
+    when = datetime.fromtimestamp(seconds, UTC).replace(microsecond=rest // 1000)
+    return when.isoformat().replace("+00:00", "Z")
+
+
+def _bar(symbol: str, kind: BarKind, raw: msgspec.Raw) -> Bar:
+    """One bar; ValueError (or msgspec's errors) in words when it is unusable."""
+    wire = _bar_decoder.decode(raw)
+    prices = (wire.o, wire.h, wire.low, wire.c)
+    if not all(math.isfinite(p) and p > 0 for p in prices):
+        raise ValueError("non-finite, zero or negative price")
+    if wire.vw is not None and not (math.isfinite(wire.vw) and wire.vw >= 0):
+        raise ValueError("bad vwap")
+    if wire.low > wire.h or wire.v < 0 or wire.n < 0:
+        raise ValueError("low above high, or negative volume or trade count")
+    ns = parse_rfc3339_ns(wire.t)
+    if ns <= 0:
+        raise ValueError(f"no valid time ({wire.t[:40]})")
+    return Bar(kind, symbol, wire.o, wire.h, wire.low, wire.c, wire.v, ns, wire.n, wire.vw)
+
+
+def decode_bars_page(
+    body: bytes, kind: BarKind
+) -> tuple[dict[str, list[Bar]], str | None, list[str]]:
+    """(bars by symbol, next page token, problems in words). Never raises."""
+    try:
+        page = _page_decoder.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeError) as exc:
+        return {}, None, [f"bars reply is not the expected JSON object: {exc}"]
+    out: dict[str, list[Bar]] = {}
+    problems: list[str] = []
+    for symbol, rows in (page.bars or {}).items():
+        kept = out.setdefault(symbol, [])
+        for index, raw in enumerate(rows):
+            try:
+                kept.append(_bar(symbol, kind, raw))
+            except (msgspec.DecodeError, msgspec.ValidationError, ValueError, OverflowError) as exc:
+                problems.append(f"{symbol} bar {index}: {exc}")
+    return out, page.next_page_token, problems
+
+
+def bar_kind(timeframe: str) -> BarKind:
+    """DAILY for `1Day`/`1D`, MINUTE for minute and hour bars (N-minute included)."""
+    return BarKind.DAILY if timeframe.endswith(("Day", "D")) else BarKind.MINUTE
+
+
+@dataclass(slots=True)
+class IntradayBars:
+    """One symbol's minute bars, oldest first; those at or after `iex_from_ns` are IEX
+    (None: all from the feed asked for, SIP)."""
+
+    bars: list[Bar] = field(default_factory=list)
+    iex_from_ns: int | None = None
+
+    def feed_of(self, bar: Bar) -> str:
+        if self.iex_from_ns is not None and bar.timestamp_ns >= self.iex_from_ns:
+            return "iex"
+        return "sip"
+
+    @property
+    def iex_count(self) -> int:
+        return sum(1 for b in self.bars if self.feed_of(b) == "iex")
+
+
+class BarsClient:
+    """Historical bars over a RestClient's connection, credentials and budget."""
+
+    def __init__(self, rest: RestClient) -> None:
+        self._rest = rest
+        self.problems = 0  # bars (or pages) skipped as unusable, every one
+        self.requests = 0  # pages asked for, retries included
+        self._problem_log = LogThrottle(log, topic="skipped bad bar data")
+
+    async def fetch_bars(
+        self,
+        symbols: Iterable[str],
+        timeframe: str,
+        start_ns: int,
+        end_ns: int,
+        feed: str,
+        limit: int = 10_000,
+    ) -> dict[str, list[Bar]]:
+        """Every bar of the window per symbol, oldest first (symbols without bars absent).
+
+        Raises RestError (in words) on a failure other than a 429."""
+        wanted = sorted(set(symbols))
+        kind = bar_kind(timeframe)
+        out: dict[str, list[Bar]] = {}
+        for first in range(0, len(wanted), BATCH):
+            params = {
+                "symbols": ",".join(wanted[first : first + BATCH]),
+                "timeframe": timeframe,
+                "start": rfc3339(start_ns),
+                "end": rfc3339(end_ns),
+                "limit": str(limit),
+                "feed": feed,
+                "adjustment": "raw",
+            }
+            token: str | None = None
+            while True:
+                page = dict(params, page_token=token) if token else params
+                bars, token = await self._page(page, kind)
+                for symbol, rows in bars.items():
+                    out.setdefault(symbol, []).extend(rows)
+                if token is None:
+                    break
+        return {s: rows for s, rows in out.items() if rows}
+
+    async def _page(
+        self, params: dict[str, str], kind: BarKind
+    ) -> tuple[dict[str, list[Bar]], str | None]:
+        budget = self._rest.budget
+        for _ in range(MAX_429_RETRIES + 1):
+            await budget.acquire()
+            self.requests += 1
+            try:
+                response = await self._rest.http.get("/v2/stocks/bars", params=params)
+            except httpx.TimeoutException as exc:
+                raise RestError("bars request timed out") from exc
+            except httpx.HTTPError as exc:
+                raise RestError(f"bars request failed: {type(exc).__name__}") from exc
+            status = response.status_code
+            if status == 429:
+                # docs/account-and-history.md, "Plans and limits": honour Retry-After;
+                # the budget pauses every caller, and this page is asked again.
+                budget.note_retry_after(parse_retry_after(response.headers.get("Retry-After")))
+                continue
+            if status in (401, 403):
+                raise RestError(
+                    f"bars request refused (HTTP {status}): {_message(response)}", status
+                )
+            if status >= 400:
+                raise RestError(
+                    f"bars request failed (HTTP {status}): {_message(response)}", status
+                )
+            bars, token, problems = decode_bars_page(response.content, kind)
+            for problem in problems:
+                self.problems += 1
+                self._problem_log.log("skipped bad bar data: %s", problem)
+            return bars, token
+        raise RestError(
+            f"bars request rate-limited (HTTP 429) {MAX_429_RETRIES + 1} times in a row", 429
+        )
+
+    async def fetch_intraday(
+        self, symbols: Iterable[str], start_ns: int, now_ns: int, sip_allowed_recent: bool
+    ) -> dict[str, IntradayBars]:
+        """1-minute bars from `start_ns` to now: SIP throughout when the plan allows recent
+        SIP, else SIP up to the minute at or before now - 15 min and IEX after it, marked."""
+        wanted = sorted(set(symbols))
+        if sip_allowed_recent:
+            sip = await self.fetch_bars(wanted, "1Min", start_ns, now_ns, "sip")
+            return {s: IntradayBars(rows) for s, rows in sip.items()}
+        split = now_ns - RECENT_SIP_NS
+        split -= split % NS_PER_MIN  # a whole minute: no bar half from each feed
+        split = max(split, start_ns)
+        sip = (
+            await self.fetch_bars(wanted, "1Min", start_ns, split, "sip")
+            if split > start_ns
+            else {}
+        )
+        iex = await self.fetch_bars(wanted, "1Min", split, now_ns, "iex")
+        out: dict[str, IntradayBars] = {}
+        for symbol in wanted:
+            # Alpaca's `end` may include a bar at `split`: each feed keeps its side only.
+            older = [b for b in sip.get(symbol, ()) if b.timestamp_ns < split]
+            recent = [b for b in iex.get(symbol, ()) if b.timestamp_ns >= split]
+            if older or recent:
+                out[symbol] = IntradayBars(older + recent, split)
+        return out
+
+    def flush(self) -> None:
+        self._problem_log.flush(force=True)
+
+
+def _message(response: httpx.Response) -> str:
+    """The server's `message`, shortened (it never holds the secret), or the reason."""
+    try:
+        text = _message_decoder.decode(response.content).message
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeError):
+        text = ""
+    return (text or response.reason_phrase or "no reason given")[:200]
