@@ -19,17 +19,16 @@ import logging
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import httpx
 import msgspec
 
 from engine.core.logthrottle import LogThrottle
 from engine.events import Bar, BarKind
-from engine.net.rest import RestClient, RestError, parse_retry_after
-from engine.protocol.timestamps import parse_rfc3339_ns
+from engine.net.rest import RestClient, RestError
+from engine.protocol.timestamps import format_rfc3339_ns, parse_rfc3339_ns
 
-__all__ = ["BATCH", "RECENT_SIP_NS", "BarsClient", "IntradayBars", "decode_bars_page", "rfc3339"]
+__all__ = ["BATCH", "RECENT_SIP_NS", "BarsClient", "IntradayBars", "decode_bars_page"]
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +62,6 @@ class _WireMessage(msgspec.Struct):
 _page_decoder = msgspec.json.Decoder(_WirePage)
 _bar_decoder = msgspec.json.Decoder(_WireBar)
 _message_decoder = msgspec.json.Decoder(_WireMessage)
-
-
-def rfc3339(ns: int) -> str:
-    """Unix ns as RFC 3339 in UTC with `Z` (microseconds kept when there are any)."""
-    seconds, rest = divmod(ns, NS_PER_S)
-    when = datetime.fromtimestamp(seconds, UTC).replace(microsecond=rest // 1000)
-    return when.isoformat().replace("+00:00", "Z")
 
 
 def _bar(symbol: str, kind: BarKind, raw: msgspec.Raw) -> Bar:
@@ -159,8 +151,8 @@ class BarsClient:
             params = {
                 "symbols": ",".join(wanted[first : first + BATCH]),
                 "timeframe": timeframe,
-                "start": rfc3339(start_ns),
-                "end": rfc3339(end_ns),
+                "start": format_rfc3339_ns(start_ns),
+                "end": format_rfc3339_ns(end_ns),
                 "limit": str(limit),
                 "feed": feed,
                 "adjustment": "raw",
@@ -178,22 +170,17 @@ class BarsClient:
     async def _page(
         self, params: dict[str, str], kind: BarKind
     ) -> tuple[dict[str, list[Bar]], str | None]:
-        budget = self._rest.budget
         for _ in range(MAX_429_RETRIES + 1):
-            await budget.acquire()
             self.requests += 1
             try:
-                response = await self._rest.http.get("/v2/stocks/bars", params=params)
-            except httpx.TimeoutException as exc:
-                raise RestError("bars request timed out") from exc
-            except httpx.HTTPError as exc:
-                raise RestError(f"bars request failed: {type(exc).__name__}") from exc
+                response = await self._rest.get("/v2/stocks/bars", params, "bars")
+            except RestError as exc:
+                if exc.status == 429:
+                    # The budget already pauses every caller for the Retry-After
+                    # (RestClient.get); this page is asked again after it.
+                    continue
+                raise
             status = response.status_code
-            if status == 429:
-                # docs/account-and-history.md, "Plans and limits": honour Retry-After;
-                # the budget pauses every caller, and this page is asked again.
-                budget.note_retry_after(parse_retry_after(response.headers.get("Retry-After")))
-                continue
             if status in (401, 403):
                 raise RestError(
                     f"bars request refused (HTTP {status}): {_message(response)}", status

@@ -113,9 +113,9 @@ class RestConfig:
 class RestClient:
     """Async snapshot client (httpx); no blocking calls, one pooled connection.
 
-    Every request spends one call of `budget` (one per key for all REST calls, bars
-    included: engine.net.bars shares `http` and `budget`; docs/account-and-history.md,
-    "Plans and limits"); without one given, a Basic-plan budget of 200 a minute.
+    Every request goes through `get` and spends one call of `budget`: one per key for all
+    REST calls, bars included (engine.net.bars calls `get` too; docs/account-and-history.md,
+    "Plans and limits"). Without one given, a Basic-plan budget of 200 a minute.
     """
 
     def __init__(
@@ -146,11 +146,6 @@ class RestClient:
     @property
     def config(self) -> RestConfig:
         return self._config
-
-    @property
-    def http(self) -> httpx.AsyncClient:
-        """The pooled client (base URL and credentials set), for other REST endpoints."""
-        return self._client
 
     async def aclose(self) -> None:
         self._problem_log.flush(force=True)
@@ -189,27 +184,37 @@ class RestClient:
                 batch.answered.update(chunk)
         return batch
 
+    async def get(self, path: str, params: dict[str, str], what: str) -> httpx.Response:
+        """One GET through the key's budget; transport failures and 429 as RestError.
+
+        Every REST call (snapshots, bars) comes through here, so each waits its turn in
+        the one budget, and a 429 pauses every caller for its Retry-After
+        (docs/account-and-history.md, "Plans and limits") before it is raised with
+        `retry_after`. Other statuses are the caller's to judge.
+        """
+        await self.budget.acquire()
+        try:
+            response = await self._client.get(path, params=params)
+        except httpx.TimeoutException as exc:
+            raise RestError(f"{what} request timed out") from exc
+        except httpx.HTTPError as exc:
+            raise RestError(f"{what} request failed: {type(exc).__name__}") from exc
+        if response.status_code == 429:
+            wait = parse_retry_after(response.headers.get("Retry-After"))
+            self.budget.note_retry_after(wait)
+            raise RestError(f"{what} request rate-limited (HTTP 429)", 429, retry_after=wait)
+        return response
+
     async def _fetch(self, symbols: Sequence[str]) -> dict[str, Snapshot]:
         params = {"symbols": ",".join(symbols)}
         if self._config.feed in (Feed.IEX, Feed.SIP, Feed.DELAYED_SIP):
             params["feed"] = self._config.feed
-        await self.budget.acquire()
-        try:
-            response = await self._client.get("/v2/stocks/snapshots", params=params)
-        except httpx.TimeoutException as exc:
-            raise RestError("snapshot request timed out") from exc
-        except httpx.HTTPError as exc:
-            raise RestError(f"snapshot request failed: {type(exc).__name__}") from exc
+        response = await self.get("/v2/stocks/snapshots", params, "snapshot")
         status = response.status_code
         if status in (401, 403):
             raise RestError(
                 f"snapshot request refused (HTTP {status}): check key and secret", status
             )
-        if status == 429:
-            # docs/account-and-history.md, "Plans and limits": honour Retry-After.
-            wait = parse_retry_after(response.headers.get("Retry-After"))
-            self.budget.note_retry_after(wait)
-            raise RestError("snapshot request rate-limited (HTTP 429)", 429, retry_after=wait)
         if status >= 400:
             raise RestError(f"snapshot request failed (HTTP {status})", status)
         snapshots, problems = decode_snapshots(response.content)

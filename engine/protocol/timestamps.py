@@ -16,6 +16,7 @@ from msgspec.msgpack import Ext
 
 __all__ = [
     "MSGPACK_TIMESTAMP_EXT",
+    "format_rfc3339_ns",
     "make_rfc3339_parser",
     "msgpack_timestamp_ns",
     "parse_rfc3339_ns",
@@ -198,3 +199,11 @@ def make_wire_stamp(*, msgpack: bool) -> Callable[[Ext | str], int]:
         return msgpack_timestamp_ns(data)
 
     return stamp
+
+
+def format_rfc3339_ns(ns: int) -> str:
+    """Unix ns as RFC 3339 in UTC with `Z`, for REST query times (microseconds kept when
+    there are any: Alpaca's query parameters need no more)."""
+    seconds, rest = divmod(ns, 1_000_000_000)
+    when = datetime.fromtimestamp(seconds, UTC).replace(microsecond=rest // 1000)
+    return when.isoformat().replace("+00:00", "Z")

@@ -191,3 +191,12 @@ def test_msgpack_timestamp_matches_msgpack_package(ns: int) -> None:
     # msgpack-python picks the smallest of the three sizes; all must round-trip exactly.
     payload = _ext_payload(msgpack.packb(msgpack.Timestamp.from_unix_nano(ns)))
     assert msgpack_timestamp_ns(payload) == ns
+
+
+def test_format_for_rest_queries_round_trips_at_microseconds() -> None:
+    from engine.protocol.timestamps import format_rfc3339_ns, parse_rfc3339_ns
+
+    assert format_rfc3339_ns(1_700_000_000 * 10**9) == "2023-11-14T22:13:20Z"
+    ns = 1_700_000_000 * 10**9 + 123_456_789
+    assert format_rfc3339_ns(ns) == "2023-11-14T22:13:20.123456Z"
+    assert parse_rfc3339_ns(format_rfc3339_ns(ns)) == ns - 789
