@@ -155,3 +155,23 @@ def format_text(value: object) -> str:
     if value is None or value == "":
         return MISSING
     return str(value)
+
+
+def format_ratio(value: float | None) -> str:
+    """A multiple such as relative volume: "0.45x" below 1, "1.8x" up to 100, then "150x"."""
+    if not is_number(value):
+        return MISSING
+    assert value is not None
+    if abs(value) < 1:
+        return f"{value:.2f}x"
+    if abs(value) < 100:
+        return f"{value:.1f}x"
+    return f"{value:,.0f}x"
+
+
+def format_position(value: float | None) -> str:
+    """A position inside a range, 0..1, as a whole percent: 0.634 -> "63%"."""
+    if not is_number(value):
+        return MISSING
+    assert value is not None
+    return f"{value * 100:.0f}%"

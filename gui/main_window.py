@@ -126,7 +126,7 @@ class MainWindow(QMainWindow):
 
         self.watchlist_bar = WatchlistBar(tasks, self.model.symbols, checker, self)
         self.addToolBar(self.watchlist_bar)
-        self.detail = DetailPane(store, clock, self, history=history)
+        self.detail = DetailPane(store, clock, self, history=history, settings=settings)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.detail)
         self.status = StatusIndicators(
             self.statusBar(), health, clock, demo, budget=budget,

@@ -40,7 +40,6 @@ from gui.main_window import MainWindow
 from gui.runtime_parts import (
     EngineParts,
     PlanChoice,
-    RestPolling,
     RuntimeOptions,
     changes_timeline,
     engine_parts,
@@ -48,6 +47,7 @@ from gui.runtime_parts import (
     start_simulator,
     without_data,
 )
+from gui.runtime_rest import RestPolling
 from gui.settings.dialog import StreamSettings
 from gui.settings.persistence import AppSettings
 from gui.settings.probe import probe_stream
@@ -163,6 +163,7 @@ class Runtime:
         if opts.symbols is not None:
             self.window.model.set_symbols(opts.symbols)
         self._connect_window(self.window)
+        self.window.status.history.set_source(self.rest.progress)
         if self.settings.last_error:  # corrupt / read-only settings: say so, keep running
             self.window.statusBar().showMessage(self.settings.last_error, 15000)
         self._union = set(self.window.all_symbols())
@@ -191,12 +192,16 @@ class Runtime:
         if self.client is None or self.store is None:
             return
         config = self.client.config
+        sim = self.simulator
         poller = self.rest.start(
             self.rest_url, config.feed, self.credentials, config.insecure, self.store,
-            self.budget.plan,
+            self.budget.plan, self.parts.history, sim.now_ns if sim else time.time_ns,
+            self.health,
         )  # fmt: skip
         if self.budget_keeper is not None:
             self.budget_keeper.set_poller(poller)
+        if self.window is not None:
+            self.window.status.history.set_source(self.rest.progress)
 
     def _connect_window(self, window: MainWindow) -> None:
         window.quit_requested.connect(self.stop_event.set)
@@ -213,10 +218,12 @@ class Runtime:
     def _on_watchlist_changed(self, symbols: list[str]) -> None:
         # The budget keeper follows the priority order (stream or REST); here only the
         # snapshots of new symbols: previous close and day stats (docs/design.md).
-        added = set(symbols) - self._union
+        added, removed = set(symbols) - self._union, self._union - set(symbols)
         self._union = set(symbols)
         if added:
             self.rest.request(added)
+        if removed:
+            self.rest.forget(removed)
 
     def _on_connect_requested(self, on: bool) -> None:
         if self.client is None:
@@ -331,8 +338,6 @@ class Runtime:
             self.rest.request(self.window.all_symbols())
             self.window.watchlist_bar.checker = self.rest.check_symbols
 
-    # --- plan, demo clock ---------------------------------------------------------------
-
     def _sync_plan(self, feed: str) -> None:
         """Apply a changed plan (settings, feed default) and split the watchlists again."""
         plan = self.plans.plan(feed, self.demo)
@@ -357,15 +362,10 @@ class Runtime:
         assert self.client is not None
         url = LIVE_STREAM_URL if self.auto_demo and creds is not None else self.stream_url
         config = replace(
-            self.client.config,
-            url=url,
-            feed=feed,
-            encoding=Encoding(encoding),
+            self.client.config, url=url, feed=feed, encoding=Encoding(encoding),
             credentials=creds or self.credentials,
-        )
+        )  # fmt: skip
         return await probe_stream(config, self.clock)
-
-    # --- queries ----------------------------------------------------------------------
 
     def window_symbols(self) -> list[str]:
         return self.window.all_symbols() if self.window is not None else []

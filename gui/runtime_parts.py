@@ -2,15 +2,12 @@
 
 `RuntimeOptions` are the command line's choices; `engine_parts` makes the engine objects
 the window shows besides the store (price history, alert book), for the app and for
-tests' windows alike; `RestPolling` owns the REST snapshot client and its poller, made
-anew for each feed and key.
+tests' windows alike. The REST side (snapshots and history) is `gui.runtime_rest`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -19,12 +16,9 @@ from typing import TYPE_CHECKING
 
 from engine.alerts.book import AlertBook
 from engine.config import Credentials, Feed
-from engine.core.tasks import TaskSet, cancel_and_wait
 from engine.demo import DemoOptions
 from engine.market.history import PriceHistory
 from engine.market.store import MarketDataStore, Source
-from engine.net.budget import RequestBudget
-from engine.net.rest import RestClient, RestConfig, SnapshotPoller
 from engine.net.retry import BackoffPolicy
 from engine.net.stream import StreamConfig
 from engine.plan import PlanLimit, default_plan
@@ -38,7 +32,6 @@ __all__ = [
     "REST_POLL_S",
     "EngineParts",
     "PlanChoice",
-    "RestPolling",
     "RuntimeOptions",
     "changes_timeline",
     "engine_parts",
@@ -149,69 +142,6 @@ async def start_simulator(demo: DemoOptions, symbols: Iterable[str], rate: float
 def simulated_clock(now_ns: Callable[[], int]) -> Callable[[], datetime]:
     """A simulator's clock (`Simulator.now_ns`) as the status bar's market-session clock."""
     return lambda: datetime.fromtimestamp(now_ns() / 1e9, UTC)
-
-
-class RestPolling:
-    """The REST snapshot client and its poller (previous close, day stats, stale rows and
-    the symbols the budget leaves unstreamed), for one feed and key at a time."""
-
-    def __init__(
-        self, tasks: TaskSet, interval: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._tasks = tasks
-        self._interval = interval
-        self._clock = clock
-        self.rest: RestClient | None = None
-        self.poller: SnapshotPoller | None = None
-        self.budget: RequestBudget | None = None
-        self._budget_plan: PlanLimit | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    def start(
-        self,
-        url: str | None,
-        feed: str,
-        credentials: Credentials | None,
-        insecure: bool,
-        store: MarketDataStore,
-        plan: PlanLimit | None = None,
-    ) -> SnapshotPoller | None:
-        """A client and a running poller for `url` (None: no REST here); the poller.
-
-        Every REST call of the key goes through one budget at the plan's rate (Basic 200
-        a minute; docs/account-and-history.md, "Plans and limits"), kept across restarts
-        of the client for the same plan so a restart cannot reset the count."""
-        if url is None:
-            return None
-        if plan is not None and (self.budget is None or plan != self._budget_plan):
-            self.budget, self._budget_plan = RequestBudget.for_plan(plan), plan
-        try:
-            self.rest = RestClient(RestConfig(url, feed, credentials, insecure), budget=self.budget)
-        except Exception as exc:
-            log.warning("no REST snapshots: %s", exc)
-            return None
-        self.poller = SnapshotPoller(self.rest, store, interval=self._interval, clock=self._clock)
-        self._task = self._tasks.spawn(self.poller.run(), name="tickerdesk-rest-poller")
-        return self.poller
-
-    async def stop(self) -> None:
-        """Cancel the poller (a request in flight is dropped, never applied) and close."""
-        task, self._task = self._task, None
-        if task is not None:
-            await cancel_and_wait(task)  # a cancel of the caller still propagates
-        rest, self.rest, self.poller = self.rest, None, None
-        if rest is not None:
-            await rest.aclose()
-
-    def request(self, symbols: Iterable[str]) -> None:
-        if self.poller is not None:
-            self.poller.request(symbols)
-
-    async def check_symbols(self, symbols: list[str]) -> set[str]:
-        """The symbols Alpaca knows (the add-symbols bar's check); all of them without REST."""
-        if self.rest is None:
-            return set(symbols)
-        return set(await self.rest.snapshots(symbols))
 
 
 def without_data(

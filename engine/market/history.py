@@ -12,18 +12,29 @@ watchlist, never by message rate or run time (docs/design.md, invariant 2):
   cancels applied in place, matched by trade id and exchange (ids are per venue);
 - bars (`engine.market.minute_bars`): the latest `max_bars` minute bars (16 h of
   04:00-20:00 ET by default), folded from prints and replaced by the stream's `b`/`u`
-  bar of the same minute when one arrives, in flat arrays (48 bytes a bar);
+  bar of the same minute when one arrives, merged with REST history at launch and
+  after a gap, in flat arrays (49 bytes a bar with its source mark);
+- REST history (`engine.market.history_load`): `earlier`, the previous sessions'
+  15-minute bars (640, 49 bytes each), `daily`, a year of sessions
+  (`engine.market.daily`, 260, 44 bytes each), and `profile`, volume by time of day
+  (`engine.market.volume_profile`, 65 points, 8 bytes each); plus the load state;
 - halts and LULD bands (here): the latest few, for chart markers. A halt lasts through
   a UTP `Q` (quotes only) until `T`/`3`, or until the store ends it on a print after
   it (`engine.market.merge_halts`).
 Each symbol's `spark_version` / `version` increase when its sparkline / anything changed,
 so painters can cache by version.
+
+The bound per symbol, arrays full: minute bars 960 x 49 = 47,040 bytes, earlier
+640 x 49 = 31,360, daily 260 x 44 = 11,440, profile 65 x 8 = 520: 90,360 bytes of
+history data (~88 KiB), 98,070 bytes measured with array headers and over-allocation
+(under 100 KiB); with the sparkline (900 x 16 = 14,400) and the tape (~20 KiB): ~135
+KiB per symbol at most, ~270 MB at the 2,000-symbol cap (test_history_load.py).
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from engine.events import (
@@ -36,11 +47,15 @@ from engine.events import (
     Trade,
     TradingStatus,
 )
+from engine.market import history_load
+from engine.market.daily import DailyBars
+from engine.market.history_load import EARLIER_BARS, HistoryLoad, Resync
 from engine.market.minute_bars import MINUTE_NS, MinuteBars
 from engine.market.snapshot import SymbolSnapshot
 from engine.market.sparkline import PriceSeries
 from engine.market.store import observes_late_prints
 from engine.market.tape import TapeEntry, TapeState, insert_in_time_order
+from engine.market.volume_profile import VolumeProfile
 
 # The series types are re-exported: the GUI imports everything history from here.
 __all__ = [
@@ -54,13 +69,17 @@ __all__ = [
     "MAX_LULDS",
     "MINUTE_NS",
     "NS",
+    "DailyBars",
     "HaltSpan",
+    "HistoryLoad",
     "MinuteBars",
     "PriceHistory",
     "PriceSeries",
+    "Resync",
     "SymbolHistory",
     "TapeEntry",
     "TapeState",
+    "VolumeProfile",
 ]
 
 NS = 1_000_000_000
@@ -91,9 +110,15 @@ class SymbolHistory:
 
     __slots__ = (
         "bars",
+        "daily",
+        "earlier",
         "halts",
+        "load",
+        "load_note",
         "lulds",
         "prices",
+        "profile",
+        "resync",
         "spark_version",
         "symbol",
         "tape",
@@ -111,6 +136,13 @@ class SymbolHistory:
         self.spark_version = 0
         self.version = 0
         self.tape_inserts = 0  # late prints put on the tape before its newest entry
+        # REST history (engine.market.history_load): filled by the backfill.
+        self.earlier = MinuteBars(EARLIER_BARS)  # previous sessions, 15-minute bars
+        self.daily = DailyBars()
+        self.profile: VolumeProfile | None = None
+        self.load = HistoryLoad.PENDING
+        self.load_note = ""
+        self.resync: Resync | None = None
 
     @property
     def halted(self) -> bool:
@@ -197,6 +229,38 @@ class PriceHistory:
     def clear(self) -> None:
         """Forget everything (e.g. leaving simulated data for real data)."""
         self._symbols.clear()
+
+    # --- REST history (engine.market.history_load; creates the symbol if absent) ------
+
+    def load_intraday(
+        self, symbol: str, bars: Sequence[Bar], iex_from_ns: int | None = None
+    ) -> int:
+        """Merge the session's minute bars and seed the sparkline; minutes added."""
+        return history_load.load_intraday(self._history(symbol), bars, iex_from_ns)
+
+    def load_daily(self, symbol: str, bars: Sequence[Bar]) -> None:
+        history_load.load_daily(self._history(symbol), bars)
+
+    def load_earlier(self, symbol: str, bars_15min: Sequence[Bar]) -> None:
+        """The previous sessions' 15-minute bars; rebuilds the volume profile."""
+        history_load.load_earlier(self._history(symbol), bars_15min)
+
+    def fill_gap(
+        self,
+        symbol: str,
+        bars: Sequence[Bar],
+        iex_from_ns: int | None,
+        outage_start_ns: int,
+        outage_end_ns: int,
+        at_ns: int,
+    ) -> int:
+        """Merge an outage's minute bars and record the `Resync`; minutes added."""
+        return history_load.fill_gap(
+            self._history(symbol), bars, iex_from_ns, outage_start_ns, outage_end_ns, at_ns
+        )
+
+    def set_load(self, symbol: str, state: HistoryLoad, note: str = "") -> None:
+        history_load.set_load(self._history(symbol), state, note)
 
     @observes_late_prints  # the tape shows every print, late ones included
     def on_event(self, event: Any, snap: SymbolSnapshot) -> None:

@@ -2,13 +2,16 @@
 
 A symbol's sparkline costs the same at 1,000 prints a second as at one: each bucket
 keeps only its last price. Corrections and cancels of the newest print are applied in
-place so the line never shows a voided price.
+place so the line never shows a voided price. `seed` fills it from REST minute bars at
+launch and after a gap (each bar's close at its minute's last second), never over a
+bucket the stream already filled.
 """
 
 from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
+from collections.abc import Iterable
 
 from engine.market.snapshot import SymbolSnapshot
 
@@ -24,7 +27,15 @@ class PriceSeries:
     most `window` doubles, once per new bucket at most.
     """
 
-    __slots__ = ("bucket_ns", "buckets", "last_exchange", "last_trade_id", "prices", "window")
+    __slots__ = (
+        "bucket_ns",
+        "buckets",
+        "last_exchange",
+        "last_trade_id",
+        "prices",
+        "seed_top",
+        "window",
+    )
 
     def __init__(self, bucket_ns: int, window_buckets: int) -> None:
         self.bucket_ns = bucket_ns
@@ -34,6 +45,10 @@ class PriceSeries:
         # The newest bucket's print, by trade id and exchange (ids are unique per venue).
         self.last_trade_id: int | None = None
         self.last_exchange = ""
+        # The newest bucket when it came from `seed` (newer than every print seen), else
+        # -1: a seeded minute's close sits at the minute's last second, which may still be
+        # to come, so a live print older than it must replace the seeds, not be refused.
+        self.seed_top = -1
 
     def add(
         self, timestamp_ns: int, price: float, trade_id: int | None, exchange: str = ""
@@ -43,8 +58,13 @@ class PriceSeries:
         buckets = self.buckets
         if buckets and bucket <= buckets[-1]:
             if bucket < buckets[-1]:
-                return False
-            self.prices[-1] = price
+                if buckets[-1] != self.seed_top:
+                    return False
+                self._drop_seeds_from(bucket)  # rare: only right after a seed
+                buckets.append(bucket)
+                self.prices.append(price)
+            else:
+                self.prices[-1] = price
         else:
             buckets.append(bucket)
             self.prices.append(price)
@@ -55,6 +75,43 @@ class PriceSeries:
                 del self.prices[:keep]
         self.last_trade_id = trade_id
         self.last_exchange = exchange
+        return True
+
+    def _drop_seeds_from(self, bucket: int) -> None:
+        keep = bisect_left(self.buckets, bucket)
+        del self.buckets[keep:]
+        del self.prices[keep:]
+        self.seed_top = -1
+
+    def seed(self, points: Iterable[tuple[int, float]]) -> bool:
+        """Merge (time ns, price) points from history; True if the series changed.
+
+        A bucket that already holds a price keeps it (the stream's print is newer
+        information than a bar's close); points outside the window are dropped. Points
+        newer than every bucket become the newest, marked as seeds (`seed_top`) so the
+        next live print still lands (see `add`).
+        """
+        step = self.bucket_ns
+        merged = dict(zip(self.buckets, self.prices, strict=True))
+        changed = False
+        for timestamp_ns, price in points:
+            bucket = timestamp_ns // step
+            if bucket not in merged:
+                merged[bucket] = price
+                changed = True
+        if not changed:
+            return False
+        top_before = self.buckets[-1] if self.buckets else None
+        ordered = sorted(merged)
+        oldest = ordered[-1] - self.window
+        ordered = ordered[bisect_left(ordered, oldest) :]
+        self.buckets[:] = array("q", ordered)
+        self.prices[:] = array("d", [merged[b] for b in ordered])
+        if ordered and ordered[-1] != top_before:
+            # The newest price is a bar's close now: no print to correct or cancel there.
+            self.seed_top = ordered[-1]
+            self.last_trade_id = None
+            self.last_exchange = ""
         return True
 
     def correct(

@@ -352,6 +352,15 @@ class MarketDataStore:
 
     # --- change tracking ---------------------------------------------------------------
 
+    def mark_changed(self, symbols: Iterable[str]) -> None:
+        """Mark watched symbols changed so the next flush refreshes their rows (their
+        history arrived: engine.net.backfill); unwatched ones are ignored. No counters
+        move and no snapshot changes: the data itself did not."""
+        snaps, changed = self._snaps, self._changed
+        for symbol in symbols:
+            if symbol in snaps:
+                changed.add(symbol)
+
     def drain_changes(self) -> set[str]:
         """Symbols changed (or watched/unwatched) since the last drain; empties the set."""
         changed, self._changed = self._changed, set()

@@ -15,9 +15,10 @@ IEX (docs/design.md, invariant 9: every figure knows its source).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import httpx
@@ -28,15 +29,25 @@ from engine.events import Bar, BarKind
 from engine.net.rest import RestClient, RestError
 from engine.protocol.timestamps import format_rfc3339_ns, parse_rfc3339_ns
 
-__all__ = ["BATCH", "RECENT_SIP_NS", "BarsClient", "IntradayBars", "decode_bars_page"]
+__all__ = [
+    "BATCH",
+    "RECENT_SIP_NS",
+    "BarsClient",
+    "IntradayBars",
+    "decode_bars_page",
+    "decode_bars_page_async",
+]
 
 log = logging.getLogger(__name__)
 
 BATCH = 100  # symbols per request
+MAX_LIMIT = 10_000  # bars a page at most (Alpaca's `limit`)
 MAX_429_RETRIES = 5  # the same page after this many 429s in a row: give up in words
 NS_PER_S = 1_000_000_000
 NS_PER_MIN = 60 * NS_PER_S
 RECENT_SIP_NS = 15 * NS_PER_MIN  # Basic: no SIP bars from the last 15 minutes
+_INF = math.inf
+YIELD_EVERY = 500  # bars decoded between turns given to the event loop (~0.5 ms)
 
 
 class _WireBar(msgspec.Struct):
@@ -67,10 +78,12 @@ _message_decoder = msgspec.json.Decoder(_WireMessage)
 def _bar(symbol: str, kind: BarKind, raw: msgspec.Raw) -> Bar:
     """One bar; ValueError (or msgspec's errors) in words when it is unusable."""
     wire = _bar_decoder.decode(raw)
-    prices = (wire.o, wire.h, wire.low, wire.c)
-    if not all(math.isfinite(p) and p > 0 for p in prices):
+    # Chained comparisons: False for NaN and infinity too, and ~3x cheaper than
+    # all(isfinite(...)) over a tuple (a 10,000-bar page is decoded per bar).
+    if not (0.0 < wire.o < _INF and 0.0 < wire.h < _INF and 0.0 < wire.low < _INF
+            and 0.0 < wire.c < _INF):  # fmt: skip
         raise ValueError("non-finite, zero or negative price")
-    if wire.vw is not None and not (math.isfinite(wire.vw) and wire.vw >= 0):
+    if wire.vw is not None and not 0.0 <= wire.vw < _INF:
         raise ValueError("bad vwap")
     if wire.low > wire.h or wire.v < 0 or wire.n < 0:
         raise ValueError("low above high, or negative volume or trade count")
@@ -80,16 +93,19 @@ def _bar(symbol: str, kind: BarKind, raw: msgspec.Raw) -> Bar:
     return Bar(kind, symbol, wire.o, wire.h, wire.low, wire.c, wire.v, ns, wire.n, wire.vw)
 
 
-def decode_bars_page(
-    body: bytes, kind: BarKind
-) -> tuple[dict[str, list[Bar]], str | None, list[str]]:
-    """(bars by symbol, next page token, problems in words). Never raises."""
+def _parse_page(body: bytes) -> tuple[_WirePage | None, list[str]]:
     try:
-        page = _page_decoder.decode(body)
+        return _page_decoder.decode(body), []
     except (msgspec.DecodeError, msgspec.ValidationError, UnicodeError) as exc:
-        return {}, None, [f"bars reply is not the expected JSON object: {exc}"]
-    out: dict[str, list[Bar]] = {}
-    problems: list[str] = []
+        return None, [f"bars reply is not the expected JSON object: {exc}"]
+
+
+def _decode_rows(
+    page: _WirePage, kind: BarKind, out: dict[str, list[Bar]], problems: list[str]
+) -> Iterator[None]:
+    """Decode every bar into `out`; yields (a point to give the loop a turn) between
+    symbols and inside a long one, every YIELD_EVERY bars."""
+    since = 0
     for symbol, rows in (page.bars or {}).items():
         kept = out.setdefault(symbol, [])
         for index, raw in enumerate(rows):
@@ -97,6 +113,41 @@ def decode_bars_page(
                 kept.append(_bar(symbol, kind, raw))
             except (msgspec.DecodeError, msgspec.ValidationError, ValueError, OverflowError) as exc:
                 problems.append(f"{symbol} bar {index}: {exc}")
+            since += 1
+            if since >= YIELD_EVERY:
+                since = 0
+                yield
+        if since >= YIELD_EVERY // 2:  # between symbols, once a slice's worth is done
+            since = 0
+            yield
+
+
+def decode_bars_page(
+    body: bytes, kind: BarKind
+) -> tuple[dict[str, list[Bar]], str | None, list[str]]:
+    """(bars by symbol, next page token, problems in words). Never raises."""
+    page, problems = _parse_page(body)
+    if page is None:
+        return {}, None, problems
+    out: dict[str, list[Bar]] = {}
+    for _ in _decode_rows(page, kind, out, problems):
+        pass
+    return out, page.next_page_token, problems
+
+
+async def decode_bars_page_async(
+    body: bytes, kind: BarKind
+) -> tuple[dict[str, list[Bar]], str | None, list[str]]:
+    """`decode_bars_page`, giving the event loop a turn every YIELD_EVERY bars: a full
+    10,000-bar page takes ~11 ms to decode on the 2-core test machine (measured, see
+    tests/benchmarks/bench_backfill.py), too long for one slice (docs/design.md: nothing
+    blocks the event loop)."""
+    page, problems = _parse_page(body)
+    if page is None:
+        return {}, None, problems
+    out: dict[str, list[Bar]] = {}
+    for _ in _decode_rows(page, kind, out, problems):
+        await asyncio.sleep(0)
     return out, page.next_page_token, problems
 
 
@@ -126,8 +177,11 @@ class IntradayBars:
 class BarsClient:
     """Historical bars over a RestClient's connection, credentials and budget."""
 
-    def __init__(self, rest: RestClient) -> None:
+    def __init__(self, rest: RestClient, page_limit: int = MAX_LIMIT) -> None:
+        if not 1 <= page_limit <= MAX_LIMIT:
+            raise ValueError(f"page_limit must be 1 to {MAX_LIMIT}")
         self._rest = rest
+        self.page_limit = page_limit  # bars a page, across its symbols (Alpaca's `limit`)
         self.problems = 0  # bars (or pages) skipped as unusable, every one
         self.requests = 0  # pages asked for, retries included
         self._problem_log = LogThrottle(log, topic="skipped bad bar data")
@@ -139,7 +193,7 @@ class BarsClient:
         start_ns: int,
         end_ns: int,
         feed: str,
-        limit: int = 10_000,
+        limit: int | None = None,
     ) -> dict[str, list[Bar]]:
         """Every bar of the window per symbol, oldest first (symbols without bars absent).
 
@@ -153,7 +207,7 @@ class BarsClient:
                 "timeframe": timeframe,
                 "start": format_rfc3339_ns(start_ns),
                 "end": format_rfc3339_ns(end_ns),
-                "limit": str(limit),
+                "limit": str(self.page_limit if limit is None else limit),
                 "feed": feed,
                 "adjustment": "raw",
             }
@@ -189,7 +243,7 @@ class BarsClient:
                 raise RestError(
                     f"bars request failed (HTTP {status}): {_message(response)}", status
                 )
-            bars, token, problems = decode_bars_page(response.content, kind)
+            bars, token, problems = await decode_bars_page_async(response.content, kind)
             for problem in problems:
                 self.problems += 1
                 self._problem_log.log("skipped bad bar data: %s", problem)
@@ -199,13 +253,21 @@ class BarsClient:
         )
 
     async def fetch_intraday(
-        self, symbols: Iterable[str], start_ns: int, now_ns: int, sip_allowed_recent: bool
+        self,
+        symbols: Iterable[str],
+        start_ns: int,
+        now_ns: int,
+        sip_allowed_recent: bool,
+        *,
+        end_ns: int | None = None,
     ) -> dict[str, IntradayBars]:
-        """1-minute bars from `start_ns` to now: SIP throughout when the plan allows recent
-        SIP, else SIP up to the minute at or before now - 15 min and IEX after it, marked."""
+        """1-minute bars from `start_ns` to `end_ns` (default: now): SIP throughout when
+        the plan allows recent SIP or the window ends 15 minutes or more before now, else
+        SIP up to the minute at or before now - 15 min and IEX after it, marked."""
         wanted = sorted(set(symbols))
-        if sip_allowed_recent:
-            sip = await self.fetch_bars(wanted, "1Min", start_ns, now_ns, "sip")
+        end = now_ns if end_ns is None else min(end_ns, now_ns)
+        if sip_allowed_recent or end <= now_ns - RECENT_SIP_NS:
+            sip = await self.fetch_bars(wanted, "1Min", start_ns, end, "sip")
             return {s: IntradayBars(rows) for s, rows in sip.items()}
         split = now_ns - RECENT_SIP_NS
         split -= split % NS_PER_MIN  # a whole minute: no bar half from each feed
@@ -215,7 +277,7 @@ class BarsClient:
             if split > start_ns
             else {}
         )
-        iex = await self.fetch_bars(wanted, "1Min", split, now_ns, "iex")
+        iex = await self.fetch_bars(wanted, "1Min", split, end, "iex")
         out: dict[str, IntradayBars] = {}
         for symbol in wanted:
             # Alpaca's `end` may include a bar at `split`: each feed keeps its side only.

@@ -14,13 +14,18 @@ ends 15 minutes ago. `delayed_sip` always ends 15 minutes ago. Every feed serves
 same market (the live stream does too). The REST rate limit is the snapshots' one:
 one budget per key for all REST calls.
 
-Work per request is bounded by `limit`: bars are generated as the page is filled.
+Work per request is bounded by `limit`: bars are generated as the page is filled, and
+the page is built cooperatively (`bars_page` yields to the event loop whenever it has held
+it for SLICE_S), so a 10,000-bar page never stalls the loop it shares: the demo runs the
+simulator on the app's own loop (docs/simulator.md, "Bounds and cost").
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import functools
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -43,7 +48,10 @@ DEFAULT_LIMIT = 1_000
 RECENT_SIP_NS = 15 * 60 * NS_PER_S  # Basic: no SIP data from the last 15 minutes
 RECENT_SIP = "subscription does not permit querying recent SIP data"
 ADJUSTMENTS = frozenset({"raw", "split", "dividend", "all"})
+SLICE_S = 0.002  # longest stretch a page build holds the loop before yielding (seconds)
 _TIMEFRAME = re.compile(r"^(\d{1,2})(Min|T|Hour|H|Day|D)$")
+# The symbols of a page share their bar times: each time is formatted once (bounded).
+_time_text = functools.lru_cache(maxsize=16_384)(rfc3339)
 
 
 class BarsQuery(NamedTuple):
@@ -172,7 +180,11 @@ def _merge(bars: list[HBar], size: int) -> HBar:
 
 
 class BarSource:
-    """One symbol's bars over a window: history before its start, live bars after."""
+    """One symbol's bars over a window: history before its start, live bars after.
+
+    A new listing (SymbolState.listed_ns; docs/simulator.md, "New listings") has no
+    history: only what the live market published since it was listed.
+    """
 
     def __init__(self, market: Market, live: LiveBars, seed: int, real_day: bool) -> None:
         self._market = market
@@ -184,35 +196,59 @@ class BarSource:
         made = self._market.made_ns(symbol)
         if made is None:
             return iter(())
-        anchor = Anchor(symbol, self._seed, made, self._real_day)
+        st = self._market.state(symbol)
+        listed = st is not None and st.listed_ns is not None
+        anchor = None if listed else Anchor(symbol, self._seed, made, self._real_day)
         if minutes == 0:
-            return self._days(anchor, start, end)
+            return self._days(symbol, anchor, start, end)
+        if minutes == 1:  # minute bars are served as they are: no buckets to build
+            return self._minutes(symbol, anchor, start, end)
         lo = start - start % (minutes * 60 * NS_PER_S)  # whole buckets
         return (
-            b for b in _aggregate(self._minutes(anchor, lo, end), minutes) if start <= b.t < end
+            b
+            for b in _aggregate(self._minutes(symbol, anchor, lo, end), minutes)
+            if start <= b.t < end
         )
 
-    def _minutes(self, anchor: Anchor, start: int, end: int) -> Iterator[HBar]:
-        yield from history.iter_minutes(anchor, start, end)
-        for bar in self._live.minutes(anchor.symbol):
-            if bar.t > anchor.last_bar.t and start <= bar.t < end:
+    def _minutes(self, symbol: str, anchor: Anchor | None, start: int, end: int) -> Iterator[HBar]:
+        after = -1  # live bars after the history's last bar (all of a new listing's)
+        if anchor is not None:
+            yield from history.iter_minutes(anchor, start, end)
+            after = anchor.last_bar.t
+        for bar in self._live.minutes(symbol):
+            if bar.t > after and start <= bar.t < end:
                 yield bar
 
-    def _days(self, anchor: Anchor, start: int, end: int) -> Iterator[HBar]:
-        days = {b.t: b for b in history.iter_days(anchor, start, end)}
-        days.update(self._live.days(anchor.symbol))
-        st = self._market.state(anchor.symbol)
+    def _days(self, symbol: str, anchor: Anchor | None, start: int, end: int) -> Iterator[HBar]:
+        days = {} if anchor is None else {b.t: b for b in history.iter_days(anchor, start, end)}
+        days.update(self._live.days(symbol))
+        st = self._market.state(symbol)
         if st is not None:  # the live day so far, as the snapshot's dailyBar says
             for acc in (st.prev_daily, st.daily):
-                days[acc.start_ns] = history.hbar(acc)
+                if acc.priced:  # a new listing's placeholder before its first print: none
+                    days[acc.start_ns] = history.hbar(acc)
         return (days[t] for t in sorted(days) if start <= t < end)
 
 
-def bars_page(source: BarSource, q: BarsQuery) -> dict[str, Any]:
-    """One page: at most `limit` bars across the symbols, and the token of the next."""
+async def bars_page(
+    source: BarSource, q: BarsQuery, slice_s: float = SLICE_S,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, Any]:  # fmt: skip
+    """One page: at most `limit` bars across the symbols, and the token of the next.
+
+    Cooperative: between symbols, and after every bar once `slice_s` has passed since
+    the last yield, it yields to the loop (`asyncio.sleep(0)`), so the longest stall is one indivisible
+    step of the generator (one symbol-day of minutes, or one symbol's walk of daily
+    bars: a few ms) instead of the whole page (docs/design.md, nothing blocks the loop).
+    The bars and the paging token are the same as without yielding.
+    """
     out: dict[str, list[dict[str, Any]]] = {}
     left = q.limit
+    due = clock() + slice_s
     for symbol in q.symbols:
+        if out:  # between symbols, always (each costs a walk of its history)
+            await asyncio.sleep(0)
+            due = clock() + slice_s
         start = q.start_ns
         if q.after is not None:
             if symbol < q.after[0]:
@@ -223,10 +259,13 @@ def bars_page(source: BarSource, q: BarsQuery) -> dict[str, Any]:
             if left == 0:
                 return {"bars": out, "next_page_token": _encode_token(symbol, bar.t)}
             out.setdefault(symbol, []).append(
-                {"t": rfc3339(bar.t), "o": bar.o, "h": bar.h, "l": bar.l, "c": bar.c,
+                {"t": _time_text(bar.t), "o": bar.o, "h": bar.h, "l": bar.l, "c": bar.c,
                  "v": bar.v, "n": bar.n, "vw": bar.vw}
             )  # fmt: skip
             left -= 1
+            if clock() >= due:
+                await asyncio.sleep(0)
+                due = clock() + slice_s
     return {"bars": out, "next_page_token": None}
 
 
@@ -244,7 +283,7 @@ class BarsRoute:
         self._now_ns = now_ns
         self._source = BarSource(market, live, seed, config.day)
 
-    def handle(self, headers: Mapping[str, str], query: str, refuse_auth: bool) -> Reply:
+    async def handle(self, headers: Mapping[str, str], query: str, refuse_auth: bool) -> Reply:
         self._stats.rest_requests += 1
         refused = check_auth(self._config, headers, refuse_auth)
         if refused is not None:
@@ -261,4 +300,4 @@ class BarsRoute:
             return exc.status, {"message": str(exc)}, limits
         for symbol in q.symbols:  # a symbol asked for joins the universe (capped), as
             self._market.add_symbol(symbol)  # a subscription would: its start is now
-        return 200, bars_page(self._source, q), limits
+        return 200, await bars_page(self._source, q), limits

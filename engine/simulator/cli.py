@@ -24,7 +24,7 @@ from engine.simulator.config import Plan, SimulatorConfig, is_loopback
 from engine.simulator.day import describe
 from engine.simulator.faults import FaultSchedule, run_every
 from engine.simulator.server import Simulator
-from engine.simulator.universe import DEFAULT_SYMBOLS, synthetic_symbols
+from engine.simulator.universe import DEFAULT_SYMBOLS, is_valid_symbol, synthetic_symbols
 
 SECRET_ENV = "TICKERDESK_SIM_SECRET"
 KEY_ENV = "TICKERDESK_SIM_KEY"
@@ -55,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="generate a universe of N synthetic symbols (AAAA, AAAB, ...)",
     )
+    p.add_argument("--new-listing", action="append", default=[], metavar="SYMBOL[,SYMBOL]",
+                   help="symbols listed at the start: no history before their first print "
+                   "(repeatable)")  # fmt: skip
     p.add_argument("--plan", choices=[p.value for p in Plan], default=Plan.UNLIMITED.value,
                    help="free = Alpaca's Basic plan: iex/delayed_sip only, 30 symbols, "
                    "200 REST calls a minute")  # fmt: skip
@@ -105,6 +108,12 @@ def _config(args: argparse.Namespace) -> SimulatorConfig:
         if args.universe_size < 1:
             raise ValueError("--universe-size must be >= 1")
         symbols = synthetic_symbols(args.universe_size)
+    listings = tuple(dict.fromkeys(
+        s.strip() for arg in args.new_listing for s in arg.split(",") if s.strip()
+    ))  # fmt: skip
+    bad = [s for s in listings if not is_valid_symbol(s)]
+    if bad:
+        raise ValueError(f"--new-listing: not a symbol: {', '.join(bad)}")
     start_ns = parse_start(args.start) if args.start is not None else None
     session = args.session or ("day" if start_ns is not None else "always")
     return SimulatorConfig(
@@ -117,6 +126,7 @@ def _config(args: argparse.Namespace) -> SimulatorConfig:
         symbols=symbols or DEFAULT_SYMBOLS,
         max_universe=max(SimulatorConfig().max_universe, len(symbols or ())),
         start_ns=start_ns, speed=args.speed, day=session == "day", rest_limit=args.rest_limit,
+        new_listings=listings,
     )  # fmt: skip
 
 

@@ -75,6 +75,10 @@ class SimulatorConfig:
     close_timeout: float = 5.0
     compression: bool = True  # permessage-deflate offered, as Alpaca does
     max_universe: int = 10_000  # cap on symbols added by subscriptions (bounded memory)
+    # New listings (docs/simulator.md, "New listings"): symbols listed at the simulator's
+    # start (they join the universe then): no daily bar before today, no minute bar, trade
+    # or snapshot bar from before their first print. `tickerdesk-sim --new-listing`.
+    new_listings: tuple[str, ...] = ()
     allow_non_loopback: bool = False
 
     def __post_init__(self) -> None:

@@ -22,6 +22,7 @@ time; nothing is kept between requests.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import random
@@ -31,7 +32,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
 from engine.market.calendar import EASTERN, day_hours, previous_trading_day, to_ns
-from engine.simulator.day import Layout, day_start_ns, initial_layout
+from engine.simulator.day import Layout, initial_layout
+from engine.simulator.day import day_start_ns as _day_start_ns
 from engine.simulator.state import MINUTE_NS, BarAcc, SymbolState, initial_state
 from engine.simulator.universe import listing
 from engine.simulator.wire import DailyBar, Message, MinuteBar, UpdatedBar
@@ -44,6 +46,13 @@ REGULAR_SIGMA = 0.0007  # per minute: ~1.4% a day over 390 minutes
 EXTENDED_SIGMA = 0.0003
 REGULAR_TRADES = 0.97  # chance a regular minute has trades
 EXTENDED_TRADES = 0.35  # thin pre-market and after-hours (docs/simulator.md, "Phases")
+
+
+# Calendar answers are pure functions of a date and asked again for every symbol of a
+# request: memoised (bounded; ~2,000 trading days back is the deepest walk) they cost a
+# dict lookup instead of a calendar scan.
+_prev_trading_day = functools.lru_cache(maxsize=8192)(previous_trading_day)
+day_start_ns = functools.lru_cache(maxsize=8192)(_day_start_ns)
 
 
 class HBar(NamedTuple):
@@ -70,6 +79,7 @@ class Hours(NamedTuple):
     post: int
 
 
+@functools.lru_cache(maxsize=4096)  # pure in (day, real_day); asked once per symbol-day
 def hours_of(day: date, real_day: bool) -> Hours | None:
     """The day's session bounds in ns; the always-on market trades all day, every day."""
     if not real_day:
@@ -104,7 +114,7 @@ class Anchor:
             self.tail_day = self.latest_day  # cannot happen with initial_layout; be safe
 
     def previous_day(self, day: date) -> date:
-        return previous_trading_day(day) if self.real_day else day - timedelta(days=1)
+        return _prev_trading_day(day) if self.real_day else day - timedelta(days=1)
 
     def rng(self, *parts: object) -> random.Random:
         return random.Random("/".join(map(str, (self.seed, self.symbol, self.made_ns, *parts))))
@@ -114,22 +124,24 @@ class Anchor:
         out = {self.latest_day: hbar(self.state.daily)}
         if self.prev_day < self.latest_day:
             out[self.prev_day] = hbar(self.state.prev_daily)
-        base = listing(self.symbol).base
-        adv = listing(self.symbol).adv
+        lst = listing(self.symbol)
+        base, adv = lst.base, lst.adv
         r = self.rng("daily")
+        gauss, randint, exp, log = r.gauss, r.randint, math.exp, math.log  # hot loop
+        previous = self.previous_day
         newer_open = self.state.prev_daily.o
         day = self.prev_day
         for _ in range(MAX_HISTORY_DAYS):
-            day = self.previous_day(day)
+            day = previous(day)
             if day < oldest:
                 break
-            c = newer_open * math.exp(-r.gauss(0.0, GAP_SIGMA))
-            ret = r.gauss(0.0, DAILY_SIGMA) + REVERSION * math.log(c / base)
-            o = c * math.exp(-ret)
-            h = max(o, c) * (1 + abs(r.gauss(0.0, 0.006)))
-            lo = min(o, c) * (1 - abs(r.gauss(0.0, 0.006)))
-            v = int(adv * math.exp(r.gauss(0.0, 0.25)))
-            n = max(1, v // r.randint(80, 200))
+            c = newer_open * exp(-gauss(0.0, GAP_SIGMA))
+            ret = gauss(0.0, DAILY_SIGMA) + REVERSION * log(c / base)
+            o = c * exp(-ret)
+            h = max(o, c) * (1 + abs(gauss(0.0, 0.006)))
+            lo = min(o, c) * (1 - abs(gauss(0.0, 0.006)))
+            v = int(adv * exp(gauss(0.0, 0.25)))
+            n = max(1, v // randint(80, 200))
             o, c, h, lo = round(o, 2), round(c, 2), round(h, 2), round(lo, 2)
             out[day] = HBar(day_start_ns(day), o, h, lo, c, v, n, round((h + lo + c) / 3, 4))
             newer_open = o
@@ -175,21 +187,33 @@ class Anchor:
         path = _path(r, points, hours)
         bars: list[HBar] = []
         weights: list[float] = []
+        random_, gauss, exp = r.random, r.gauss, math.exp  # the hot loop: once a minute
+        t_open, t_close = hours.open, hours.close
+        sessions = t_open != t_close
+        t = points[0][0] - MINUTE_NS
         for i in range(len(path) - 1):
-            t = points[0][0] + i * MINUTE_NS
-            regular = hours.open <= t < hours.close
-            forced = t in (hours.open, hours.close) and hours.open != hours.close
-            if not forced and r.random() >= (REGULAR_TRADES if regular else EXTENDED_TRADES):
+            t += MINUTE_NS
+            regular = t_open <= t < t_close
+            forced = sessions and t in (t_open, t_close)
+            if not forced and random_() >= (REGULAR_TRADES if regular else EXTENDED_TRADES):
                 continue
             o, c = path[i], path[i + 1]
             wig = REGULAR_SIGMA if regular else EXTENDED_SIGMA
-            h = max(o, c) * (1 + abs(r.gauss(0.0, wig)))
-            lo = min(o, c) * (1 - abs(r.gauss(0.0, wig)))
+            h = max(o, c) * (1 + abs(gauss(0.0, wig)))
+            lo = min(o, c) * (1 - abs(gauss(0.0, wig)))
             if regular and target is not None:
                 o, c = min(max(o, target.l), target.h), min(max(c, target.l), target.h)
                 h, lo = min(max(h, o, c), target.h), max(min(lo, o, c), target.l)
             bars.append(HBar(t, round(o, 2), round(h, 2), round(lo, 2), round(c, 2), 0, 0, 0.0))
-            weights.append(_weight(r, t, hours, regular))
+            # The minute's share of the day's volume: U-shaped in the regular session.
+            noise = exp(gauss(0.0, 0.5))
+            if regular:
+                since, until = (t - t_open) / MINUTE_NS, (t_close - t) / MINUTE_NS
+                extra = 5.0 if t == t_open else 0.0
+                noise *= 1.0 + extra + 2.0 * exp(-since / 30) + 1.5 * exp(-until / 30)
+            else:
+                noise *= 0.05
+            weights.append(noise)
         if target is not None:
             bars = _touch(bars, hours, target)
         if tail:
@@ -210,24 +234,16 @@ def _path(r: random.Random, points: list[tuple[int, float]], hours: Hours) -> li
         if n <= 0:
             continue
         sigma = REGULAR_SIGMA if hours.open <= ta < hours.close else EXTENDED_SIGMA
+        gauss, exp = r.gauss, math.exp
         walk = [0.0]
+        w = 0.0
         for _ in range(n):
-            walk.append(walk[-1] + r.gauss(0.0, sigma))
+            w += gauss(0.0, sigma)
+            walk.append(w)
         drift = math.log(pb / pa)
-        for i in range(1, n + 1):
-            frac = i / n
-            path.append(pa * math.exp(drift * frac + walk[i] - frac * walk[n]))
+        end = walk[n]
+        path.extend(pa * exp(drift * (i / n) + walk[i] - (i / n) * end) for i in range(1, n + 1))
     return path
-
-
-def _weight(r: random.Random, t: int, hours: Hours, regular: bool) -> float:
-    """A minute's share of the day's volume: U-shaped in the regular session."""
-    noise = math.exp(r.gauss(0.0, 0.5))
-    if not regular:
-        return 0.05 * noise
-    since, until = (t - hours.open) / MINUTE_NS, (hours.close - t) / MINUTE_NS
-    extra = 5.0 if t == hours.open else 0.0
-    return (1.0 + extra + 2.0 * math.exp(-since / 30) + 1.5 * math.exp(-until / 30)) * noise
 
 
 def _touch(bars: list[HBar], hours: Hours, target: HBar) -> list[HBar]:
@@ -255,9 +271,9 @@ def _volumes(
     big = max(range(len(shares)), key=shares.__getitem__)
     shares[big] = max(1, shares[big] + volume - sum(shares))
     size = r.randint(80, 200)
-    return [
-        b._replace(v=v, n=max(1, v // size), vw=round((b.h + b.l + b.c) / 3, 4))
-        for b, v in zip(bars, shares, strict=True)
+    return [  # HBar(...) rather than _replace: this runs once per minute of history
+        HBar(t, o, h, lo, c, v, max(1, v // size), round((h + lo + c) / 3, 4))
+        for (t, o, h, lo, c, _, _, _), v in zip(bars, shares, strict=True)
     ]
 
 

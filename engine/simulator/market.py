@@ -61,6 +61,7 @@ class Market(Generator):
         correction_probability: float = 0.0,
         cancel_probability: float = 0.0,
         max_universe: int = 10_000,
+        new_listings: Iterable[str] = (),
     ) -> None:
         super().__init__(
             seed=seed, start_ns=start_ns, schedule=schedule, quote_fraction=quote_fraction,
@@ -72,18 +73,23 @@ class Market(Generator):
         self.clock_ns = start_ns
         self._max_universe = max_universe
         self._made: dict[str, int] = {}  # symbol -> when its starting state was made
+        # New listings (docs/simulator.md, "New listings"): listed when their state is made.
+        self._new_listings = frozenset(new_listings)
         self.live = LiveBars()  # published bars, for GET /v2/stocks/bars
         if schedule is not None:
             self._day_start = day_start_ns(schedule.phase_at(start_ns).trading_day)
-        for symbol in symbols:
-            self._states[symbol] = self._initial(symbol, start_ns)
+        for symbol in dict.fromkeys([*symbols, *sorted(self._new_listings)]):
+            self._states[symbol] = self._initial(symbol, start_ns)  # listings: first print now
         self._budget = 0.0
         self._day_end = st_mod.day_start_ns(start_ns) + st_mod.DAY_NS  # always-on roll
 
     def _initial(self, symbol: str, now_ns: int) -> SymbolState:
         layout = None if self._schedule is None else initial_layout(now_ns)
         self._made[symbol] = now_ns  # its history ends there (engine.simulator.history)
-        return st_mod.initial_state(symbol, self.seed, now_ns, layout)
+        state = st_mod.initial_state(symbol, self.seed, now_ns, layout)
+        if symbol in self._new_listings:  # no history at all: it is listed now
+            st_mod.make_new_listing(state, now_ns)
+        return state
 
     # --- universe -----------------------------------------------------------------
 

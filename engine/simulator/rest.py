@@ -30,7 +30,9 @@ from engine.simulator.wire import rfc3339
 REST_FEEDS = frozenset({"iex", "sip", "delayed_sip", "boats", "overnight", "otc"})
 
 
-def _bar(acc: BarAcc) -> dict[str, Any]:
+def _bar(acc: BarAcc) -> dict[str, Any] | None:
+    if not acc.priced:  # a new listing's placeholder before its first print: null
+        return None
     return {
         "t": rfc3339(acc.start_ns), "o": acc.o, "h": acc.h, "l": acc.l, "c": acc.c,
         "v": acc.v, "n": acc.n, "vw": acc.vwap,
@@ -42,9 +44,11 @@ def snapshot(st: SymbolState) -> dict[str, Any]:
 
     `dailyBar` is the latest daily bar with a price: before the day's first regular-
     session trade still the last session's (docs/simulator.md, "The day boundary").
+    A new listing has null for what it has not printed yet ("New listings").
     """
+    unprinted = st.listed_ns is not None and st.last_ns < st.listed_ns
     return {
-        "latestTrade": {
+        "latestTrade": None if unprinted else {
             "t": rfc3339(st.last_ns), "x": st.last_x, "p": st.last_price, "s": st.last_size,
             "c": list(st.last_cond), "i": st.last_id, "z": st.tape,
         },

@@ -91,6 +91,7 @@ class Simulator:
             halt_probability=cfg.halt_probability, halt_steps=cfg.halt_steps,
             correction_probability=cfg.correction_probability,
             cancel_probability=cfg.cancel_probability, max_universe=cfg.max_universe,
+            new_listings=cfg.new_listings,
         )  # fmt: skip
         # FAKEPACA: 2/3 quotes (a quote about every 5 s at the default rate), bars from
         # trades; always on, even in the real day (docs/protocol.md, "Endpoints").
@@ -302,7 +303,11 @@ class Simulator:
 
     # --- connections ----------------------------------------------------------------
 
-    def _process_request(self, conn: ServerConnection, request: Request) -> Response | None:
+    async def _process_request(self, conn: ServerConnection, request: Request) -> Response | None:
+        """REST routes and the health/stats probes; None lets the websocket handshake on.
+
+        A coroutine (websockets awaits it) because a bars page is built cooperatively
+        (engine.simulator.barsroute.bars_page) and must not stall the loop."""
         path, _, query = request.path.partition("?")
         if path in FEEDS:
             return None  # websocket handshake proceeds
@@ -311,7 +316,7 @@ class Simulator:
         if path == "/stats":  # benchmarks in another process: messages sent vs received
             return _json_response(conn, 200, self.stats_report())
         if path == "/v2/stocks/bars":  # history (engine.simulator.barsroute)
-            status, body, headers = self.bars_route.handle(
+            status, body, headers = await self.bars_route.handle(
                 request.headers, query, self.auth_refused
             )
             return _json_response(conn, status, body, headers)

@@ -116,6 +116,9 @@ class SymbolState:
     minute: BarAcc | None = None  # the minute in progress
     luld_ref: float = 0.0  # 0 = bands not yet published
     recent: deque[RecentTrade] = dataclasses.field(default_factory=lambda: deque(maxlen=8))
+    # A new listing (docs/simulator.md, "New listings"): when it was listed; it has no
+    # trade, minute bar or daily bar from before (None: an established symbol).
+    listed_ns: int | None = None
 
 
 def initial_state(symbol: str, seed: int, now_ns: int, layout: Layout | None = None) -> SymbolState:
@@ -183,3 +186,22 @@ def initial_state(symbol: str, seed: int, now_ns: int, layout: Layout | None = N
     if layout is None or layout.live:
         state.today = state.daily  # trades go into it (engine.simulator.bars)
     return state
+
+
+def make_new_listing(state: SymbolState, listed_ns: int) -> None:
+    """Turn a starting state into a new listing's: no print and no bar before `listed_ns`.
+
+    The bars that a starting state carries from before (the last minute bar, the last
+    sessions' daily bars) become unpriced placeholders (`priced=False`, no volume): the
+    first trade prices them (engine.simulator.bars.add_trade), and until then the
+    snapshot leaves them out (engine.simulator.rest) and the bars endpoint serves none
+    (engine.simulator.barsroute). Quotes may exist before the first print.
+    """
+    p = state.last_price
+    state.listed_ns = listed_ns
+    state.last_bar = BarAcc(state.last_bar.start_ns, p, p, p, p, priced=False)
+    state.prev_daily = BarAcc(state.prev_daily.start_ns, p, p, p, p, priced=False)
+    blank = BarAcc(state.daily.start_ns, p, p, p, p, priced=False)
+    if state.today is state.daily:  # the day in progress: trades go into the blank bar
+        state.today = blank
+    state.daily = blank

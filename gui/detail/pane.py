@@ -25,7 +25,9 @@ from engine.market.history import PriceHistory, SymbolHistory, TapeState
 from engine.market.store import Freshness, MarketDataStore, SymbolSnapshot
 from gui import formatting as fmt
 from gui.detail.chart import IntradayChart
+from gui.detail.chart_controls import ChartControls
 from gui.detail.time_sales import TimeSalesModel, TimeSalesView
+from gui.settings.persistence import AppSettings
 
 LIVE_REFRESH_MS = 125  # chart/time & sales at most 8 Hz: smooth, and bounded cost
 _Row = tuple[str, Callable[[SymbolSnapshot], str]]
@@ -111,6 +113,7 @@ class DetailPane(QDockWidget):
         parent: QWidget | None = None,
         history: PriceHistory | None = None,
         live_interval_ms: int = LIVE_REFRESH_MS,
+        settings: AppSettings | None = None,
     ) -> None:
         super().__init__("Detail", parent)
         self.setObjectName("detailPane")
@@ -147,12 +150,20 @@ class DetailPane(QDockWidget):
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
         layout.addLayout(grid)
-        self.chart = IntradayChart(body)
+        # The chart with its style row (1m / 5m / 15m / Line, saved in `settings`).
+        chart_box = QWidget(body)
+        chart_layout = QVBoxLayout(chart_box)
+        chart_layout.setContentsMargins(0, 0, 0, 0)
+        chart_layout.setSpacing(1)
+        self.chart = IntradayChart(chart_box)
+        self.chart_controls = ChartControls(self.chart, settings, chart_box)
+        chart_layout.addWidget(self.chart_controls)
+        chart_layout.addWidget(self.chart, 1)
         self.time_sales_model = TimeSalesModel(self)
         self.time_sales = TimeSalesView(self.time_sales_model, body)
         splitter = QSplitter(Qt.Orientation.Vertical, body)
         splitter.setObjectName("detailSplitter")
-        splitter.addWidget(self.chart)
+        splitter.addWidget(chart_box)
         splitter.addWidget(self.time_sales)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)

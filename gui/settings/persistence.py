@@ -318,6 +318,13 @@ class AppSettings:
     def set_zoom_steps(self, steps: int) -> None:
         self._write("view/zoom_steps", int(steps))
 
+    def chart_style(self) -> str:
+        """The detail chart's style, e.g. "candles:5" (gui.detail.chart.parse_style validates)."""
+        return self._str("view/chart_style", "")
+
+    def set_chart_style(self, style: str) -> None:
+        self._write("view/chart_style", style)
+
     def alerts_path(self) -> Path:
         """Alert rules and history (engine.alerts.book JSON) beside the ini: <name>.alerts.json."""
         return self.path.with_name(self.path.stem + ".alerts.json")

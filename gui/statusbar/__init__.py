@@ -24,6 +24,7 @@ from gui.statusbar.budget import BudgetIndicator
 from gui.statusbar.connection import ConnectionIndicator
 from gui.statusbar.error import LastErrorIndicator
 from gui.statusbar.feed import FeedBadge, InsecureBadge
+from gui.statusbar.history import HistoryIndicator
 from gui.statusbar.market_session import MarketSessionIndicator, utc_now
 from gui.statusbar.rate import FallingBehindBadge, RateIndicator
 from gui.statusbar.reconnects import ReconnectsIndicator
@@ -61,9 +62,12 @@ class StatusIndicators(QObject):
         self.insecure = InsecureBadge(health)
         self.error = LastErrorIndicator(health)
         self.budget = BudgetIndicator(budget, poll_interval_s)
+        # The composition root gives it the backfill's progress (set_source).
+        self.history = HistoryIndicator()
         for widget in (self.feed, self.insecure, self.connection, self.age, self.rate):
             bar.addWidget(widget)
         bar.addWidget(self.error, 1)
+        bar.addPermanentWidget(self.history)
         bar.addPermanentWidget(self.budget)
         self.budget.refresh()
         bar.addPermanentWidget(self.falling_behind)
@@ -75,7 +79,7 @@ class StatusIndicators(QObject):
         bar.addPermanentWidget(self.market_session)
         self.labels: tuple[StatusLabel, ...] = (
             self.feed, self.insecure, self.connection, self.age, self.rate, self.reconnects,
-            self.falling_behind, self.error, self.budget, self.market_session,
+            self.falling_behind, self.error, self.budget, self.history, self.market_session,
         )  # fmt: skip
         self._state = health.state
         self._slow = QTimer(self)
@@ -121,6 +125,7 @@ class StatusIndicators(QObject):
             or health.reconnects != self.reconnects.count
             or self.falling_behind.needs_refresh()
             or self.budget.needs_refresh()
+            or self.history.needs_refresh()
         ):
             self.refresh()
         elif health.next_retry_at is not None:

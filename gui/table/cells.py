@@ -1,5 +1,10 @@
 """What each role of one ticker-table cell holds: text, raw value, alignment, colours, tooltip.
 
+Columns with a `figure` (gui.table.columns_history) read the symbol's SymbolHistory, looked
+up per call (a dict get: nothing stale is kept), and the exchange time `exchange_ns()`
+(the wall clock, or a demo's simulated one). A resynced row (its minute bars refilled
+after an outage) shows a small dot before its symbol; the tooltip says when and how much.
+
 The model's data()/multiData() dispatch a role number to one handler here, called with the
 row's symbol and the column index (already bounds-checked). Colours come from this
 presenter's own tone brushes (`set_palette`), so two tables can paint two themes and a
@@ -13,7 +18,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from PySide6.QtGui import QBrush
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPixmap
 
 from engine.market.history import PriceHistory, SymbolHistory
 from engine.market.store import Freshness, MarketDataStore
@@ -28,6 +34,7 @@ from gui.table.columns import (
     raw_value,
     row_tooltip,
 )
+from gui.table.columns_history import history_lines
 from gui.table.roles import (
     ALIGN_FLAGS,
     ALIGNMENT,
@@ -39,7 +46,10 @@ from gui.table.roles import (
     TOOLTIP,
 )
 
-__all__ = ["CellPresenter", "Handler"]
+__all__ = ["DECORATION", "RESYNC_MARK_PX", "CellPresenter", "Handler"]
+
+DECORATION = int(Qt.ItemDataRole.DecorationRole)  # the resync mark in the Symbol cell
+RESYNC_MARK_PX = 8
 
 Handler = Callable[[str, int], Any]  # (symbol, column) -> the role's value, None = no data
 
@@ -59,10 +69,16 @@ class CellPresenter:
         self._states = states  # the model's RowStates.by_symbol, read in place
         self._clock = clock
         self.columns = columns
-        self.history: PriceHistory | None = None  # serves SPARKLINE_ROLE (gui.table.delegates)
+        self.history: PriceHistory | None = None  # serves SPARKLINE_ROLE and figure columns
+        # Exchange time in ns for time-of-day figures (relative volume); a demo on a
+        # simulated clock sets its own (the simulator's now_ns).
+        self.exchange_ns: Callable[[], int] = time.time_ns
         keys = [column.key for column in columns]
         self._spark_column = keys.index("spark") if "spark" in keys else -1
+        self._symbol_column = keys.index("symbol") if "symbol" in keys else -1
         self._brushes: dict[Tone, QBrush] = tone_brushes(palette)
+        self._mark_colours = (QColor(palette.highlight), QColor(palette.text))
+        self._resync_mark: QPixmap | None = None  # made on first use (needs a QGuiApplication)
         self.handlers: dict[int, Handler] = {
             DISPLAY: self.display,
             ALIGNMENT: self.alignment,
@@ -71,18 +87,30 @@ class CellPresenter:
             TOOLTIP: self.tooltip,
             RAW_VALUE_ROLE: self.raw,
             SPARKLINE_ROLE: self.sparkline,
+            DECORATION: self.decoration,
         }
 
     def set_palette(self, palette: Palette) -> None:
         """Paint with this theme's tone colours from the next data() call on."""
         self._brushes = tone_brushes(palette)
+        self._mark_colours = (QColor(palette.highlight), QColor(palette.text))
+        self._resync_mark = None
+
+    def symbol_history(self, symbol: str) -> SymbolHistory | None:
+        """The symbol's history now (None: none kept, or no PriceHistory)."""
+        history = self.history
+        return None if history is None else history.get(symbol)
 
     def raw_of(self, symbol: str, column: ColumnDef, now: float) -> Any:
         """The cell's raw value (sort key, export); None when missing or expired."""
         snap = self._store.get(symbol)
         if snap is None:
             return symbol if column.key == "symbol" else None
-        return raw_value(column, snap, self._states[symbol], now)
+        if column.figure is None:
+            return raw_value(column, snap, self._states[symbol], now)
+        return raw_value(
+            column, snap, self._states[symbol], now, self.symbol_history(symbol), self.exchange_ns()
+        )
 
     # --- role handlers ------------------------------------------------------------------
 
@@ -102,7 +130,7 @@ class CellPresenter:
             return None
         col = self.columns[column]
         state = self._states[symbol]
-        value = raw_value(col, snap, state, 0.0) if col.tone is not None else None
+        value = self.raw_of(symbol, col, 0.0) if col.tone is not None else None
         tone = foreground_tone(col, snap, state, value)
         return None if tone is None else self._brushes[tone]
 
@@ -121,8 +149,43 @@ class CellPresenter:
             return None
         return self.history.get(symbol)
 
+    def decoration(self, symbol: str, column: int) -> QPixmap | None:
+        # Asked for every painted cell: the column test comes first.
+        if column != self._symbol_column:
+            return None
+        history = self.symbol_history(symbol)
+        if history is None or history.resync is None:
+            return None
+        if self._resync_mark is None:
+            self._resync_mark = _dot(*self._mark_colours)
+        return self._resync_mark
+
     def tooltip(self, symbol: str, column: int) -> str | None:
+        """The cell's own figures (history columns), then the row's status and history."""
         snap = self._store.get(symbol)
         if snap is None:
             return f"{symbol}: not in the data store"
-        return row_tooltip(snap, self._states[symbol], self._clock())
+        state = self._states[symbol]
+        lines = [row_tooltip(snap, state, self._clock())]
+        history = self.symbol_history(symbol)
+        lines += history_lines(history, self.history is not None)
+        col = self.columns[column]
+        expired = col.expires and state.freshness is Freshness.EXPIRED
+        if col.detail is not None and not expired:
+            detail = col.detail(snap, history, self.exchange_ns())
+            if detail:
+                lines.insert(0, f"{col.header}: {detail}")
+        return "\n".join(lines)
+
+
+def _dot(fill: QColor, outline: QColor) -> QPixmap:
+    """The resync mark: a small filled circle (the selection colour, outlined in text colour)."""
+    pixmap = QPixmap(RESYNC_MARK_PX, RESYNC_MARK_PX)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    painter.setPen(QPen(outline, 1.0))
+    painter.setBrush(fill)
+    painter.drawEllipse(1, 1, RESYNC_MARK_PX - 2, RESYNC_MARK_PX - 2)
+    painter.end()
+    return pixmap

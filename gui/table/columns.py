@@ -7,55 +7,34 @@ so they are hidden (em dash) and sort last instead of passing as current.
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from engine.market.history import SymbolHistory
 from engine.market.store import Freshness, Source, SymbolSnapshot
 from gui import formatting as fmt
 from gui.positions import book as pos
-from gui.tone import Tone as Tone
+from gui.table.column_types import Align, ColumnDef, RowState, ToneFn, ValueFn, no_value, sign_tone
+from gui.table.columns_history import DAY_COLUMNS, VOLUME_COLUMNS
+from gui.tone import Tone
 
-
-class Align(enum.Enum):
-    """Horizontal alignment; the model maps it to Qt flags (numbers right, text left)."""
-
-    LEFT = "left"
-    RIGHT = "right"
-    CENTER = "center"
-
-
-@dataclass(slots=True)
-class RowState:
-    """Per-row view state the model keeps beside the store: cached freshness and the flash."""
-
-    symbol: str
-    freshness: Freshness = Freshness.EMPTY
-    flash_tick: int = 0  # +1/-1 while the row flashes, 0 otherwise
-    flash_until: float = 0.0  # monotonic seconds
-    seen_price: float | None = None  # last price the flush saw, to detect a new tick
-    position: pos.Position | None = None  # the user's holding in this symbol, if any
-
-
-ValueFn = Callable[[SymbolSnapshot, RowState, float], Any]
-ToneFn = Callable[[SymbolSnapshot, Any], "Tone | None"]
-
-
-@dataclass(frozen=True, slots=True)
-class ColumnDef:
-    """One column: what it shows, how it sorts, how it is aligned and coloured."""
-
-    key: str
-    header: str
-    tooltip: str
-    value: ValueFn  # raw value: sort key and formatter input; None = missing
-    formatter: Callable[[Any], str]
-    align: Align = Align.RIGHT
-    tone: ToneFn | None = None  # foreground colour rule for a fresh row
-    expires: bool = True  # hidden (None) when the row's data has EXPIRED
-    needs_clock: bool = False  # value depends on `now` (the model reads its clock only then)
-    flashes: bool = False  # background flashes briefly on a price tick (the Last cell only)
+# Re-exported: the table imports the column types from here.
+__all__ = [
+    "COLUMNS",
+    "COLUMN_INDEX",
+    "SOURCE_LABELS",
+    "Align",
+    "ColumnDef",
+    "RowState",
+    "Tone",
+    "ToneFn",
+    "ValueFn",
+    "age_seconds",
+    "background_tone",
+    "foreground_tone",
+    "raw_value",
+    "row_tooltip",
+    "status_text",
+]
 
 
 def _last(snap: SymbolSnapshot) -> float | None:
@@ -109,10 +88,7 @@ def _tick_tone(snap: SymbolSnapshot, value: Any) -> Tone | None:
     return Tone.UP if snap.tick > 0 else Tone.DOWN if snap.tick < 0 else None
 
 
-def _sign_tone(snap: SymbolSnapshot, value: Any) -> Tone | None:
-    if value is None or value == 0:
-        return None
-    return Tone.UP if value > 0 else Tone.DOWN
+_sign_tone = sign_tone
 
 
 COLUMNS: tuple[ColumnDef, ...] = (
@@ -128,7 +104,7 @@ COLUMNS: tuple[ColumnDef, ...] = (
     # Painted by gui.table.delegates.SparklineDelegate from the model's SparklineRole.
     ColumnDef("spark", "15 min", "Trade prices over the last 15 minutes (last price per "
               "second; green/red: up/down over the window)",
-              lambda s, r, n: None, lambda v: "", Align.CENTER),
+              no_value, lambda v: "", Align.CENTER),
     # Position columns (gui.positions.book): empty unless the user set a position on the row.
     ColumnDef("market_value", "Mkt value", "Quantity x last price (negative when short)",
               lambda s, r, n: pos.market_value(r.position, _last(s)), pos.format_money),
@@ -150,10 +126,13 @@ COLUMNS: tuple[ColumnDef, ...] = (
               lambda s, r, n: s.ask_size, fmt.format_size),
     ColumnDef("volume", "Volume", "Shares traded today",
               lambda s, r, n: s.volume, fmt.format_volume),
+    *VOLUME_COLUMNS,  # Rel volume, Avg volume (gui.table.columns_history)
     ColumnDef("high", "Day high", "Highest price today",
               lambda s, r, n: s.high, fmt.format_price),
     ColumnDef("low", "Day low", "Lowest price today",
               lambda s, r, n: s.low, fmt.format_price),
+    *DAY_COLUMNS,  # Gap %, 52-wk range, Day range, Open, Prev close, VWAP, pre/after-hours %,
+    # 52-wk high/low
     ColumnDef("trade_time", "Last trade time", "Exchange time of the last trade (US/Eastern)",
               lambda s, r, n: s.last_trade_ns, fmt.format_time_eastern),
     # Age and Status stay adjacent and last: tick_ages() refreshes them as one range.
@@ -167,11 +146,21 @@ COLUMNS: tuple[ColumnDef, ...] = (
 COLUMN_INDEX: dict[str, int] = {column.key: index for index, column in enumerate(COLUMNS)}
 
 
-def raw_value(column: ColumnDef, snap: SymbolSnapshot, state: RowState, now: float) -> Any:
-    """The column's raw value, or None when missing or when the row's data has expired."""
+def raw_value(
+    column: ColumnDef,
+    snap: SymbolSnapshot,
+    state: RowState,
+    now: float,
+    history: SymbolHistory | None = None,
+    now_ns: int = 0,
+) -> Any:
+    """The column's raw value, or None when missing or when the row's data has expired.
+
+    `history` (the symbol's, or None) and `now_ns` (exchange time) feed `figure` columns."""
     if column.expires and state.freshness is Freshness.EXPIRED:
         return None
-    value = column.value(snap, state, now)
+    figure = column.figure
+    value = column.value(snap, state, now) if figure is None else figure(snap, history, now_ns)
     if isinstance(value, float) and value != value:  # NaN: treat as missing, sorts last
         return None
     return value

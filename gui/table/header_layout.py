@@ -76,20 +76,27 @@ def parse_layout(text: str) -> tuple[HeaderLayout | None, list[str]]:
     return HeaderLayout(tuple(order), frozenset(hidden), widths), problems
 
 
-def reconcile(layout: HeaderLayout, declared: Sequence[str]) -> HeaderLayout:
+def reconcile(
+    layout: HeaderLayout, declared: Sequence[str], default_hidden: Iterable[str] = ()
+) -> HeaderLayout:
     """Fit `layout` to the declared columns: drop unknown/duplicate keys, insert missing ones
-    right after their nearest declared predecessor (first if none), visible."""
+    right after their nearest declared predecessor (first if none), visible unless they
+    are in `default_hidden` (a column the layout never saw gets its default; one it saw
+    keeps the user's choice)."""
     known = set(declared)
     order = list(dict.fromkeys(k for k in layout.order if k in known))
+    saw = set(order)
     for i, key in enumerate(declared):
         if key in order:
             continue
         before = next((p for p in reversed(declared[:i]) if p in order), None)
         order.insert(0 if before is None else order.index(before) + 1, key)
-    if all(key in layout.hidden for key in order):  # an all-hidden table looks broken
-        hidden = frozenset(layout.hidden - {order[0]})
+    new_hidden = (set(default_hidden) & known) - saw
+    chosen = (layout.hidden & known) | new_hidden
+    if all(key in chosen for key in order):  # an all-hidden table looks broken
+        hidden = frozenset(chosen - {order[0]})
     else:
-        hidden = frozenset(layout.hidden & known)
+        hidden = frozenset(chosen)
     widths = {k: w for k, w in layout.widths.items() if k in known}
     return HeaderLayout(tuple(order), hidden, widths)
 

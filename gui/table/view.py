@@ -3,6 +3,8 @@
 Column order, widths, visibility and the sort indicator are written to AppSettings
 when they change (debounced: header drags fire per pixel), so a crash loses nothing.
 They are stored by column key (gui.table.header_layout), never by index: the column set grows.
+Columns declared `shown_by_default=False` start hidden, in a fresh table and in a saved
+layout from before they existed; once the user shows or hides one, the layout keeps it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView,
 
 from gui.settings.persistence import AppSettings
 from gui.table import header_layout as hl
+from gui.table.columns_history import RANGE_BAR_KEYS
+from gui.table.delegates_range import RangeBarDelegate
 from gui.table.model import TickerFilterProxy, TickerTableModel
 
 ROW_HEIGHT_PX = 22
@@ -33,6 +37,13 @@ COLUMN_SAMPLES = {
     "age": "88.8 s",
     "status": "EXPIRED",
     "spark": "8888888888888",  # sparkline: ~100 px of polyline
+    "rel_volume": "88.8x",
+    "gap_pct": "+88.88%",
+    "range_52w_position": "88888888",  # a bar: ~60 px
+    "day_range_position": "88888888",
+    "avg_volume": "888.8M",
+    "premarket_change_pct": "+88.88%",
+    "afterhours_change_pct": "+88.88%",
 }
 _DEFAULT_SAMPLE = "88,888.88"
 log = logging.getLogger(__name__)
@@ -87,6 +98,11 @@ class TickerView(QTableView):
         self._save_timer.timeout.connect(self.save_layout)
         self._widths: dict[str, int] = {}  # last known width per key (hidden ones too)
         self.layout_problems: list[str] = []  # what was wrong with the saved layout
+        # The range-position columns are painted bars (gui.table.delegates_range).
+        self.range_bars = RangeBarDelegate(self)
+        for i, column in enumerate(model.columns):
+            if column.key in RANGE_BAR_KEYS:
+                self.setItemDelegateForColumn(i, self.range_bars)
 
     def viewportEvent(self, event: QEvent) -> bool:
         """Time each viewport paint for the flush pacer (gui.table.pacing): under a firehose
@@ -101,6 +117,10 @@ class TickerView(QTableView):
     def _keys(self) -> list[str]:
         return [column.key for column in self.ticker_model.columns]
 
+    def default_hidden(self) -> frozenset[str]:
+        """Columns a fresh table hides (the column chooser shows them)."""
+        return frozenset(c.key for c in self.ticker_model.columns if not c.shown_by_default)
+
     def restore_layout(self) -> None:
         """Apply the saved layout and sort by column key (old index-based state read once)."""
         header = self.horizontalHeader()
@@ -109,11 +129,17 @@ class TickerView(QTableView):
         layout, legacy_keys = self._saved_layout()
         migrated = layout is not None and self._settings.header_layout() is None
         if layout is not None:
-            layout = hl.reconcile(layout, keys)
+            # An index-based state from a 15/20-column build shows every column it lacked
+            # (tests/gui/table/test_header_layout.py pins that); a key-based layout gives
+            # the columns it never saw their default.
+            defaults = frozenset() if migrated else self.default_hidden()
+            layout = hl.reconcile(layout, keys, defaults)
             hl.apply(header, layout, keys)
             self._widths = dict(layout.widths)
         else:
-            hidden = set(self._settings.hidden_columns() or ())
+            # A fresh table, or a hidden-key list from a build before the layout JSON
+            # (which had none of the default-hidden columns): defaults added either way.
+            hidden = set(self._settings.hidden_columns() or ()) | self.default_hidden()
             for i, key in enumerate(keys):
                 header.setSectionHidden(i, key in hidden)
         sort = self._saved_sort(legacy_keys)
@@ -180,7 +206,12 @@ class TickerView(QTableView):
         self._widths = dict(layout.widths)
         self._settings.set_header_layout(layout.to_json())
         # Also by key under the old name: builds that predate the layout JSON read it.
-        self._settings.set_hidden_columns([k for k in layout.order if k in layout.hidden])
+        # Columns hidden by default are left out: those builds never had them, and the
+        # fallback that reads this list (restore_layout) hides them anyway.
+        defaults = self.default_hidden()
+        self._settings.set_hidden_columns(
+            [k for k in layout.order if k in layout.hidden and k not in defaults]
+        )
 
     def stop(self) -> None:
         """Flush a pending debounced save (shutdown)."""

@@ -1,0 +1,64 @@
+"""The row above the detail chart: 1m / 5m / 15m candles or a line, and the pan/zoom hint.
+
+The choice is saved through AppSettings (`chart_style`, "candles:5") when the pane is given
+the settings, and restored on start.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QToolButton, QWidget
+
+from gui.detail.chart import STYLES, IntradayChart, parse_style
+from gui.settings.persistence import AppSettings
+
+__all__ = ["ChartControls"]
+
+_NAMES = {("candles", 1): "1m", ("candles", 5): "5m", ("candles", 15): "15m", ("line", 1): "Line"}
+_TIPS = {
+    ("candles", 1): "Candlesticks, 1 minute (earlier sessions at their 15 minutes)",
+    ("candles", 5): "Candlesticks, 5 minutes (earlier sessions at their 15 minutes)",
+    ("candles", 15): "Candlesticks, 15 minutes",
+    ("line", 1): "Line of 1-minute closes",
+}
+HINT = "drag or \u2190/\u2192 pan \u00b7 wheel or +/\u2212 zoom \u00b7 Home: today"
+
+
+class ChartControls(QWidget):
+    """Exclusive style buttons wired to `chart`; saves the choice in `settings`."""
+
+    def __init__(
+        self, chart: IntradayChart, settings: AppSettings | None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("chartControls")
+        self._chart = chart
+        self._settings = settings
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self.group = QButtonGroup(self)
+        self.group.setExclusive(True)
+        self.buttons: dict[tuple[str, int], QToolButton] = {}
+        for choice in STYLES:
+            button = QToolButton(self)
+            button.setText(_NAMES[choice])
+            button.setToolTip(_TIPS[choice])
+            button.setCheckable(True)
+            button.setAutoRaise(True)
+            self.group.addButton(button)
+            layout.addWidget(button)
+            self.buttons[choice] = button
+            button.clicked.connect(lambda _=False, c=choice: self.choose(*c))
+        hint = QLabel(HINT, self)
+        hint.setStyleSheet("QLabel { color: palette(mid); }")
+        hint.setMinimumWidth(0)
+        layout.addStretch(1)
+        layout.addWidget(hint)
+        saved = parse_style(settings.chart_style()) if settings is not None else None
+        self.choose(*(saved or (chart.chart_style, chart.minutes)), save=False)
+
+    def choose(self, style: str, minutes: int, save: bool = True) -> None:
+        self._chart.set_style(style, minutes)
+        self.buttons[(style, minutes)].setChecked(True)
+        if save and self._settings is not None:
+            self._settings.set_chart_style(f"{style}:{minutes}")

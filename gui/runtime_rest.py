@@ -1,0 +1,147 @@
+"""The REST side of the composition root: snapshots, history backfill and gap fill.
+
+`RestPolling` owns, for one feed and key at a time, the REST client, its snapshot poller
+and the history backfill (`engine.net.backfill.Backfill`), all spending one request
+budget (Basic: 200 calls a minute; docs/account-and-history.md, "Plans and limits").
+While it runs, an `OutageWatch` turns a reconnect of the stream into a gap fill of the
+minutes the chart missed (docs/account-and-history.md, "Historical bars").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable
+
+from engine.config import Credentials, Feed
+from engine.core.tasks import TaskSet, cancel_and_wait
+from engine.market.history import PriceHistory
+from engine.market.store import MarketDataStore
+from engine.net.backfill import Backfill, BackfillProgress
+from engine.net.bars import BarsClient
+from engine.net.budget import RequestBudget
+from engine.net.health import StreamHealth
+from engine.net.outage import OutageWatch
+from engine.net.rest import RestClient, RestConfig, SnapshotPoller
+from engine.plan import MarketDataPlan, PlanLimit
+
+__all__ = ["OUTAGE_POLL_S", "RestPolling", "sip_recent_allowed"]
+
+log = logging.getLogger("gui.runtime")
+
+OUTAGE_POLL_S = 0.5  # how often the stream's state is looked at for a finished outage
+
+
+def sip_recent_allowed(plan: PlanLimit | None, feed: str) -> bool:
+    """Whether the key may read SIP bars of the last 15 minutes: Algo Trader Plus, or a
+    user streaming SIP (which needs it). Else the Basic recipe, which works on any plan."""
+    if feed == Feed.SIP:
+        return True
+    return plan is not None and plan.plan is MarketDataPlan.ALGO_TRADER_PLUS
+
+
+class RestPolling:
+    """The REST snapshot client, its poller and the history backfill (previous close,
+    day stats, stale rows, the symbols the budget leaves unstreamed, and the bars behind
+    charts, sparklines and the history columns), for one feed and key at a time."""
+
+    def __init__(
+        self, tasks: TaskSet, interval: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._tasks = tasks
+        self._interval = interval
+        self._clock = clock
+        self.rest: RestClient | None = None
+        self.poller: SnapshotPoller | None = None
+        self.backfill: Backfill | None = None
+        self.budget: RequestBudget | None = None
+        self._budget_plan: PlanLimit | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._watch_task: asyncio.Task[None] | None = None
+
+    def start(
+        self,
+        url: str | None,
+        feed: str,
+        credentials: Credentials | None,
+        insecure: bool,
+        store: MarketDataStore,
+        plan: PlanLimit | None = None,
+        history: PriceHistory | None = None,
+        exchange_now_ns: Callable[[], int] = time.time_ns,
+        health: StreamHealth | None = None,
+    ) -> SnapshotPoller | None:
+        """A client, a running poller and (given a history) a running backfill for `url`
+        (None: no REST here); the poller.
+
+        Every REST call of the key goes through one budget at the plan's rate, kept across
+        restarts of the client for the same plan so a restart cannot reset the count."""
+        if url is None:
+            return None
+        if plan is not None and (self.budget is None or plan != self._budget_plan):
+            self.budget, self._budget_plan = RequestBudget.for_plan(plan), plan
+        try:
+            self.rest = RestClient(RestConfig(url, feed, credentials, insecure), budget=self.budget)
+        except Exception as exc:
+            log.warning("no REST snapshots: %s", exc)
+            return None
+        self.poller = SnapshotPoller(self.rest, store, interval=self._interval, clock=self._clock)
+        self._task = self._tasks.spawn(self.poller.run(), name="tickerdesk-rest-poller")
+        if history is not None:
+            self.backfill = Backfill(
+                BarsClient(self.rest), history, store, exchange_now_ns,
+                sip_recent=sip_recent_allowed(plan, feed),
+            )  # fmt: skip
+            self.backfill.start()
+            if health is not None:
+                watch = OutageWatch(health, exchange_now_ns)
+                self._watch_task = self._tasks.spawn(
+                    self._watch_outages(watch, self.backfill), name="tickerdesk-outage-watch"
+                )
+        return self.poller
+
+    @staticmethod
+    async def _watch_outages(watch: OutageWatch, backfill: Backfill) -> None:
+        while True:
+            await asyncio.sleep(OUTAGE_POLL_S)
+            window = watch.poll()
+            if window is not None:
+                backfill.gap(*window)
+
+    async def stop(self) -> None:
+        """Cancel the poller and the backfill (a request in flight is dropped, never
+        applied) and close the client."""
+        for task in (self._task, self._watch_task):
+            if task is not None:
+                await cancel_and_wait(task)  # a cancel of the caller still propagates
+        self._task = self._watch_task = None
+        backfill, self.backfill = self.backfill, None
+        if backfill is not None:
+            await backfill.stop()
+        rest, self.rest, self.poller = self.rest, None, None
+        if rest is not None:
+            await rest.aclose()
+
+    def request(self, symbols: Iterable[str]) -> None:
+        """Snapshots and history for `symbols` (new in the watchlist, or all at a start)."""
+        wanted = list(symbols)
+        if self.poller is not None:
+            self.poller.request(wanted)
+        if self.backfill is not None:
+            self.backfill.request(wanted)
+
+    def forget(self, symbols: Iterable[str]) -> None:
+        """Symbols gone from every watchlist: no history fetched for them any more."""
+        if self.backfill is not None:
+            self.backfill.forget(symbols)
+
+    def progress(self) -> BackfillProgress | None:
+        """The backfill's progress for the status bar; None without REST history."""
+        return self.backfill.progress if self.backfill is not None else None
+
+    async def check_symbols(self, symbols: list[str]) -> set[str]:
+        """The symbols Alpaca knows (the add-symbols bar's check); all of them without REST."""
+        if self.rest is None:
+            return set(symbols)
+        return set(await self.rest.snapshots(symbols))
