@@ -20,7 +20,7 @@ import math
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from engine.config import (
@@ -44,11 +44,14 @@ from engine.plan import (
     SymbolBudget,
     counted_symbols,
     default_plan,
-    name_list,
     parse_plan,
 )
 from engine.protocol import Encoding
 from engine.protocol.session import Refusal
+from engine.watch_history import WatchHistory
+from engine.watch_report import render, report
+
+__all__ = ["build_parser", "main", "render", "report", "run"]
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -97,115 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="embedded simulator: simulated seconds per real second (implies --demo)",
     )
+    parser.add_argument(
+        "--no-history",
+        action="store_true",
+        help="skip the history backfill (REST bars): no 52-week, volume or minute figures",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
     return parser
-
-
-def _num(value: float | None) -> float | None:
-    if value is None or not math.isfinite(value):
-        return None
-    return value
-
-
-def report(
-    store: MarketDataStore, health: StreamHealth, budget: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """The JSON document: health, the symbol budget and one entry per watched symbol."""
-    now = health.clock()
-    polled = set(budget["polled"]) if budget else set()
-    symbols: dict[str, Any] = {}
-    for symbol in store.symbols():
-        snap = store.get(symbol)
-        if snap is None:
-            continue
-        symbols[symbol] = {
-            "bid": _num(snap.bid_price),
-            "ask": _num(snap.ask_price),
-            "bid_size": snap.bid_size,
-            "ask_size": snap.ask_size,
-            "last": _num(snap.last_price),
-            "last_size": snap.last_size,
-            "volume": snap.volume,
-            "open": _num(snap.open),
-            "high": _num(snap.high),
-            "low": _num(snap.low),
-            "vwap": _num(snap.vwap),
-            "prev_close": _num(snap.prev_close),
-            "halted": snap.halted,
-            "halt_reason": snap.halt_reason,
-            "luld_up": _num(snap.luld_up),
-            "luld_down": _num(snap.luld_down),
-            "freshness": str(store.freshness(symbol, now)),
-            "source": str(snap.source),
-            "streamed": symbol not in polled,
-            "quote_time_ns": snap.quote_ns,
-            "trade_time_ns": snap.last_trade_ns,
-            "age_s": store.age(symbol, now),
-            "updates": snap.updates,
-        }
-    p50 = health.latency_percentile_ms(0.5)
-    return {
-        "health": {
-            "state": str(health.state),
-            "endpoint": health.endpoint,
-            "feed": health.feed,
-            "encoding": health.encoding,
-            "messages": health.messages,
-            "frames": health.frames,
-            "reconnects": health.reconnects,
-            "decode_errors": health.decode_errors,
-            "unknown_messages": health.unknown_messages,
-            "server_errors": health.server_errors,
-            "last_error": health.last_error,
-            "message_age_s": health.message_age(now),
-            "message_rate": health.message_rate(now),
-            "latency_p50_ms": p50,
-            "falling_behind": health.falling_behind,
-        },
-        "budget": budget,
-        "symbols": symbols,
-    }
-
-
-def _fmt(value: float | int | None, digits: int = 2) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "—"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return f"{value:,.{digits}f}"
-
-
-def render(
-    store: MarketDataStore, health: StreamHealth, demo: bool, budget: SymbolBudget | None = None
-) -> str:
-    """A plain-text table of the watchlist plus a status line (and why not all stream)."""
-    now = health.clock()
-    age = health.message_age(now)
-    status = (
-        f"{health.state}{' (DEMO: simulated data)' if demo else ''} · "
-        f"last message {'—' if age is None else f'{age:.1f} s'} ago · "
-        f"{health.message_rate(now):,.0f} msg/s · reconnects {health.reconnects}"
-    )
-    if health.last_error:
-        status += f" · {health.last_error}"
-    header = f"{'SYMBOL':<8}{'LAST':>11}{'BID':>11}{'ASK':>11}{'VOLUME':>14}  {'SOURCE':<10}STATE"
-    lines = [status, header]
-    for symbol in store.symbols():
-        snap = store.get(symbol)
-        if snap is None:
-            continue
-        state = str(store.freshness(symbol, now))
-        if snap.halted:
-            state = "HALTED " + state
-        lines.append(
-            f"{symbol:<8}{_fmt(snap.last_price):>11}{_fmt(snap.bid_price):>11}"
-            f"{_fmt(snap.ask_price):>11}{_fmt(snap.volume):>14}  {snap.source!s:<10}{state}"
-        )
-    message = None if budget is None else budget.message()
-    if budget is not None and message is not None:
-        lines.append(message)
-        lines.append(f"kept alive from REST snapshots: {name_list(budget.last.polled, 12)}")
-    return "\n".join(lines)
 
 
 def _options(args: argparse.Namespace) -> tuple[PlanLimit | None, DemoOptions]:
@@ -332,11 +233,17 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     client.start()
     poller_task = None
     poller: SnapshotPoller | None = None
+    history: WatchHistory | None = None
+    # Exchange time: the embedded simulator's session clock (a --demo-at day), else wall.
+    exchange_now: Callable[[], int] = simulator.now_ns if simulator is not None else time.time_ns
     if rest is not None:
         poller = SnapshotPoller(rest, store, interval=args.rest_interval)
         poller.request(priority)
         poller.keep_alive(split.polled)
         poller_task = loop.create_task(poller.run(), name="tickerdesk-watch-rest")
+        if not args.no_history:  # the same client, so the same budget, as the snapshots
+            history = WatchHistory(rest, store, health, budget.plan, args.feed, exchange_now)
+            history.start(priority)
     if (message := budget.message()) is not None:
         print(f"tickerdesk-watch: {message}; the rest come from REST snapshots", file=err)
     deadline = None if args.seconds is None else time.monotonic() + args.seconds
@@ -362,9 +269,15 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     finally:
         # Taken before stopping, so both outputs say the state the run ended in.
         budget_doc = _budget_document(budget, client, poller, args.rest_interval)
-        document = report(store, health, budget_doc)
+        document = report(
+            store, health, budget_doc,
+            history=None if history is None else history.history, now_ns=exchange_now(),
+            backfill=None if history is None else history.document(),
+        )  # fmt: skip
         final_text = render(store, health, demo, budget)
         await client.stop()
+        if history is not None:
+            await history.stop()
         if poller_task is not None:
             await cancel_and_wait(poller_task)
         if rest is not None:

@@ -44,8 +44,9 @@ _NS = 1_000_000_000
 _SEED_OFFSET_NS = MINUTE_NS - _NS  # a minute's close stands at its last second
 
 
-class HistoryLoad(enum.Enum):
-    """Where a symbol's REST history stands; the value is the words for a tooltip."""
+class HistoryLoad(enum.StrEnum):
+    """Where a symbol's REST history stands; the value (and str()) is the words for a
+    tooltip, `key` the short name."""
 
     PENDING = "history pending"
     LOADING = "loading history"

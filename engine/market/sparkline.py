@@ -105,6 +105,8 @@ class PriceSeries:
         ordered = sorted(merged)
         oldest = ordered[-1] - self.window
         ordered = ordered[bisect_left(ordered, oldest) :]
+        if ordered == self.buckets.tolist():
+            return False  # every new point fell outside the window
         self.buckets[:] = array("q", ordered)
         self.prices[:] = array("d", [merged[b] for b in ordered])
         if ordered and ordered[-1] != top_before:

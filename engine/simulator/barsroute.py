@@ -237,9 +237,10 @@ async def bars_page(
     """One page: at most `limit` bars across the symbols, and the token of the next.
 
     Cooperative: between symbols, and after every bar once `slice_s` has passed since
-    the last yield, it yields to the loop (`asyncio.sleep(0)`), so the longest stall is one indivisible
-    step of the generator (one symbol-day of minutes, or one symbol's walk of daily
-    bars: a few ms) instead of the whole page (docs/design.md, nothing blocks the loop).
+    the last yield, it yields to the loop (`asyncio.sleep(0)`), so the longest stall is
+    one indivisible step of the generator (one symbol-day of minutes, or one symbol's
+    walk of daily bars: a few ms) instead of the whole page (docs/design.md: nothing
+    blocks the loop).
     The bars and the paging token are the same as without yielding.
     """
     out: dict[str, list[dict[str, Any]]] = {}

@@ -231,3 +231,19 @@ def test_memory_per_symbol_with_every_array_full_stays_within_the_documented_bou
     assert data == 90_360  # the figure in engine/market/history.py's docstring
     # With array headers and over-allocation: 98,070 bytes measured (documented < 100 KiB).
     assert total <= 100 * 1024
+
+
+def test_load_states_read_as_their_words() -> None:
+    assert str(HistoryLoad.LOADED) == "history loaded"
+    assert f"{HistoryLoad.FAILED}: HTTP 500" == "history failed: HTTP 500"
+
+
+def test_bars_older_than_the_sparkline_window_leave_it_unchanged() -> None:
+    store, history = watched()
+    store.apply(Trade("AAPL", 55.0, 10, T, 1, "V"))
+    h = hist(history)
+    spark = h.spark_version
+    history.load_intraday("AAPL", minutes(T - 60 * MIN, 10))  # 09:00..09:09, out of window
+    assert h.spark_version == spark
+    assert h.prices.points() == ([T], [55.0])
+    assert len(h.bars) == 11  # the chart still gets them

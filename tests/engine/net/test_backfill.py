@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from engine.config import Credentials
 from engine.events import Bar, BarKind
@@ -234,13 +235,21 @@ def test_basic_plan_never_asks_for_recent_sip_and_marks_the_last_minutes_iex() -
     run(main())
 
 
-def test_a_symbol_without_any_bar_is_empty_and_the_others_load() -> None:
-    # The simulator generates history backwards for every symbol it adds, even one asked
-    # for now; a universe capped at its two symbols refuses a third, which then has no
-    # bar at all: what Alpaca answers for a listing without trades yet.
+@pytest.mark.parametrize(
+    "extra",
+    [
+        # A new listing (docs/simulator.md, "New listings"): in the universe, no print
+        # and no bar before its first trade (none: rate 0).
+        {"new_listings": ("NEWCO",)},
+        # A universe capped at its symbols: NEWCO is refused, so no bar at all either.
+        {"max_universe": 2},
+    ],
+    ids=["new-listing", "unknown-to-the-server"],
+)
+def test_a_symbol_without_any_bar_is_empty_and_the_others_load(extra: dict[str, Any]) -> None:
     async def main() -> None:
         clock = ManualClock(NOW)
-        cfg = config(symbols=("AAPL", "MSFT"), max_universe=2)
+        cfg = config(symbols=("AAPL", "MSFT"), **extra)
         async with Simulator(cfg, clock=clock.session) as sim:
             backfill, history, _store, rest, _ = make(sim, clock.session.now_ns)
             try:
@@ -254,6 +263,7 @@ def test_a_symbol_without_any_bar_is_empty_and_the_others_load() -> None:
             assert new is not None
             assert new.load is HistoryLoad.EMPTY
             assert len(new.bars) == 0
+            assert len(new.daily) == 0
             assert new.load.text == "no history (new listing or no trades)"
             assert backfill.state("AAPL") is HistoryLoad.LOADED
             assert backfill.progress == BackfillProgress(2, 2, 0, 3, False)

@@ -10,6 +10,7 @@ import asyncio
 from typing import Any
 
 import httpx
+import pytest
 
 from engine.simulator import Simulator, SimulatorConfig
 from engine.simulator.cli import _config, _parser
@@ -92,7 +93,8 @@ def test_a_new_listing_has_no_history_before_its_first_print() -> None:
             snap = (await http.get("/v2/stocks/snapshots?symbols=NEWCO,AAPL")).json()
             new = snap["NEWCO"]
             assert new["latestTrade"] is None
-            assert new["minuteBar"] is None and new["dailyBar"] is None
+            assert new["minuteBar"] is None
+            assert new["dailyBar"] is None
             assert new["prevDailyBar"] is None
             assert new["latestQuote"] is not None
             assert snap["AAPL"]["prevDailyBar"] is not None  # established: unchanged
@@ -102,8 +104,10 @@ def test_a_new_listing_has_no_history_before_its_first_print() -> None:
                      "start": "2026-11-20T04:00:00-05:00"}  # fmt: skip
             days = (await http.get("/v2/stocks/bars", params=year)).json()["bars"]
             minutes = (await http.get("/v2/stocks/bars", params=today)).json()["bars"]
-            assert "NEWCO" not in days and "NEWCO" not in minutes
-            assert len(days["AAPL"]) > 200 and len(minutes["AAPL"]) > 150
+            assert "NEWCO" not in days
+            assert "NEWCO" not in minutes
+            assert len(days["AAPL"]) > 200
+            assert len(minutes["AAPL"]) > 150
 
             ws = await handshake(sim, "sip")
             await subscribe(ws, ["NEWCO"], ("trades", "bars", "dailyBars"))
@@ -122,7 +126,8 @@ def test_a_new_listing_has_no_history_before_its_first_print() -> None:
             assert et_date(ts_ns(day["t"])) == et_date(NEW_AT)
             assert day["v"] == sum(r["v"] for r in rows)
             snap = (await http.get("/v2/stocks/snapshots?symbols=NEWCO")).json()["NEWCO"]
-            assert snap["latestTrade"] is not None and snap["dailyBar"] is not None
+            assert snap["latestTrade"] is not None
+            assert snap["dailyBar"] is not None
             assert snap["prevDailyBar"] is None  # it had no session before today
             await ws.close()
 
@@ -134,9 +139,5 @@ def test_new_listing_command_line_option() -> None:
     assert _config(args).new_listings == ("NEWCO", "IPOX")
     assert _config(_parser().parse_args([])).new_listings == ()
     bad = _parser().parse_args(["--new-listing", "not a symbol"])
-    try:
+    with pytest.raises(ValueError, match="not a symbol"):
         _config(bad)
-    except ValueError as exc:
-        assert "not a symbol" in str(exc)
-    else:
-        raise AssertionError("an invalid --new-listing was accepted")
