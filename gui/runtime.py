@@ -163,7 +163,6 @@ class Runtime:
         if opts.symbols is not None:
             self.window.model.set_symbols(opts.symbols)
         self._connect_window(self.window)
-        self.window.status.history.set_source(self.rest.progress)
         if self.settings.last_error:  # corrupt / read-only settings: say so, keep running
             self.window.statusBar().showMessage(self.settings.last_error, 15000)
         self._union = set(self.window.all_symbols())
@@ -192,11 +191,9 @@ class Runtime:
         if self.client is None or self.store is None:
             return
         config = self.client.config
-        sim = self.simulator
         poller = self.rest.start(
             self.rest_url, config.feed, self.credentials, config.insecure, self.store,
-            self.budget.plan, self.parts.history, sim.now_ns if sim else time.time_ns,
-            self.health,
+            self.budget.plan, self.parts.history, self.exchange_ns, self.health,
         )  # fmt: skip
         if self.budget_keeper is not None:
             self.budget_keeper.set_poller(poller)
@@ -209,21 +206,23 @@ class Runtime:
         window.connect_requested.connect(self._on_connect_requested)
         window.feed_chosen.connect(self._on_feed_chosen)
         window.settings_applied.connect(self._on_settings_applied)
+        window.status.history.set_source(self.rest.progress)
+        window.model.set_exchange_clock(self.exchange_ns)
+
+    def exchange_ns(self) -> int:
+        """Exchange time now: the demo simulator's clock, else the wall clock."""
+        return self.simulator.now_ns() if self.simulator is not None else time.time_ns()
 
     def _confirmed_subscription(self) -> Subscription:
         return self.client.subscription if self.client is not None else Subscription()
 
-    # --- window intents -------------------------------------------------------------
-
     def _on_watchlist_changed(self, symbols: list[str]) -> None:
-        # The budget keeper follows the priority order (stream or REST); here only the
-        # snapshots of new symbols: previous close and day stats (docs/design.md).
+        # The budget keeper follows the priority order (stream or REST); here snapshots
+        # and history of new symbols, and no history for the gone (docs/design.md).
         added, removed = set(symbols) - self._union, self._union - set(symbols)
         self._union = set(symbols)
-        if added:
-            self.rest.request(added)
-        if removed:
-            self.rest.forget(removed)
+        self.rest.request(added)
+        self.rest.forget(removed)
 
     def _on_connect_requested(self, on: bool) -> None:
         if self.client is None:

@@ -126,6 +126,8 @@ class RestPolling:
     def request(self, symbols: Iterable[str]) -> None:
         """Snapshots and history for `symbols` (new in the watchlist, or all at a start)."""
         wanted = list(symbols)
+        if not wanted:
+            return
         if self.poller is not None:
             self.poller.request(wanted)
         if self.backfill is not None:

@@ -42,7 +42,17 @@ class DailyBars:
     """Daily sessions in flat arrays: `days` (proleptic ordinal of the NY date), open,
     high, low, close, volume; oldest first, one entry per date."""
 
-    __slots__ = ("close", "days", "high", "last_problem", "low", "open", "problems", "volume")
+    __slots__ = (
+        "_range",
+        "close",
+        "days",
+        "high",
+        "last_problem",
+        "low",
+        "open",
+        "problems",
+        "volume",
+    )
 
     def __init__(self) -> None:
         self.days = array("i")
@@ -53,6 +63,10 @@ class DailyBars:
         self.volume = array("q")
         self.problems = 0  # bars skipped as unusable
         self.last_problem: str | None = None
+        # The 52-week (high, low) of the last `before` asked for: table cells ask per
+        # paint and the answer changes only with a load or a new day (a scan of up to
+        # 260 sessions each time cost 7-14 us a cell).
+        self._range: tuple[int, float | None, float | None] | None = None
 
     def __len__(self) -> int:
         return len(self.days)
@@ -83,6 +97,7 @@ class DailyBars:
             rows[day] = (*values, bar.volume)
             taken += 1
         ordered = sorted(rows)[-MAX_DAYS:]
+        self._range = None
         self.days[:] = array("i", ordered)
         self.open[:] = array("d", [rows[d][0] for d in ordered])
         self.high[:] = array("d", [rows[d][1] for d in ordered])
@@ -97,16 +112,27 @@ class DailyBars:
         days = self.days
         return bisect_left(days, end - WINDOW_52W_DAYS), bisect_left(days, end)
 
-    def high_52w(self, before: date) -> float | None:
-        """Highest high of the sessions in the 52 weeks (364 days) before `before`
-        (`before` itself excluded: today's live high is combined by engine.market.figures)."""
+    def range_52w(self, before: date) -> tuple[float | None, float | None]:
+        """(highest high, lowest low) of the sessions in the 52 weeks (364 days) before
+        `before` (`before` itself excluded: today's live range is combined by
+        engine.market.figures); cached per `before` until the next load."""
+        key = before.toordinal()
+        cached = self._range
+        if cached is not None and cached[0] == key:
+            return cached[1], cached[2]
         lo, hi = self._window(before)
-        return max(self.high[lo:hi]) if hi > lo else None
+        high = max(self.high[lo:hi]) if hi > lo else None
+        low = min(self.low[lo:hi]) if hi > lo else None
+        self._range = (key, high, low)
+        return high, low
+
+    def high_52w(self, before: date) -> float | None:
+        """Highest high of the sessions in the 52 weeks before `before` (excluded)."""
+        return self.range_52w(before)[0]
 
     def low_52w(self, before: date) -> float | None:
         """Lowest low of the sessions in the 52 weeks before `before` (excluded)."""
-        lo, hi = self._window(before)
-        return min(self.low[lo:hi]) if hi > lo else None
+        return self.range_52w(before)[1]
 
     def avg_volume(self, before: date, sessions: int = 30) -> float | None:
         """Mean volume of the last `sessions` sessions before `before` (today's partial

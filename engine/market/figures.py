@@ -145,7 +145,7 @@ def _range_52w(
     day = _day(snap, hist)
     if hist is None or day is None:
         return None, None
-    high, low = hist.daily.high_52w(day.day), hist.daily.low_52w(day.day)
+    high, low = hist.daily.range_52w(day.day)
     if high is not None and snap.high is not None:
         high = max(high, snap.high)
     if low is not None and snap.low is not None:

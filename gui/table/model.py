@@ -119,6 +119,11 @@ class TickerTableModel(SymbolRowsModel):
     def history(self, history: PriceHistory | None) -> None:
         self._cells.history = history
 
+    def set_exchange_clock(self, now_ns: Callable[[], int]) -> None:
+        """The exchange time the history columns measure the day by (Rel volume's minute
+        of the day): the wall clock, or a demo simulator's clock (`--demo-at`)."""
+        self._cells.exchange_ns = now_ns
+
     def set_palette(self, palette: Palette) -> None:
         """Theme switch (ThemeController.theme_changed): this model's tone brushes from
         `palette`, then one repaint of every row's colours."""

@@ -66,7 +66,10 @@ def test_switching_to_delayed_sip_and_back_never_freezes_the_rows(
 
                 await until(delayed_rows_move, "delayed_sip data in every row")
                 assert session.health.feed == "delayed_sip"
-                assert session.health.state is ConnectionState.STREAMING
+                # REST snapshots (and now history) of the new feed may move the rows
+                # before the stream's handshake ends: the stream must get there too.
+                streaming = ConnectionState.STREAMING
+                await until(lambda: session.health.state is streaming, "streaming delayed_sip")
                 assert window.all_symbols() == SYMBOLS  # the watchlist stays
 
                 # Snapshots were asked for again: previous close and day stats are back.
