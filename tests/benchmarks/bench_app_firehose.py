@@ -115,6 +115,10 @@ class Probe:
         self.recording = False
         self.gc_pauses: list[float] = []  # ms per cyclic-GC collection while recording
         self._gc_start = 0.0
+        # --backfill-compare: whether the history backfill was busy at each lag sample
+        self.backfill_active: Callable[[], bool] | None = None
+        self.active_samples = 0
+        self.stalls: list[tuple[float, float]] = []  # (loop time, lag ms) of lags > 50 ms
 
     def on_gc(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
@@ -171,7 +175,18 @@ class Probe:
             expected = loop.time() + TIMER_MS / 1e3
             await asyncio.sleep(TIMER_MS / 1e3)
             if self.recording:
-                self.lags.append(max(0.0, (loop.time() - expected) * 1e3))
+                lag = max(0.0, (loop.time() - expected) * 1e3)
+                self.lags.append(lag)
+                if lag > LAG_LIMIT_MS:
+                    self.stalls.append((loop.time(), lag))
+                if self.backfill_active is not None and self.backfill_active():
+                    self.active_samples += 1
+
+    def reset(self) -> None:
+        """Empty the per-window samples (--backfill-compare measures several windows)."""
+        for samples in (self.lags, self.flushes, self.wire_to_cell, self.gc_pauses, self.stalls):
+            samples.clear()
+        self.active_samples = 0
 
 
 async def _sim_stats(client: Any, rest_url: str) -> dict[str, Any]:
@@ -291,6 +306,228 @@ async def _step(
     }
 
 
+# --- --backfill-compare: the same firehose with and without the history backfill ---------
+
+
+async def _window(
+    session: Any, probe: Probe, http: Any, rest_url: str, seconds: float,
+    procs: tuple[Any, Any], until_idle: bool = False, profile: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """One measured window in the running app: `seconds` long, or (`until_idle`) until
+    the history backfill is idle, at most `seconds`. Streaming figures plus what the
+    backfill did meanwhile (symbols loaded, REST pages). `profile`: cProfile the window
+    into that file (pstats)."""
+    backfill = session.rest.backfill
+    me, simproc = procs
+    loop = asyncio.get_running_loop()
+    probe.reset()
+    done0, calls0 = backfill.progress.done, backfill.calls
+    before = await _sim_stats(http, rest_url)
+    recv0, t0 = session.health.messages - probe.control, time.monotonic()
+    loop0 = loop.time()
+    cpu0, simcpu0 = me.cpu_times(), simproc.cpu_times()
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    probe.recording = True
+    if until_idle:
+        deadline = loop.time() + seconds
+        # Progress has a callback only for its owner: poll (bench only, 20 ms grain).
+        while backfill.progress.active and loop.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+    else:
+        await asyncio.sleep(seconds)
+    probe.recording = False
+    if profiler is not None and profile:
+        profiler.disable()
+        profiler.dump_stats(profile)
+    recv1, t1 = session.health.messages - probe.control, time.monotonic()
+    cpu1, simcpu1 = me.cpu_times(), simproc.cpu_times()
+    after = await _sim_stats(http, rest_url)
+    wall = t1 - t0
+    sent_before = {s["id"]: s["messages_sent"] for s in before["sessions"]}
+    sent = sum(s["messages_sent"] - sent_before.get(s["id"], 0) for s in after["sessions"])
+    stalls = sorted(probe.stalls, key=lambda s: -s[1])[:5]
+    return {
+        "seconds": wall,
+        "sent_per_s": sent / wall,
+        "recv_per_s": (recv1 - recv0) / wall,
+        "lag_p50": percentile(probe.lags, 0.5),
+        "lag_p99": percentile(probe.lags, 0.99),
+        "lag_max": max(probe.lags, default=float("nan")),
+        "stalls_50ms": len(probe.stalls),
+        "worst_stalls": [(round(at - loop0, 2), round(ms, 1)) for at, ms in stalls],
+        "flush_p50": percentile(probe.flushes, 0.5),
+        "flush_p99": percentile(probe.flushes, 0.99),
+        "w2c_p50": percentile(probe.wire_to_cell, 0.5),
+        "w2c_p99": percentile(probe.wire_to_cell, 0.99),
+        "gc_max": max(probe.gc_pauses, default=0.0),
+        "cpu": (sum(cpu1[:2]) - sum(cpu0[:2])) / wall * 100,
+        "sim_cpu": (sum(simcpu1[:2]) - sum(simcpu0[:2])) / wall * 100,
+        "active_pct": 100 * probe.active_samples / max(1, len(probe.lags)),
+        "loaded": backfill.progress.done - done0,
+        "calls": backfill.calls - calls0,
+        "progress": backfill.progress.text(),
+    }
+
+
+async def _compare(
+    watch: int, extra: int, rate: float, seconds: float, warmup: float, feed: str,
+    max_window: float, profile: str | None, ws_url: str, rest_url: str, sim_pid: int,
+) -> dict[str, Any]:  # fmt: skip
+    """Launch (the watchlist's backfill runs: window 1 until it is idle), a window of
+    `seconds` with no backfill, then ask for `extra` more symbols' history (window 3
+    until idle)."""
+    import httpx
+    import psutil
+
+    from engine.simulator.universe import synthetic_symbols
+    from gui.runtime import Runtime, RuntimeOptions
+
+    probe = Probe()
+    probe.install()
+    universe = list(synthetic_symbols(watch + extra))
+    symbols, extras = universe[:watch], universe[watch:]
+    phases: dict[str, dict[str, Any]] = {}
+    info: dict[str, Any] = {"symbols": watch, "extra": extra, "rate": rate, "feed": feed}
+    with tempfile.TemporaryDirectory() as tmp:
+        options = RuntimeOptions(
+            url=ws_url, rest_url=rest_url, symbols=symbols, settings_path=Path(tmp) / "b.ini",
+            env={}, use_keyring=False, show_window=True, feed=feed,
+        )  # fmt: skip
+        session = Runtime(options, asyncio.Event())
+        lag_task = asyncio.get_running_loop().create_task(probe.sample_lag(), name="bench-lag")
+        procs = (psutil.Process(), psutil.Process(sim_pid))
+        launched = time.monotonic()
+        try:
+            await session.start()
+            assert session.window is not None
+            assert session.store is not None
+            session.window.resize(1400, 900)
+            if os.environ.get(NO_DETAIL_ENV):
+                session.window.detail.hide()
+            session.store.add_observer(probe.observe)
+            backfill = session.rest.backfill
+            if backfill is None:
+                raise RuntimeError("no history backfill in this app (no REST?)")
+            probe.backfill_active = lambda: bool(backfill.progress.active)
+            await wait_streaming(session, lambda: probe.control > 0)
+            await asyncio.sleep(warmup)
+            info["streamed"] = len(session.client.subscription.trades)
+            info["plan"] = str(session.budget.plan.plan.value)
+            async with httpx.AsyncClient(timeout=10) as http:
+                info["before_window"] = backfill.progress.text()
+                info["window_after_launch_s"] = time.monotonic() - launched
+                phases["backfill"] = await _window(
+                    session, probe, http, rest_url, max_window, procs, until_idle=True,
+                    profile=profile and f"{profile}.launch",
+                )  # fmt: skip
+                await asyncio.sleep(1.0)  # settle: the last batch's repaints
+                phases["none"] = await _window(
+                    session, probe, http, rest_url, seconds, procs,
+                    profile=profile and f"{profile}.none",
+                )  # fmt: skip
+                if extras:
+                    backfill.request(extras)  # history only (not on screen, no snapshots)
+                    phases["extra"] = await _window(
+                        session, probe, http, rest_url, max_window, procs, until_idle=True,
+                        profile=profile and f"{profile}.extra",
+                    )  # fmt: skip
+        finally:
+            lag_task.cancel()
+            await asyncio.gather(lag_task, return_exceptions=True)
+            await session.close()
+    info["phases"] = phases
+    return info
+
+
+def run_compare(args: argparse.Namespace) -> dict[str, Any]:
+    watch, rate, extra = args.compare_step.split(":")
+    universe = int(watch) + int(extra)
+
+    def main(ws_url: str, rest_url: str, sim_pid: int) -> Awaitable[dict[str, Any]]:
+        return _compare(
+            int(watch), int(extra), float(rate), args.seconds, args.warmup, args.feed,
+            args.max_window, args.profile, ws_url, rest_url, sim_pid,
+        )  # fmt: skip
+
+    return run_with_simulator(float(rate), universe, main)
+
+
+COMPARE_KEYS = ("seconds", "recv_per_s", "lag_p50", "lag_p99", "lag_max", "stalls_50ms",
+                "flush_p50", "flush_p99", "w2c_p50", "w2c_p99", "gc_max", "cpu", "sim_cpu",
+                "active_pct", "loaded", "calls")  # fmt: skip
+PHASE_LABELS = {
+    "backfill": "during the launch backfill",
+    "none": "no backfill (after it)",
+    "extra": "during a backfill of extras",
+}
+
+
+def backfill_compare(args: argparse.Namespace) -> None:
+    """Parent of --backfill-compare: --repeat fresh child processes, medians per phase."""
+    watch = int((args.symbols or "1000").split(",")[0])
+    rate = float((args.rates or "5000").split(",")[0])
+    print(f"load average at start: {os.getloadavg()[0]:.2f}, cores: {os.cpu_count()}")
+    print(f"backfill compare: {watch:,} watched symbols at {rate:,.0f} msgs/s, feed "
+          f"{args.feed}; windows: launch backfill until idle (at most {args.max_window:g} s), "
+          f"no backfill {args.seconds:g} s, then {args.extra} extra symbols' history until "
+          f"idle; {args.repeat} run(s), medians; simulator in another process, "
+          f"loopback")  # fmt: skip
+    runs: list[dict[str, Any]] = []
+    for i in range(args.repeat):
+        cmd = [sys.executable, __file__, "--compare-step", f"{watch}:{rate}:{args.extra}",
+               "--seconds", str(args.seconds), "--warmup", str(args.warmup), "--feed",
+               args.feed, "--max-window", str(args.max_window)]  # fmt: skip
+        if args.profile:
+            cmd += ["--profile", f"{args.profile}.{i + 1}"]
+        out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=3600)
+        lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+        if not lines:
+            raise RuntimeError(f"compare run failed:\n{out.stderr[-3000:]}")
+        run = json.loads(lines[-1])
+        runs.append(run)
+        print(f"run {i + 1}: plan {run['plan']}, {run['streamed']} symbols streamed; first "
+              f"window from {run['window_after_launch_s']:.1f} s after launch, when "
+              f"{run['before_window']}")  # fmt: skip
+        for name, row in run["phases"].items():
+            worst = ", ".join(f"{ms:.0f} ms at +{at:.1f} s" for at, ms in row["worst_stalls"])
+            print(f"  {PHASE_LABELS[name]:28} {row['seconds']:5.1f} s: lag p50/p99/max "
+                  f"{row['lag_p50']:5.1f} / {row['lag_p99']:5.1f} / {row['lag_max']:6.1f} ms, "
+                  f"flush p50/p99 {row['flush_p50']:5.2f} / {row['flush_p99']:5.2f} ms, "
+                  f"recv {row['recv_per_s']:,.0f}/s (sent {row['sent_per_s']:,.0f}/s), "
+                  f"backfill busy {row['active_pct']:.0f}% of it, {row['loaded']} symbols "
+                  f"loaded, {row['calls']} REST pages, then {row['progress']}; "
+                  f"{row['stalls_50ms']} lags > 50 ms{': ' + worst if worst else ''}")  # fmt: skip
+    names = list(runs[0]["phases"])
+    med = {n: {k: statistics.median(r["phases"][n][k] for r in runs) for k in COMPARE_KEYS}
+           for n in names}  # fmt: skip
+    print(f"medians of {len(runs)} run(s) (ms; ratio = phase / no backfill):")
+    print(f"{'':28} {'secs':>5} {'lag50':>6} {'lag99':>6} {'lagmax':>7} {'fl50':>6} {'fl99':>6} "
+          f"{'w2c50':>6} {'w2c99':>6} {'cpu%':>5} {'recv/s':>8} {'busy%':>5} {'loaded':>6} "
+          f"{'pages':>5} {'>50ms':>5}")  # fmt: skip
+    for n in names:
+        m = med[n]
+        print(f"{PHASE_LABELS[n]:28} {m['seconds']:5.1f} {m['lag_p50']:6.1f} {m['lag_p99']:6.1f} "
+              f"{m['lag_max']:7.1f} {m['flush_p50']:6.2f} {m['flush_p99']:6.2f} "
+              f"{m['w2c_p50']:6.1f} {m['w2c_p99']:6.1f} {m['cpu']:5.0f} {m['recv_per_s']:8,.0f} "
+              f"{m['active_pct']:5.0f} {m['loaded']:6.0f} {m['calls']:5.0f} "
+              f"{m['stalls_50ms']:5.0f}")  # fmt: skip
+    base = med["none"]
+    for n in names:
+        if n == "none":
+            continue
+        ratio = {k: med[n][k] / base[k] if base[k] else float("nan")
+                 for k in ("lag_p50", "lag_p99", "flush_p50", "flush_p99")}  # fmt: skip
+        print(f"ratio {PHASE_LABELS[n]} / no backfill: lag p50 x{ratio['lag_p50']:.2f}, "
+              f"lag p99 x{ratio['lag_p99']:.2f}, flush p50 x{ratio['flush_p50']:.2f}, "
+              f"flush p99 x{ratio['flush_p99']:.2f}")  # fmt: skip
+    print(f"load average at end: {os.getloadavg()[0]:.2f}")
+
+
 # --- the parent: ramp and table ---------------------------------------------------------
 
 
@@ -351,8 +588,8 @@ def median_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--symbols", default="50,1000,10000")
-    parser.add_argument("--rates", default=DEFAULT_RATES)
+    parser.add_argument("--symbols", help="default 50,1000,10000 (--backfill-compare: 1000)")
+    parser.add_argument("--rates", help=f"default {DEFAULT_RATES} (--backfill-compare: 5000)")
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--repeat", type=int, default=1, help="runs per step (median)")
     parser.add_argument("--baseline", metavar="TREE",
@@ -363,8 +600,51 @@ def main() -> None:
                         "'json,msgpack' runs both, interleaved, per step")  # fmt: skip
     parser.add_argument("--no-detail", action="store_true",
                         help="hide the detail pane (chart, time & sales) in the app")  # fmt: skip
+    parser.add_argument("--backfill-compare", action="store_true",
+                        help="the first --symbols / --rates step, in one app run: windows "
+                        "during the launch's history backfill, after it (none), and during a "
+                        "backfill of --extra more symbols; lag and flush side by side")  # fmt: skip
+    parser.add_argument(
+        "--extra",
+        type=int,
+        default=500,
+        help="--backfill-compare: symbols' history asked after the baseline",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=1.0,
+        help="--backfill-compare: seconds streaming before the first window",
+    )
+    parser.add_argument("--feed", default="sip", choices=("iex", "sip"),
+                        help="--backfill-compare: the app's feed; sip = Algo Trader Plus (every "
+                        "symbol streams, REST budget 10,000/min: the backfill as fast as the "
+                        "app takes it), iex = Basic (30 streamed, 200 calls/min)")  # fmt: skip
+    parser.add_argument(
+        "--max-window",
+        type=float,
+        default=300.0,
+        help="--backfill-compare: a backfill window ends at idle or after this",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="PATH",
+        help="--backfill-compare: cProfile each window to PATH.<run>.<phase>",
+    )
     parser.add_argument("--step", help=argparse.SUPPRESS)  # child mode: SYMBOLS:RATE
+    parser.add_argument("--compare-step", help=argparse.SUPPRESS)  # SYMBOLS:RATE:EXTRA
     args = parser.parse_args()
+    if args.compare_step:
+        info = run_compare(args)
+        print(json.dumps(info), flush=True)
+        return
+    if args.backfill_compare:
+        if args.no_detail:
+            os.environ[NO_DETAIL_ENV] = "1"
+        backfill_compare(args)
+        return
+    args.symbols = args.symbols or "50,1000,10000"
+    args.rates = args.rates or DEFAULT_RATES
     if args.step:
         universe, rate = args.step.split(":")
         result = run_step(int(universe), float(rate), args.seconds, args.encoding)
