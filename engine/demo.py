@@ -3,7 +3,11 @@
 `--demo-at 2026-11-20T09:25-05:00` starts the simulated clock at that moment (RFC 3339
 with a UTC offset) and `--demo-speed N` runs it N times faster than real time; either
 makes the simulator live a real trading day (pre-market, regular, after-hours, closed:
-engine.market.calendar) instead of its always-open market. `--plan` makes it enforce a
+engine.market.calendar) instead of its always-open market. The app's plain `--demo`
+starts at `default_demo_start`: now while the market is open, else 10:30 ET of the last
+trading day, so a demo opened at night or on a weekend shows a real session with its
+day so far (history backfill, charts) and says "Simulated · Regular session" instead of
+ticking under "Market closed" (docs/simulator.md, "The default demo"). `--plan` makes it enforce a
 plan's symbol limit (docs/account-and-history.md, "Plans and limits"); without one the
 demo has no limit. Pure except `simulator_config`, which imports the simulator lazily
 (only a demo needs it).
@@ -13,19 +17,48 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
+from engine.market.calendar import (
+    EASTERN,
+    MarketSession,
+    day_hours,
+    previous_trading_day,
+    session_at_ns,
+    to_ns,
+)
 from engine.plan import MarketDataPlan, PlanLimit
 
 if TYPE_CHECKING:
     from engine.simulator.config import SimulatorConfig
 
-__all__ = ["MAX_DEMO_SPEED", "DemoOptions", "parse_demo_at", "parse_demo_speed"]
+__all__ = [
+    "DEFAULT_DEMO_TIME",
+    "MAX_DEMO_SPEED",
+    "DemoOptions",
+    "default_demo_start",
+    "parse_demo_at",
+    "parse_demo_speed",
+]
 
 MAX_DEMO_SPEED = 100_000.0  # a whole day in about a second: faster is no longer a market
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EXAMPLE = "e.g. 2026-11-20T09:25-05:00"
+DEFAULT_DEMO_TIME = time(10, 30)  # an hour into the session: a chart with a day in it
+
+
+def default_demo_start(now_ns: int) -> int:
+    """Where a plain demo's simulated clock starts: `now_ns` during a regular session,
+    else DEFAULT_DEMO_TIME (ET) on the last trading day whose session had begun by now
+    (today after its open, else the trading day before)."""
+    state = session_at_ns(now_ns)
+    if state.session is MarketSession.REGULAR:
+        return now_ns
+    today = state.at.astimezone(EASTERN).date()
+    hours = day_hours(today)
+    day = today if hours is not None and state.at >= hours.open else previous_trading_day(today)
+    return to_ns(datetime.combine(day, DEFAULT_DEMO_TIME, EASTERN))
 
 
 def parse_demo_at(text: str) -> int:

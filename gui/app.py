@@ -16,6 +16,7 @@ import functools
 import logging
 import signal
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessag
 from PySide6.QtWidgets import QApplication
 
 from engine.config import DEFAULT_SYMBOLS, FEEDS, parse_symbols
-from engine.demo import DemoOptions, parse_demo_at, parse_demo_speed
+from engine.demo import DemoOptions, default_demo_start, parse_demo_at, parse_demo_speed
 from engine.net.stream import ConfigError
 from engine.plan import PLAN_CHOICES_TEXT, PlanLimit, parse_plan
 from gui import startup_trace
@@ -93,6 +94,10 @@ def _demo_options(args: argparse.Namespace) -> tuple[PlanLimit | None, DemoOptio
         speed = parse_demo_speed(args.demo_speed) if args.demo_speed is not None else 1.0
     except ValueError as exc:
         raise SystemExit(f"tickerdesk: {exc}") from None
+    if start_ns is None and args.demo_speed is None and not args.url:
+        # A demo (asked for, or because no key is stored) lives a real session: now if
+        # the market is open, else the last trading day's morning (engine.demo).
+        start_ns = default_demo_start(time.time_ns())
     clock = DemoOptions(start_ns=start_ns, speed=speed)
     if clock.day and args.url:
         raise SystemExit("tickerdesk: --demo-at and --demo-speed need the built-in simulator")

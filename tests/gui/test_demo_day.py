@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine.demo import DemoOptions, parse_demo_at
-from engine.market.calendar import EASTERN
+from engine.market.calendar import EASTERN, MarketSession, session_at_ns
 from engine.net.health import ConnectionState
 from engine.plan import PlanLimit
 from engine.simulator.universe import synthetic_symbols
@@ -30,7 +30,14 @@ def test_demo_clock_and_plan_options() -> None:
     assert options.demo  # a simulated moment needs the built-in simulator
     assert options.demo_clock == DemoOptions(parse_demo_at("2026-11-20T09:25-05:00"), 60.0)
     assert options.plan == PlanLimit()
-    assert options_from_args(build_parser().parse_args([])).demo_clock == DemoOptions()
+    # A plain demo lives a real session too: now when the market is open, else the last
+    # trading day's morning (engine.demo.default_demo_start), never "always open".
+    plain = options_from_args(build_parser().parse_args([])).demo_clock
+    assert plain.day and plain.speed == 1.0 and plain.start_ns is not None
+    assert session_at_ns(plain.start_ns).session is MarketSession.REGULAR
+    # Against an endpoint of the user's (--url) the clock is not the app's to choose.
+    remote = build_parser().parse_args(["--url", "ws://127.0.0.1:1"])
+    assert options_from_args(remote).demo_clock == DemoOptions()
     for bad, words in (
         (["--demo-at", "09:25"], "not an RFC 3339 time"),
         (["--demo-at", "2026-11-20T09:25"], "no UTC offset"),
