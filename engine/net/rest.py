@@ -192,9 +192,22 @@ class RestClient:
         (docs/account-and-history.md, "Plans and limits") before it is raised with
         `retry_after`. Other statuses are the caller's to judge.
         """
+        return await self.send("GET", path, what=what, params=params)
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        json: object = None,
+        *,
+        what: str,
+        params: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """Any request (the Trading API's PUT/POST/DELETE of watchlists, and `get`)
+        through the same budget, with the same transport-error and 429 handling."""
         await self.budget.acquire()
         try:
-            response = await self._client.get(path, params=params)
+            response = await self._client.request(method, path, params=params, json=json)
         except httpx.TimeoutException as exc:
             raise RestError(f"{what} request timed out") from exc
         except httpx.HTTPError as exc:

@@ -80,6 +80,11 @@ class SimulatorConfig:
     # or snapshot bar from before their first print. `tickerdesk-sim --new-listing`.
     new_listings: tuple[str, ...] = ()
     allow_non_loopback: bool = False
+    # Trading API (docs/simulator.md, "Trading API and trade_updates"): keys whose
+    # trading requests answer 403 and whose trade_updates auth fails (a data-only key).
+    trading_forbidden_keys: tuple[str, ...] = dataclasses.field(default=(), repr=False)
+    fill_slice_qty: float = 100.0  # shares per fill at most: a larger order fills in parts
+    fill_interval_s: float = 1.0  # simulated seconds between the parts of one order
 
     def __post_init__(self) -> None:
         if self.rate < 0 or self.test_rate < 0:
@@ -92,6 +97,8 @@ class SimulatorConfig:
             raise ValueError("delayed_sip_s must be >= 0 and delay_buffer_max >= 1")
         if self.rest_limit is not None and self.rest_limit < 1:
             raise ValueError("rest_limit must be >= 1")
+        if not (self.fill_slice_qty > 0 and self.fill_interval_s >= 0):
+            raise ValueError("fill_slice_qty must be > 0 and fill_interval_s >= 0")
         if self.batch_max < 1:
             raise ValueError("batch_max must be >= 1")
         if (self.key is None) != (self.secret is None):

@@ -124,6 +124,31 @@ class FaultInjector:
         sim.broadcast(messages, [])
         return True
 
+    # --- the Trading API and trade_updates (engine.simulator.trading) -------------------
+
+    def drop_trade_streams(self) -> int:
+        """Abort every trade_updates connection's TCP transport (no close frame). Events
+        made while a key has no connection are never sent: there is no replay."""
+        return self._sim.trading.streams.drop_all()
+
+    def close_trade_streams(self, code: int = 1011, reason: str = "") -> int:
+        """Close every trade_updates connection with this close code."""
+        return self._sim.trading.streams.close_all(code, reason)
+
+    def lose_trade_updates(self, enabled: bool = True) -> None:
+        """While enabled, trade_updates events are made but never sent (the fills that
+        go missing on Alpaca's stream; REST still has them: docs/account-and-history.md)."""
+        self._sim.trading.engine.lose_updates = enabled
+
+    def forbid_trading(self, key: str, forbidden: bool = True) -> None:
+        """`key` has no Trading API access: its trading requests answer 403 and its
+        trade_updates auth fails (as `SimulatorConfig.trading_forbidden_keys`)."""
+        keys = self._sim.trading.engine.forbidden
+        if forbidden:
+            keys.add(key)
+        else:
+            keys.discard(key)
+
     def pause(self, paused: bool = True) -> None:
         """Half-dead server: no data and no reads (so pings go unanswered) until False."""
         self._sim.set_paused(paused)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from engine.simulator.market import Market
     from engine.simulator.session import ServerSession
     from engine.simulator.slots import Slots
+    from engine.simulator.trading import Trading
     from engine.simulator.wire import Message
 
 __all__ = ["SimulatorHost", "SimulatorStats"]
@@ -50,6 +51,7 @@ class SimulatorHost(Protocol):
     slots: Slots
     auth_refused: bool
     slow_client_limit: int
+    trading: Trading
 
     def now_ns(self) -> int: ...
 

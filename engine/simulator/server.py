@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import http
 import itertools
 import logging
 import secrets
 from collections.abc import Coroutine, Iterable
 from typing import Any
 
-import msgspec
 from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
@@ -28,6 +25,7 @@ from engine.core.tasks import TaskSet, cancel_and_wait, run_to_completion
 from engine.simulator import barsroute, rest, wire
 from engine.simulator.clock import SessionClock
 from engine.simulator.config import SimulatorConfig
+from engine.simulator.connection import connection_class, json_response
 from engine.simulator.day import DaySchedule
 from engine.simulator.delay import DelayLine
 from engine.simulator.faults import FaultInjector
@@ -36,6 +34,7 @@ from engine.simulator.host import SimulatorStats
 from engine.simulator.market import Market
 from engine.simulator.session import ServerSession
 from engine.simulator.slots import Slots
+from engine.simulator.trading import STREAM_PATH, Trading, is_trading_path
 from engine.simulator.universe import TEST_SYMBOL
 from engine.simulator.wire import NS_PER_S, Encoding, Message
 
@@ -106,6 +105,13 @@ class Simulator:
             cfg, self.market, self.market.live, self.seed, self.stats,
             self.rest_route.limiter, self.now_ns,
         )  # fmt: skip
+        # The Trading API and trade_updates (engine.simulator.trading): the same REST
+        # budget per key as market data (docs/account-and-history.md, "Trading API").
+        self.trading = Trading(
+            cfg, self.market, self.now_ns, self.rest_route.limiter, self.stats, self.slots,
+            on_symbols=self.refresh_active, refuse=lambda: self.auth_refused,
+            paused=lambda: self.paused,
+        )  # fmt: skip
         self.sessions: dict[int, ServerSession] = {}
         self._ids = itertools.count(1)
         self._handler = ClientHandler(self)
@@ -126,7 +132,7 @@ class Simulator:
             compression="deflate" if cfg.compression else None,
             ping_interval=cfg.ping_interval, ping_timeout=cfg.ping_timeout,
             close_timeout=cfg.close_timeout, max_size=2**20,
-            create_connection=_connection_class(self),
+            create_connection=connection_class(self),
         )  # fmt: skip
         sock = next(iter(self._server.sockets))
         self._port = sock.getsockname()[1]
@@ -231,6 +237,7 @@ class Simulator:
             ticks += 1
             self.broadcast(self.market.advance(now), self.test_market.advance(now))
             self.release_delayed(now)
+            self.trading.engine.tick(now)  # orders fill against the market just made
 
     def broadcast(self, main: list[Message], test: list[Message]) -> None:
         """Hand each authenticated session the messages it subscribed to; delayed_sip
@@ -262,6 +269,7 @@ class Simulator:
         """Recompute which symbols generate data from every session's subscription (and
         the REST-watched symbols, if `rest_keeps_active_s`)."""
         main = self.rest_route.watched() if self.config.rest_keeps_active_s > 0 else set()
+        main.update(self.trading.engine.symbols())  # open orders and positions trade
         test = False
         for s in self.sessions.values():
             if not s.authenticated:
@@ -309,29 +317,40 @@ class Simulator:
         A coroutine (websockets awaits it) because a bars page is built cooperatively
         (engine.simulator.barsroute.bars_page) and must not stall the loop."""
         path, _, query = request.path.partition("?")
-        if path in FEEDS:
+        if path in FEEDS or path == STREAM_PATH:
             return None  # websocket handshake proceeds
+        if is_trading_path(path):  # the Trading API (engine.simulator.trading.routes)
+            raw: bytes | None = getattr(conn, "http_body", b"")
+            if raw is None:
+                return json_response(conn, 413, {"message": "request body too large"})
+            status, answer, headers = self.trading.routes.handle(
+                request.method, path, query, request.headers, raw, self.auth_refused
+            )
+            return json_response(conn, status, answer, headers)
         if path == "/health":
-            return _json_response(conn, 200, {"status": "ok"})
+            return json_response(conn, 200, {"status": "ok"})
         if path == "/stats":  # benchmarks in another process: messages sent vs received
-            return _json_response(conn, 200, self.stats_report())
+            return json_response(conn, 200, self.stats_report())
         if path == "/v2/stocks/bars":  # history (engine.simulator.barsroute)
             status, body, headers = await self.bars_route.handle(
                 request.headers, query, self.auth_refused
             )
-            return _json_response(conn, status, body, headers)
+            return json_response(conn, status, body, headers)
         if path == "/v2/stocks/snapshots":
             status, body, headers = self.rest_route.handle(
                 request.headers, query, self.auth_refused
             )
             if self.config.rest_keeps_active_s > 0:
                 self.refresh_active()  # REST-only symbols trade too (engine.simulator.rest)
-            return _json_response(conn, status, body, headers)
-        return _json_response(conn, 404, {"message": "not found"})
+            return json_response(conn, status, body, headers)
+        return json_response(conn, 404, {"message": "not found"})
 
     async def _serve_connection(self, conn: ServerConnection) -> None:
         assert conn.request is not None  # set before the handler runs
         path = conn.request.path.partition("?")[0]
+        if path == STREAM_PATH:  # trade_updates (engine.simulator.trading.stream)
+            await self.trading.streams.serve(conn)
+            return
         ctype = conn.request.headers.get("Content-Type", "")
         encoding = Encoding.MSGPACK if "application/msgpack" in ctype else Encoding.JSON
         session = ServerSession(
@@ -353,33 +372,3 @@ class Simulator:
             self.stats.open_sessions -= 1
             self.refresh_active()
             await cancel_and_wait(writer)
-
-
-def _connection_class(sim: Simulator) -> type[ServerConnection]:
-    """ServerConnection that registers itself, so pause() also stalls handshakes."""
-
-    class SimConnection(ServerConnection):
-        def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            super().connection_made(transport)
-            sim._conns.add(self)
-            if sim.paused and isinstance(transport, asyncio.ReadTransport):
-                transport.pause_reading()  # a half-dead server: not even the upgrade
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            sim._conns.discard(self)
-            super().connection_lost(exc)
-
-    return SimConnection
-
-
-def _json_response(
-    conn: ServerConnection, status: int, body: object, extra: list[tuple[str, str]] | None = None
-) -> Response:
-    data = msgspec.json.encode(body)
-    phrase = http.HTTPStatus(status).phrase
-    headers = Headers(
-        [("Content-Type", "application/json; charset=utf-8"),
-         ("Content-Length", str(len(data))), ("Connection", "close"), *(extra or ())]
-    )  # fmt: skip
-    del conn  # the response does not depend on the connection
-    return Response(status, phrase, headers, data)

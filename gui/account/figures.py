@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from engine.market.snapshot import Freshness
-from gui.formatting import format_age, format_price, format_time_eastern
+from gui.formatting import format_age, format_percent, format_price, format_time_eastern
 from gui.positions.book import Total, format_money, format_pnl, format_quantity, sum_values
 
 if TYPE_CHECKING:
@@ -137,7 +137,7 @@ def totals(rows: Sequence[PositionRow]) -> PositionTotals:
 
 
 def totals_text(t: PositionTotals, count: int) -> str:
-    """"3 positions · value 25,140.00 · unrealized +1,020.50 · day P&L -80.25"."""
+    """ "3 positions · value 25,140.00 · unrealized +1,020.50 · day P&L -80.25"."""
     if count == 0:
         return "No open positions."
     parts = [
@@ -156,13 +156,13 @@ def totals_text(t: PositionTotals, count: int) -> str:
 
 
 def account_header(account: Account | None) -> str:
-    """"Equity 101,234.56 · Buying power 200,000.00 · Day P&L +1,234.56 (+1.23%)"."""
+    """ "Equity 101,234.56 · Buying power 200,000.00 · Day P&L +1,234.56 (+1.23%)"."""
     if account is None:
         return "Account: not loaded yet"
     pct = account.day_pl_pct
     day = format_pnl(account.day_pl)
     if pct is not None and account.day_pl is not None:
-        day += f" ({pct:+.2f}%)"
+        day += f" ({format_percent(pct)})"
     return " · ".join(
         (
             f"Equity {format_money(account.equity)}",
@@ -237,7 +237,7 @@ def group_orders(orders: Sequence[Order]) -> list[OrderNode]:
 
 
 def qty_text(order: Order) -> str:
-    """"40 / 100", or the notional when the order is in dollars."""
+    """ "40 / 100", or the notional when the order is in dollars."""
     filled = format_quantity(order.filled_qty)
     if order.qty is not None:
         return f"{filled} / {format_quantity(order.qty)}"
@@ -269,9 +269,8 @@ def fill_message(fill: Fill, paper: bool) -> tuple[str, str]:
     if fill.partial:
         title = "Partial fill"
         if fill.cum_qty is not None and fill.leaves_qty is not None:
-            what += (
-                f" ({format_quantity(fill.cum_qty)} filled, {format_quantity(fill.leaves_qty)} left)"
-            )
+            done, left = format_quantity(fill.cum_qty), format_quantity(fill.leaves_qty)
+            what += f" ({done} filled, {left} left)"
     else:
         title = "Order filled"
     return (f"{title} (paper)" if paper else title), what

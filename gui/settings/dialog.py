@@ -1,4 +1,5 @@
-"""Settings dialog (non-modal, shown with open()): credentials, feed, plan, encoding, flush rate.
+"""Settings dialog (non-modal, shown with open()): credentials, feed, plan, Trading API,
+encoding, flush rate.
 
 Never `exec()`: a nested event loop under qasync breaks running tasks ("Cannot enter
 into task", qasync #59). The secret goes to the OS keyring through
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
 from engine.config import FEEDS, Credentials, keyring_available
 from engine.core.tasks import TaskSet
 from engine.plan import BASIC_SYMBOL_LIMIT, MarketDataPlan, PlanLimit, default_plan
-from gui.settings.persistence import FLUSH_MS_RANGE
+from gui.settings.persistence import FLUSH_MS_RANGE, TRADING_API_MODES, default_trading_api
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,9 @@ class StreamSettings:
     flush_ms: int
     plan: PlanLimit | None = None  # None = never chosen: by feed (engine.plan.default_plan)
     plan_note: str = ""  # what the running app enforces instead, if not the plan (demo)
+    # The account (read-only): "off", "paper", "live"; None = never chosen: follow the
+    # key (gui.settings.persistence.default_trading_api).
+    trading_api: str | None = None
 
 
 _PLAN_ITEMS = {
@@ -49,6 +53,17 @@ _PLAN_ITEMS = {
     MarketDataPlan.CUSTOM: "Custom symbol limit",
 }
 
+
+_TRADING_ITEMS = {
+    "off": "Off",
+    "paper": "Paper account",
+    "live": "Live account (real money)",
+}
+_TRADING_NOTE = (
+    "Read-only: Tickerdesk never places, changes or cancels orders. A key pair opens one "
+    "endpoint: paper keys (PK…) the paper account, live keys (AK…) the live one; the "
+    "status bar says so if the chosen one refuses the key (HTTP 401/403)."
+)
 
 # (credentials, feed, encoding) -> (ok, human-readable outcome)
 ConnectionProbe = Callable[[Credentials | None, str, str], Awaitable[tuple[bool, str]]]
@@ -105,6 +120,7 @@ class SettingsDialog(QDialog):
         self._build_plan(current.plan or default_plan(current.feed), current.plan_note)
         self._plan_feed = current.feed  # the feed whose default the plan shows, if it does
         self.feed_combo.currentTextChanged.connect(self._follow_feed)
+        self._build_trading(current.trading_api)
         self.encoding_combo = QComboBox(self)
         self.encoding_combo.addItems(["json", "msgpack"])
         self.encoding_combo.setCurrentText(current.encoding)
@@ -133,6 +149,8 @@ class SettingsDialog(QDialog):
         form.addRow("Market-data plan", self.plan_combo)
         form.addRow("Symbol limit", self.limit_spin)
         form.addRow("", self.plan_label)
+        form.addRow("Trading API", self.trading_combo)
+        form.addRow("", self.trading_label)
         form.addRow("Encoding", self.encoding_combo)
         form.addRow("Table refresh", self.flush_spin)
         form.addRow(self.test_button, self.test_result)
@@ -165,6 +183,44 @@ class SettingsDialog(QDialog):
         self.plan_combo.currentIndexChanged.connect(self._show_plan)
         self.limit_spin.valueChanged.connect(self._show_plan)
         self._show_plan()
+
+    def _build_trading(self, chosen: str | None) -> None:
+        self.trading_combo = QComboBox(self)
+        self.trading_combo.setObjectName("tradingApiCombo")
+        for mode in TRADING_API_MODES:
+            self.trading_combo.addItem(_TRADING_ITEMS[mode], mode)
+        self.trading_combo.setToolTip("Which Alpaca account to show (positions, orders, fills)")
+        key = self.key_field.text()
+        self.trading_combo.setCurrentIndex(
+            self.trading_combo.findData(chosen or default_trading_api(key))
+        )
+        self._trading_key = key  # the key whose default the combo shows, if it does
+        self.key_field.textChanged.connect(self._follow_key)
+        self.trading_label = QLabel(_TRADING_NOTE, self)
+        self.trading_label.setObjectName("tradingApiLabel")
+        self.trading_label.setWordWrap(True)
+
+    def _follow_key(self, key: str) -> None:
+        # Never chosen: the combo follows the key typed (PK… paper, AK… live) until the
+        # user picks one, as the plan follows the feed.
+        if self._current.trading_api is None and self.chosen_trading_api() == (
+            default_trading_api(self._trading_key)
+        ):
+            self.trading_combo.setCurrentIndex(
+                self.trading_combo.findData(default_trading_api(key))
+            )
+        self._trading_key = key
+
+    def chosen_trading_api(self) -> str:
+        return str(self.trading_combo.currentData())
+
+    def _trading_value(self) -> str | None:
+        chosen = self.chosen_trading_api()
+        if self._current.trading_api is None and chosen == default_trading_api(
+            self.key_field.text()
+        ):
+            return None  # still the key's default: not a choice to save
+        return chosen
 
     def _follow_feed(self, feed: str) -> None:
         # A plan never chosen follows the feed (sip: Algo Trader Plus, else Basic) until
@@ -214,6 +270,7 @@ class SettingsDialog(QDialog):
             flush_ms=self.flush_spin.value(),
             plan=self._plan_value(),
             plan_note=self._current.plan_note,
+            trading_api=self._trading_value(),
         )
 
     def _plan_value(self) -> PlanLimit | None:

@@ -27,6 +27,8 @@ ENCODING_DEFAULT = "json"
 FLUSH_MS_DEFAULT = 50
 FLUSH_MS_RANGE = (10, 1000)
 SETTINGS_ENV = "TICKERDESK_SETTINGS"
+# The Trading API (the user's account, read-only; docs/account-and-history.md).
+TRADING_API_MODES = ("off", "paper", "live")
 
 
 def default_settings_path() -> Path:
@@ -36,6 +38,17 @@ def default_settings_path() -> Path:
         return Path(env)
     base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericConfigLocation)
     return Path(base or Path.home() / ".config") / "tickerdesk" / "tickerdesk.ini"
+
+
+def default_trading_api(key_id: str | None) -> str:
+    """The Trading API endpoint when the user never chose one: the one the key opens.
+
+    A key pair works on one endpoint only; live key ids start with "AK", paper ones
+    with "PK" (docs/account-and-history.md, "Paper or live (how the app shows the
+    account)"). Anything else, and no key (the simulator's demo account), reads as
+    paper: the safe side, never real money.
+    """
+    return "live" if key_id and key_id.strip().upper().startswith("AK") else "paper"
 
 
 def _num(value: object) -> bool:
@@ -286,6 +299,23 @@ class AppSettings:
 
     def set_flush_ms(self, ms: int) -> None:
         self._write("stream/flush_ms", int(ms))
+
+    def trading_api(self) -> str | None:
+        """off, paper or live as chosen in Settings; None if never chosen (the caller
+        follows the key: `default_trading_api`)."""
+        text = self._str("account/trading_api", "")
+        if not text:
+            return None
+        if text not in TRADING_API_MODES:
+            self._problem(f"unknown Trading API {text[:20]!r} in {self.path}; following the key")
+            return None
+        return text
+
+    def set_trading_api(self, mode: str | None) -> None:
+        """Save the choice (None: forget it, follow the key again)."""
+        if mode is not None and mode not in TRADING_API_MODES:
+            raise ValueError(f"Trading API must be one of {TRADING_API_MODES}, got {mode!r}")
+        self._write("account/trading_api", mode or "")
 
     # --- appearance (gui.settings.theme, gui.settings.display) ------------------
     def theme(self) -> str:

@@ -309,9 +309,96 @@ async def _step(
 # --- --backfill-compare: the same firehose with and without the history backfill ---------
 
 
+class StallSampler:
+    """Bench only (--stall-stacks): where the loop was during each stall. A heartbeat
+    task stamps the time every 5 ms; a thread looks every 5 ms and, once the stamp is
+    over 10 ms old, takes the main thread's Python stack (sys._current_frames). When the
+    next stamp shows the gap was a stall (> LAG_LIMIT_MS), every sample of that gap is
+    kept, so a stall made of several callbacks is seen whole; each sample stands for
+    ~5 ms. Stacks are keyed by the outermost and the innermost frame of this repository
+    (the callback and where in it) plus the leaf frame."""
+
+    PERIOD_S = 0.005
+
+    def __init__(self) -> None:
+        import threading
+
+        self.beat = time.perf_counter()
+        self.recording = False
+        self.samples: dict[tuple[str, str, str], int] = {}
+        self.worst: list[tuple[float, list[tuple[str, str, str]]]] = []  # (ms, samples)
+        self._main = threading.get_ident()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="bench-stalls", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(1)
+
+    async def heartbeat(self) -> None:
+        while True:
+            self.beat = time.perf_counter()
+            await asyncio.sleep(self.PERIOD_S)
+
+    def take(self) -> tuple[list[tuple[float, str, str, str]], list[tuple[float, list[str]]]]:
+        """Since the last take: (ms, outer, inner, leaf) most first, and the three worst
+        stalls as (ms, "outer > inner xN" in order)."""
+        taken, self.samples = self.samples, {}
+        worst, self.worst = self.worst, []
+        ms = self.PERIOD_S * 1e3
+        totals = sorted(((n * ms, *key) for key, n in taken.items()), reverse=True)
+        stalls = []
+        for length, keys in sorted(worst, key=lambda w: -w[0])[:3]:
+            runs: list[list[Any]] = []
+            for outer, inner, _leaf in keys:
+                label = f"{outer} > {inner}"
+                if runs and runs[-1][0] == label:
+                    runs[-1][1] += 1
+                else:
+                    runs.append([label, 1])
+            stalls.append((round(length, 1), [f"{label} ~{n * ms:.0f} ms" for label, n in runs]))
+        return totals, stalls
+
+    def _stack(self) -> tuple[str, str, str] | None:
+        frame = sys._current_frames().get(self._main)
+        if frame is None:
+            return None
+        root = str(ROOT) + os.sep
+        leaf = f"{Path(frame.f_code.co_filename).name}:{frame.f_code.co_name}"
+        ours: list[str] = []
+        while frame is not None:
+            name = frame.f_code.co_filename
+            if name.startswith(root) and "/tests/" not in name and "/.venv/" not in name:
+                ours.append(f"{name[len(root) :]}:{frame.f_code.co_name}")
+            frame = frame.f_back
+        return (ours[-1] if ours else "-", ours[0] if ours else "-", leaf)
+
+    def _watch(self) -> None:
+        pending: list[tuple[str, str, str]] = []
+        last = self.beat
+        while not self._stop.wait(self.PERIOD_S):
+            beat = self.beat
+            if beat != last:  # the loop ran: was the gap a stall?
+                gap_ms = (beat - last) * 1e3
+                if self.recording and gap_ms > LAG_LIMIT_MS and pending:
+                    for key in pending:
+                        self.samples[key] = self.samples.get(key, 0) + 1
+                    self.worst.append((gap_ms, pending))
+                    self.worst = sorted(self.worst, key=lambda w: -w[0])[:3]
+                pending, last = [], beat
+            elif self.recording and time.perf_counter() - last > 2 * self.PERIOD_S:
+                key = self._stack()
+                if key is not None:
+                    pending.append(key)
+
+
 async def _window(
     session: Any, probe: Probe, http: Any, rest_url: str, seconds: float,
     procs: tuple[Any, Any], until_idle: bool = False, profile: str | None = None,
+    sampler: StallSampler | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """One measured window in the running app: `seconds` long, or (`until_idle`) until
     the history backfill is idle, at most `seconds`. Streaming figures plus what the
@@ -333,6 +420,9 @@ async def _window(
         profiler = cProfile.Profile()
         profiler.enable()
     probe.recording = True
+    if sampler is not None:
+        sampler.take()
+        sampler.recording = True
     if until_idle:
         deadline = loop.time() + seconds
         # Progress has a callback only for its owner: poll (bench only, 20 ms grain).
@@ -341,6 +431,12 @@ async def _window(
     else:
         await asyncio.sleep(seconds)
     probe.recording = False
+    stacks: list[tuple[float, str, str, str]] = []
+    worst_stacks: list[tuple[float, list[str]]] = []
+    if sampler is not None:
+        sampler.recording = False
+        stacks, worst_stacks = sampler.take()
+        stacks = stacks[:12]
     if profiler is not None and profile:
         profiler.disable()
         profiler.dump_stats(profile)
@@ -371,12 +467,15 @@ async def _window(
         "loaded": backfill.progress.done - done0,
         "calls": backfill.calls - calls0,
         "progress": backfill.progress.text(),
+        "stall_stacks": stacks,
+        "worst_stall_stacks": worst_stacks,
     }
 
 
 async def _compare(
     watch: int, extra: int, rate: float, seconds: float, warmup: float, feed: str,
-    max_window: float, profile: str | None, ws_url: str, rest_url: str, sim_pid: int,
+    max_window: float, profile: str | None, stall_stacks: bool, ws_url: str, rest_url: str,
+    sim_pid: int,
 ) -> dict[str, Any]:  # fmt: skip
     """Launch (the watchlist's backfill runs: window 1 until it is idle), a window of
     `seconds` with no backfill, then ask for `extra` more symbols' history (window 3
@@ -400,6 +499,11 @@ async def _compare(
         )  # fmt: skip
         session = Runtime(options, asyncio.Event())
         lag_task = asyncio.get_running_loop().create_task(probe.sample_lag(), name="bench-lag")
+        sampler = StallSampler() if stall_stacks else None
+        beat_task = None
+        if sampler is not None:
+            sampler.start()
+            beat_task = asyncio.get_running_loop().create_task(sampler.heartbeat())
         procs = (psutil.Process(), psutil.Process(sim_pid))
         launched = time.monotonic()
         try:
@@ -423,22 +527,26 @@ async def _compare(
                 info["window_after_launch_s"] = time.monotonic() - launched
                 phases["backfill"] = await _window(
                     session, probe, http, rest_url, max_window, procs, until_idle=True,
-                    profile=profile and f"{profile}.launch",
+                    profile=profile and f"{profile}.launch", sampler=sampler,
                 )  # fmt: skip
                 await asyncio.sleep(1.0)  # settle: the last batch's repaints
                 phases["none"] = await _window(
                     session, probe, http, rest_url, seconds, procs,
-                    profile=profile and f"{profile}.none",
+                    profile=profile and f"{profile}.none", sampler=sampler,
                 )  # fmt: skip
                 if extras:
                     backfill.request(extras)  # history only (not on screen, no snapshots)
                     phases["extra"] = await _window(
                         session, probe, http, rest_url, max_window, procs, until_idle=True,
-                        profile=profile and f"{profile}.extra",
+                        profile=profile and f"{profile}.extra", sampler=sampler,
                     )  # fmt: skip
         finally:
-            lag_task.cancel()
-            await asyncio.gather(lag_task, return_exceptions=True)
+            for task in (lag_task, beat_task):
+                if task is not None:
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
+            if sampler is not None:
+                sampler.stop()
             await session.close()
     info["phases"] = phases
     return info
@@ -451,7 +559,7 @@ def run_compare(args: argparse.Namespace) -> dict[str, Any]:
     def main(ws_url: str, rest_url: str, sim_pid: int) -> Awaitable[dict[str, Any]]:
         return _compare(
             int(watch), int(extra), float(rate), args.seconds, args.warmup, args.feed,
-            args.max_window, args.profile, ws_url, rest_url, sim_pid,
+            args.max_window, args.profile, args.stall_stacks, ws_url, rest_url, sim_pid,
         )  # fmt: skip
 
     return run_with_simulator(float(rate), universe, main)
@@ -484,6 +592,8 @@ def backfill_compare(args: argparse.Namespace) -> None:
                args.feed, "--max-window", str(args.max_window)]  # fmt: skip
         if args.profile:
             cmd += ["--profile", f"{args.profile}.{i + 1}"]
+        if args.stall_stacks:
+            cmd.append("--stall-stacks")
         out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=3600)
         lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
         if not lines:
@@ -502,6 +612,12 @@ def backfill_compare(args: argparse.Namespace) -> None:
                   f"backfill busy {row['active_pct']:.0f}% of it, {row['loaded']} symbols "
                   f"loaded, {row['calls']} REST pages, then {row['progress']}; "
                   f"{row['stalls_50ms']} lags > 50 ms{': ' + worst if worst else ''}")  # fmt: skip
+            if row["stall_stacks"]:
+                print("    where the loop was during stalls > 50 ms (sampled every 5 ms):")
+            for ms, outer, inner, leaf in row["stall_stacks"]:
+                print(f"      ~{ms:5.0f} ms in {leaf} <- {inner} <- ... {outer}")
+            for ms, parts in row["worst_stall_stacks"]:
+                print(f"    a {ms:.0f} ms stall: {' | '.join(parts)}")
     names = list(runs[0]["phases"])
     med = {n: {k: statistics.median(r["phases"][n][k] for r in runs) for k in COMPARE_KEYS}
            for n in names}  # fmt: skip
@@ -604,33 +720,25 @@ def main() -> None:
                         help="the first --symbols / --rates step, in one app run: windows "
                         "during the launch's history backfill, after it (none), and during a "
                         "backfill of --extra more symbols; lag and flush side by side")  # fmt: skip
-    parser.add_argument(
-        "--extra",
-        type=int,
-        default=500,
-        help="--backfill-compare: symbols' history asked after the baseline",
-    )
-    parser.add_argument(
-        "--warmup",
-        type=float,
-        default=1.0,
-        help="--backfill-compare: seconds streaming before the first window",
-    )
+    parser.add_argument("--extra", type=int, default=500,
+                        help="--backfill-compare: symbols' history asked after the "
+                        "baseline")  # fmt: skip
+    parser.add_argument("--warmup", type=float, default=1.0,
+                        help="--backfill-compare: seconds streaming before the first "
+                        "window")  # fmt: skip
     parser.add_argument("--feed", default="sip", choices=("iex", "sip"),
                         help="--backfill-compare: the app's feed; sip = Algo Trader Plus (every "
                         "symbol streams, REST budget 10,000/min: the backfill as fast as the "
                         "app takes it), iex = Basic (30 streamed, 200 calls/min)")  # fmt: skip
-    parser.add_argument(
-        "--max-window",
-        type=float,
-        default=300.0,
-        help="--backfill-compare: a backfill window ends at idle or after this",
-    )
-    parser.add_argument(
-        "--profile",
-        metavar="PATH",
-        help="--backfill-compare: cProfile each window to PATH.<run>.<phase>",
-    )
+    parser.add_argument("--max-window", type=float, default=300.0,
+                        help="--backfill-compare: a backfill window ends at idle or after "
+                        "this")  # fmt: skip
+    parser.add_argument("--stall-stacks", action="store_true",
+                        help="--backfill-compare: sample where the loop is during stalls "
+                        "over 50 ms (a watchdog thread; adds a little load)")  # fmt: skip
+    parser.add_argument("--profile", metavar="PATH",
+                        help="--backfill-compare: cProfile each window to "
+                        "PATH.<run>.<phase> (slows the app: not for the numbers)")  # fmt: skip
     parser.add_argument("--step", help=argparse.SUPPRESS)  # child mode: SYMBOLS:RATE
     parser.add_argument("--compare-step", help=argparse.SUPPRESS)  # SYMBOLS:RATE:EXTRA
     args = parser.parse_args()
