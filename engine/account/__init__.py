@@ -1,3 +1,8 @@
-"""Room for the user's Alpaca account (Trading API client, trade_updates stream, account store).
+"""The user's Alpaca account, read-only (docs/account-and-history.md, "How Tickerdesk
+reads the account").
 
-Empty until the account issue lands; see docs/architecture.md for what belongs here."""
+Sans-I/O: `models` (the data), `fields` and `decode` (Trading API answers), `book`
+(AccountBook, what the GUI reads), `tradeproto` (the trade_updates conversation),
+`calcheck` (server calendar vs local rules). I/O: `client` (TradingRest), `stream`
+(TradeUpdatesClient), `service` (AccountService: REST + stream + reconcile loop).
+"""

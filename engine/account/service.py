@@ -107,6 +107,17 @@ class AccountService:
         self.server_calendar: list[CalendarDay] = []
         self._noted: str | None = None
         self._rest_problems_seen = rest.problems
+        self._synced_connects = -1  # stream.connects when the last reconcile began
+
+    @property
+    def in_sync(self) -> bool:
+        """Whether the book holds REST's picture read after the current stream connection
+        was confirmed (nothing the stream may have missed is unaccounted for)."""
+        return (
+            self._synced_connects == self.stream.connects
+            and not self._reconcile_wanted
+            and self.stream.connects > 0
+        )
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -179,14 +190,21 @@ class AccountService:
                 delays = backoff_delays(self._rest_backoff, self._rng)
                 retry_at = 0.0
 
+    async def reconcile(self) -> None:
+        """One reconcile now, outside the loop (a one-shot reader, a benchmark); RestError
+        in words if a read fails."""
+        await self._reconcile()
+
     async def _reconcile(self) -> None:
         """REST's whole picture after a (re)connect, then the fills the book never saw."""
         self._reconcile_wanted = False  # a connect during the fetches asks again
+        connects = self.stream.connects
         try:
             await self._read_account(closed=True)
         except RestError:
             self._reconcile_wanted = True
             raise
+        self._synced_connects = connects
         self.reconciles += 1
 
     async def _refresh(self) -> None:

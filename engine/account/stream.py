@@ -207,8 +207,8 @@ class TradeUpdatesClient:
 
     async def _run(self) -> None:
         health = self._health
-        health.set_state(ConnectionState.CONNECTING, detail="waiting for the data stream first")
         if self.start_delay_s > 0:
+            health.set_state(ConnectionState.CONNECTING, detail="waiting for the data stream first")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.start_delay_s)
         delays = backoff_delays(self._backoff, self._rng)

@@ -207,6 +207,7 @@ class Simulator:
         """Counters plus each open session's sent messages (served at GET /stats)."""
         report = dataclasses.asdict(self.stats)
         report["errors_sent"] = {str(k): v for k, v in self.stats.errors_sent.items()}
+        report["trading"] = dataclasses.asdict(self.trading.engine.stats)
         report["sessions"] = [
             {"id": s.id, "path": s.path, "messages_sent": s.counters.messages_sent,
              "frames_sent": s.counters.frames_sent, "bytes_sent": s.counters.bytes_sent,

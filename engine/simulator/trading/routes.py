@@ -133,7 +133,7 @@ class TradingRoutes:
                 found = acct.find(order_id)
                 if found is None:
                     return _order_not_found()
-                return 200, order_json(found, nested=params.get("nested") == "true"), []
+                return 200, order_json(found, nested=_flag(params.get("nested"))), []
             if method == "PATCH":
                 return error(422, "replacing orders is not supported by the simulator", 40010001)
         return NOT_FOUND
@@ -148,7 +148,7 @@ class TradingRoutes:
         except ValueError as exc:
             return error(422, f"invalid query: {exc}", 40010001)
         limit = max(1, min(limit, 500))
-        nested = params.get("nested") == "true"
+        nested = _flag(params.get("nested"))
         symbols = {s for s in params.get("symbols", "").split(",") if s}
         side = params.get("side")
         tops = acct.all_orders()
@@ -182,6 +182,11 @@ class TradingRoutes:
             ids = [f.activity_id for f in fills]
             fills = fills[ids.index(token) + 1 :] if token in ids else []
         return 200, [acct.activity_json(f) for f in fills[:size]], []
+
+
+def _flag(value: str | None) -> bool:
+    """`true` (alpaca-py sends Python's `True`)."""
+    return value is not None and value.lower() in ("true", "1")
 
 
 def _order_not_found() -> Reply:

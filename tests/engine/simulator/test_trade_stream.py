@@ -35,7 +35,9 @@ async def frame(ws: ClientConnection, *, packed: bool = False) -> Msg:
     return out
 
 
-async def open_stream(sim: Simulator, key: str = "key", *, legacy: bool = False) -> ClientConnection:
+async def open_stream(
+    sim: Simulator, key: str = "key", *, legacy: bool = False
+) -> ClientConnection:
     ws = await connect(f"{sim.ws_url}/stream", open_timeout=WAIT)
     if legacy:
         auth = {"action": "authenticate", "data": {"key_id": key, "secret_key": "secret"}}
@@ -43,15 +45,23 @@ async def open_stream(sim: Simulator, key: str = "key", *, legacy: bool = False)
         auth = {"action": "auth", "key": key, "secret": "secret"}
     await ws.send(json.dumps(auth))
     assert await frame(ws) == {
-        "stream": "authorization", "data": {"action": "authenticate", "status": "authorized"}}  # fmt: skip
+        "stream": "authorization",
+        "data": {"action": "authenticate", "status": "authorized"},
+    }
     await ws.send(json.dumps({"action": "listen", "data": {"streams": ["trade_updates"]}}))
     assert await frame(ws) == {"stream": "listening", "data": {"streams": ["trade_updates"]}}
     return ws
 
 
 async def post_order(sim: Simulator, **fields: Any) -> Msg:
-    body = {"symbol": "INTC", "qty": 250, "side": "buy", "type": "market",
-            "time_in_force": "day", **fields}  # fmt: skip
+    body = {
+        "symbol": "INTC",
+        "qty": 250,
+        "side": "buy",
+        "type": "market",
+        "time_in_force": "day",
+        **fields,
+    }
     async with httpx.AsyncClient(base_url=sim.rest_url, headers=H) as c:
         r = await c.post("/v2/orders", json=body)
     assert r.status_code == 200, r.text
@@ -98,8 +108,9 @@ def test_legacy_auth_form_and_cancel_event() -> None:
             ws = await open_stream(sim, legacy=True)
             st = sim.market.state("KO")
             assert st is not None
-            placed = await post_order(sim, symbol="KO", qty=1, type="limit",
-                                      limit_price=round(st.bid * 0.5, 2))  # fmt: skip
+            placed = await post_order(
+                sim, symbol="KO", qty=1, type="limit", limit_price=round(st.bid * 0.5, 2)
+            )
             async with httpx.AsyncClient(base_url=sim.rest_url, headers=H) as c:
                 assert (await c.delete(f"/v2/orders/{placed['id']}")).status_code == 204
             events = await events_for(ws, placed["id"], "canceled")
@@ -121,10 +132,14 @@ def test_bad_credentials_and_listen_before_auth() -> None:
             with pytest.raises(ConnectionClosed):
                 await asyncio.wait_for(ws.recv(), WAIT)
             code = ws.close_code
-        assert early == {"stream": "authorization",
-                         "data": {"action": "listen", "status": "unauthorized"}}  # fmt: skip
-        assert refused == {"stream": "authorization",
-                           "data": {"action": "authenticate", "status": "unauthorized"}}  # fmt: skip
+        assert early == {
+            "stream": "authorization",
+            "data": {"action": "listen", "status": "unauthorized"},
+        }
+        assert refused == {
+            "stream": "authorization",
+            "data": {"action": "authenticate", "status": "unauthorized"},
+        }
         assert code == 1008
 
     run(main())
@@ -133,19 +148,24 @@ def test_bad_credentials_and_listen_before_auth() -> None:
 def test_msgpack_when_the_client_asks_for_it() -> None:
     async def main() -> None:
         async with Simulator(config()) as sim:
-            ws = await connect(f"{sim.ws_url}/stream", open_timeout=WAIT,
-                               additional_headers={"Content-Type": "application/msgpack"})  # fmt: skip
+            ws = await connect(
+                f"{sim.ws_url}/stream",
+                open_timeout=WAIT,
+                additional_headers={"Content-Type": "application/msgpack"},
+            )
             await ws.send(msgpack.packb({"action": "auth", "key": "key", "secret": "secret"}))
             auth = await frame(ws, packed=True)
-            await ws.send(msgpack.packb({"action": "listen",
-                                         "data": {"streams": ["trade_updates", "nope"]}}))  # fmt: skip
+            await ws.send(
+                msgpack.packb({"action": "listen", "data": {"streams": ["trade_updates", "nope"]}})
+            )
             ack = await frame(ws, packed=True)
             placed = await post_order(sim, qty=1)
             first = await frame(ws, packed=True)
             await ws.close()
         assert auth["data"]["status"] == "authorized"
         assert ack == {"stream": "listening", "data": {"streams": ["trade_updates"]}}
-        assert first["data"]["event"] == "new" and first["data"]["order"]["id"] == placed["id"]
+        assert first["data"]["event"] == "new"
+        assert first["data"]["order"]["id"] == placed["id"]
 
     run(main())
 
@@ -178,13 +198,9 @@ def test_no_replay_after_a_drop_rest_has_the_fill() -> None:
                 await asyncio.wait_for(ws.recv(), WAIT)
             await until(lambda: not sim.trading.streams.sessions)
             placed = await post_order(sim, qty=1)  # fills while nobody listens
+            acct = sim.trading.engine.accounts["key"]
+            await until(lambda: getattr(acct.find(placed["id"]), "status", "") == "filled")
             async with httpx.AsyncClient(base_url=sim.rest_url, headers=H) as c:
-                async def filled() -> bool:
-                    r = await c.get(f"/v2/orders/{placed['id']}")
-                    return bool(r.json()["status"] == "filled")
-
-                while not await filled():
-                    await asyncio.sleep(0.01)
                 acts = (await c.get("/v2/account/activities/FILL")).json()
             ws = await open_stream(sim)
             later = await post_order(sim, symbol="KO", qty=1)  # a marker after the reconnect

@@ -29,6 +29,8 @@ def sim_at(start_ns: int = FRIDAY_10, **kw: Any) -> tuple[Simulator, ManualClock
 
 
 def client(sim: Simulator, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
+    SIMS.append(sim)
+    del SIMS[:-1]
     return httpx.AsyncClient(base_url=sim.rest_url, headers=H if headers is None else headers)
 
 
@@ -47,16 +49,20 @@ async def order(c: httpx.AsyncClient, **fields: Any) -> dict[str, Any]:
 
 
 async def wait_status(c: httpx.AsyncClient, order_id: str, status: str) -> dict[str, Any]:
-    found: dict[str, Any] = {}
+    """Wait (event-driven, on the server's state) until the order has `status`; its JSON."""
+    sim = SIMS[-1]
 
-    async def check() -> bool:
-        found.update(await get(c, f"/v2/orders/{order_id}"))
-        return found["status"] == status
+    def reached() -> bool:
+        acct = sim.trading.engine.accounts.get("key")
+        found = acct.find(order_id) if acct is not None else None
+        return found is not None and found.status == status
 
-    for _ in range(400):
-        if await check():
-            return found
-    raise AssertionError(f"order {order_id} stayed {found.get('status')}, wanted {status}")
+    await until(reached)
+    out: dict[str, Any] = await get(c, f"/v2/orders/{order_id}")
+    return out
+
+
+SIMS: list[Simulator] = []  # the running simulator of the test (one at a time)
 
 
 def test_demo_account_contents() -> None:
@@ -69,28 +75,41 @@ def test_demo_account_contents() -> None:
             closed = await get(c, "/v2/orders?status=closed")
             fills = await get(c, "/v2/account/activities?activity_types=FILL")
             lists = await get(c, "/v2/watchlists")
-        assert acct["cash"] == "100000" and acct["currency"] == "USD"
-        assert acct["status"] == "ACTIVE" and acct["account_number"].startswith("PA")
+        assert acct["cash"] == "100000"
+        assert acct["currency"] == "USD"
+        assert acct["status"] == "ACTIVE"
+        assert acct["account_number"].startswith("PA")
         mv = sum(float(p["market_value"]) for p in positions.values())
         assert abs(float(acct["equity"]) - (100_000 + mv)) < 0.02
-        assert isinstance(acct["last_equity"], str) and float(acct["last_equity"]) > 0
+        assert isinstance(acct["last_equity"], str)
+        assert float(acct["last_equity"]) > 0
         assert set(positions) == {"AAPL", "MSFT", "SPY"}
-        assert positions["AAPL"]["qty"] == "50" and float(positions["AAPL"]["unrealized_pl"]) > 0
-        assert positions["MSFT"]["qty"] == "20" and float(positions["MSFT"]["unrealized_pl"]) < 0
+        assert positions["AAPL"]["qty"] == "50"
+        assert float(positions["AAPL"]["unrealized_pl"]) > 0
+        assert positions["MSFT"]["qty"] == "20"
+        assert float(positions["MSFT"]["unrealized_pl"]) < 0
         spy = positions["SPY"]
-        assert spy["qty"] == "-10" and spy["side"] == "short" and float(spy["market_value"]) < 0
+        assert spy["qty"] == "-10"
+        assert spy["side"] == "short"
+        assert float(spy["market_value"]) < 0
         for p in positions.values():
-            assert float(p["current_price"]) > 0 and float(p["lastday_price"]) > 0
-        assert sorted((o["symbol"], o["qty"]) for o in open_orders) == [("F", "250"),
-                                                                         ("NVDA", "10")]
+            assert float(p["current_price"]) > 0
+            assert float(p["lastday_price"]) > 0
+        assert sorted((o["symbol"], o["qty"]) for o in open_orders) == [
+            ("F", "250"),
+            ("NVDA", "10"),
+        ]
         nvda = next(o for o in open_orders if o["symbol"] == "NVDA")
-        assert nvda["type"] == "limit" and nvda["time_in_force"] == "gtc"
+        assert nvda["type"] == "limit"
+        assert nvda["time_in_force"] == "gtc"
         assert sorted(o["status"] for o in closed) == ["canceled", "filled", "filled", "filled"]
-        assert len(fills) == 3 and {f["symbol"] for f in fills} == {"AAPL", "MSFT", "SPY"}
+        assert len(fills) == 3
+        assert {f["symbol"] for f in fills} == {"AAPL", "MSFT", "SPY"}
         filled_ids = {o["id"] for o in closed if o["status"] == "filled"}
         for f in fills:
             assert re.fullmatch(r"\d{17}::[0-9a-f-]{36}", f["id"]), f["id"]
-            assert f["activity_type"] == "FILL" and f["order_id"] in filled_ids
+            assert f["activity_type"] == "FILL"
+            assert f["order_id"] in filled_ids
         assert [w["name"] for w in lists] == ["Demo"]
 
     run(main())
@@ -110,7 +129,8 @@ def test_demo_order_fills_in_parts_within_the_first_simulated_minute() -> None:
             done = await get(c, f"/v2/orders/{f_order['id']}")
             position = await get(c, "/v2/positions/F")
         assert seen == ["0", "100", "200", "250"]
-        assert done["status"] == "filled" and float(done["filled_avg_price"]) > 0
+        assert done["status"] == "filled"
+        assert float(done["filled_avg_price"]) > 0
         assert position["qty"] == "250"
 
     run(main())
@@ -128,12 +148,14 @@ def test_market_order_fills_and_moves_position_and_cash() -> None:
         async with Simulator(SimulatorConfig(seed=4, rate=200.0)) as sim, client(sim) as c:
             before = await get(c, "/v2/account")
             placed = await order(c, symbol="AAPL", qty=3)
-            assert placed["status"] == "new" and placed["qty"] == "3"
+            assert placed["status"] == "new"
+            assert placed["qty"] == "3"
             done = await wait_status(c, placed["id"], "filled")
             after = await get(c, "/v2/account")
             aapl = await get(c, "/v2/positions/AAPL")
         price = float(done["filled_avg_price"])
-        assert done["filled_qty"] == "3" and done["filled_at"] is not None
+        assert done["filled_qty"] == "3"
+        assert done["filled_at"] is not None
         assert abs(float(after["cash"]) - (float(before["cash"]) - 3 * price)) < 0.02
         assert aapl["qty"] == "53"
 
@@ -155,11 +177,17 @@ def test_large_order_fills_in_parts_one_part_per_interval() -> None:
             assert (await get(c, f"/v2/orders/{placed['id']}"))["filled_qty"] == "200"
             clock.set(FRIDAY_10 + 2 * S)
             done = await wait_status(c, placed["id"], "filled")
-            fills = [f for f in await get(c, "/v2/account/activities/FILL")
-                     if f["order_id"] == placed["id"]]  # fmt: skip
+            fills = [
+                f
+                for f in await get(c, "/v2/account/activities/FILL")
+                if f["order_id"] == placed["id"]
+            ]
         assert done["filled_qty"] == "250"
         assert sorted((f["type"], f["cum_qty"]) for f in fills) == [
-            ("fill", "250"), ("partial_fill", "100"), ("partial_fill", "200")]  # fmt: skip
+            ("fill", "250"),
+            ("partial_fill", "100"),
+            ("partial_fill", "200"),
+        ]
 
     run(main())
 
@@ -169,19 +197,27 @@ def test_limit_orders_fill_only_through_the_quote_and_cancel() -> None:
         async with Simulator(SimulatorConfig(seed=5, rate=200.0)) as sim, client(sim) as c:
             st = sim.market.state("MSFT")
             assert st is not None
-            far = await order(c, symbol="MSFT", type="limit", limit_price=round(st.bid * 0.5, 2),
-                              time_in_force="gtc")  # fmt: skip
-            near = await order(c, symbol="MSFT", type="limit", qty=2,
-                               limit_price=round(st.ask * 1.05, 2))  # fmt: skip
+            far = await order(
+                c,
+                symbol="MSFT",
+                type="limit",
+                limit_price=round(st.bid * 0.5, 2),
+                time_in_force="gtc",
+            )
+            near = await order(
+                c, symbol="MSFT", type="limit", qty=2, limit_price=round(st.ask * 1.05, 2)
+            )
             done = await wait_status(c, near["id"], "filled")
             assert float(done["filled_avg_price"]) <= float(near["limit_price"])
             assert (await get(c, f"/v2/orders/{far['id']}"))["status"] == "new"
             r = await c.delete(f"/v2/orders/{far['id']}")
-            assert r.status_code == 204 and r.content == b""
+            assert r.status_code == 204
+            assert r.content == b""
             canceled = await get(c, f"/v2/orders/{far['id']}")
             again = await c.delete(f"/v2/orders/{far['id']}")
             unknown = await c.delete("/v2/orders/00000000-0000-0000-0000-000000000000")
-        assert canceled["status"] == "canceled" and canceled["canceled_at"]
+        assert canceled["status"] == "canceled"
+        assert canceled["canceled_at"]
         assert again.status_code == 422
         assert unknown.status_code == 404
 
@@ -191,9 +227,14 @@ def test_limit_orders_fill_only_through_the_quote_and_cancel() -> None:
 def test_bad_orders_are_refused_like_alpaca() -> None:
     async def main() -> None:
         async with Simulator(SimulatorConfig(seed=6, rate=50.0)) as sim, client(sim) as c:
-            base = {"symbol": "AAPL", "qty": 1, "side": "buy", "type": "market",
-                    "time_in_force": "day"}  # fmt: skip
-            cases = [
+            base = {
+                "symbol": "AAPL",
+                "qty": 1,
+                "side": "buy",
+                "type": "market",
+                "time_in_force": "day",
+            }
+            cases: list[tuple[dict[str, Any], int, str]] = [
                 ({"symbol": "NOPE1"}, 422, "asset not found"),
                 ({"qty": None}, 422, "qty is required"),
                 ({"qty": -5}, 422, "qty must be > 0"),
@@ -207,10 +248,12 @@ def test_bad_orders_are_refused_like_alpaca() -> None:
                 r = await c.post("/v2/orders", json={**base, **change})
                 assert r.status_code == status, (change, r.text)
                 assert words in r.json()["message"], (change, r.text)
-            bad_json = await c.post("/v2/orders", content=b"{not json",
-                                    headers={"Content-Type": "application/json"})  # fmt: skip
-            huge = await c.post("/v2/orders", content=b" " * 70_000,
-                                headers={"Content-Type": "application/json"})  # fmt: skip
+            bad_json = await c.post(
+                "/v2/orders", content=b"{not json", headers={"Content-Type": "application/json"}
+            )
+            huge = await c.post(
+                "/v2/orders", content=b" " * 70_000, headers={"Content-Type": "application/json"}
+            )
             assert await get(c, "/v2/orders?status=open")  # the server is fine after all that
         assert bad_json.status_code == 400
         assert huge.status_code == 413
@@ -225,10 +268,15 @@ def test_bracket_legs_nest_under_their_parent_and_wait_for_the_entry() -> None:
             st = sim.market.state("AAPL")
             assert st is not None
             placed = await order(
-                c, symbol="AAPL", type="limit", limit_price=round(st.bid * 0.5, 2),
-                order_class="bracket", take_profit={"limit_price": round(st.ask * 2, 2)},
-                stop_loss={"stop_price": round(st.bid * 0.4, 2)}, time_in_force="gtc",
-            )  # fmt: skip
+                c,
+                symbol="AAPL",
+                type="limit",
+                limit_price=round(st.bid * 0.5, 2),
+                order_class="bracket",
+                take_profit={"limit_price": round(st.ask * 2, 2)},
+                stop_loss={"stop_price": round(st.bid * 0.4, 2)},
+                time_in_force="gtc",
+            )
             nested = await get(c, "/v2/orders?status=open&nested=true")
             flat = await get(c, "/v2/orders?status=open")
         (parent,) = [o for o in nested if o["id"] == placed["id"]]
@@ -246,18 +294,24 @@ def test_bracket_legs_nest_under_their_parent_and_wait_for_the_entry() -> None:
 
 def test_credentials_permission_and_the_shared_rate_limit() -> None:
     async def main() -> None:
-        cfg = SimulatorConfig(seed=8, rate=50.0, key="key", secret="secret", rest_limit=6,
-                              trading_forbidden_keys=("datakey",))  # fmt: skip
+        cfg = SimulatorConfig(
+            seed=8,
+            rate=50.0,
+            key="key",
+            secret="secret",
+            rest_limit=6,
+            trading_forbidden_keys=("datakey",),
+        )
         async with Simulator(cfg) as sim, client(sim, {}) as anon:
             assert (await anon.get("/v2/account")).status_code == 401
             wrong = {"APCA-API-KEY-ID": "key", "APCA-API-SECRET-KEY": "nope"}
             assert (await anon.get("/v2/account", headers=wrong)).status_code == 401
-        cfg = SimulatorConfig(seed=8, rate=50.0, rest_limit=5,
-                              trading_forbidden_keys=("datakey",))  # fmt: skip
+        cfg = SimulatorConfig(seed=8, rate=50.0, rest_limit=5, trading_forbidden_keys=("datakey",))
         async with Simulator(cfg) as sim, client(sim) as c:
             data_only = {"APCA-API-KEY-ID": "datakey", "APCA-API-SECRET-KEY": "s"}
             r = await c.get("/v2/account", headers=data_only)
-            assert r.status_code == 403 and r.json()["message"] == "forbidden."
+            assert r.status_code == 403
+            assert r.json()["message"] == "forbidden."
             sim.faults.forbid_trading("key")
             assert (await c.get("/v2/orders")).status_code == 403
             sim.faults.forbid_trading("key", False)
@@ -269,7 +323,8 @@ def test_credentials_permission_and_the_shared_rate_limit() -> None:
             sim.faults.refuse_auth()
             refused = await c.get("/v2/account")
         assert codes == [200, 200, 200]  # 5 of 5: clock, snapshot, these (a 403 is not counted)
-        assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+        assert limited.status_code == 429
+        assert int(limited.headers["Retry-After"]) >= 1
         assert limited.json() == {"message": "too many requests."}
         assert refused.status_code == 403
 
@@ -287,10 +342,12 @@ def test_watchlists_by_id_and_by_name() -> None:
             added = await c.post(f"/v2/watchlists/{wl['id']}", json={"symbol": "NVDA"})
             unknown = await c.post(f"/v2/watchlists/{wl['id']}", json={"symbol": "NOPE1"})
             removed = await c.delete(f"/v2/watchlists/{wl['id']}/AAPL")
-            put = await c.put(f"/v2/watchlists/{wl['id']}",
-                              json={"name": "Tech2", "symbols": ["SPY", "QQQ"]})  # fmt: skip
-            bad_put = await c.put(f"/v2/watchlists/{wl['id']}",
-                                  json={"name": "Tech2", "symbols": ["SPY", "NOPE1"]})  # fmt: skip
+            put = await c.put(
+                f"/v2/watchlists/{wl['id']}", json={"name": "Tech2", "symbols": ["SPY", "QQQ"]}
+            )
+            bad_put = await c.put(
+                f"/v2/watchlists/{wl['id']}", json={"name": "Tech2", "symbols": ["SPY", "NOPE1"]}
+            )
             by_name = await get(c, "/v2/watchlists:by_name?name=Tech2")
             await c.post("/v2/watchlists:by_name?name=Tech2", json={"symbol": "IWM"})
             await c.delete("/v2/watchlists:by_name/SPY?name=Tech2")
@@ -300,14 +357,17 @@ def test_watchlists_by_id_and_by_name() -> None:
             names = [w["name"] for w in await get(c, "/v2/watchlists")]
         assert dup.status_code == 422
         assert [a["symbol"] for a in added.json()["assets"]] == ["AAPL", "MSFT", "NVDA"]
-        assert unknown.status_code == 422 and unknown.json()["message"] == "asset not found"
+        assert unknown.status_code == 422
+        assert unknown.json()["message"] == "asset not found"
         assert [a["symbol"] for a in removed.json()["assets"]] == ["MSFT", "NVDA"]
         assert put.json()["name"] == "Tech2"
         assert [a["symbol"] for a in put.json()["assets"]] == ["SPY", "QQQ"]  # replaced whole
-        assert bad_put.status_code == 422 and bad_put.json()["message"] == "asset not found"
+        assert bad_put.status_code == 422
+        assert bad_put.json()["message"] == "asset not found"
         assert by_name["id"] == wl["id"]
         assert [a["symbol"] for a in after["assets"]] == ["QQQ", "IWM"]
-        assert gone.status_code == 204 and missing.status_code == 404
+        assert gone.status_code == 204
+        assert missing.status_code == 404
         assert names == ["Demo"]
 
     run(main())
@@ -322,12 +382,15 @@ def test_assets_carry_company_names() -> None:
             crypto = await get(c, "/v2/assets?asset_class=crypto")
             nope = await c.get("/v2/assets/NOPE1")
         assert assets["AAPL"]["name"] == "Apple Inc."
-        assert one["name"] == "Microsoft Corporation" and one["exchange"] == "NASDAQ"
+        assert one["name"] == "Microsoft Corporation"
+        assert one["exchange"] == "NASDAQ"
         assert assets["SPY"]["exchange"] == "ARCA"
-        assert assets["ABCD"]["name"] and assets["ABCD"]["name"] != "ABCD"
+        assert assets["ABCD"]["name"]
+        assert assets["ABCD"]["name"] != "ABCD"
         for a in assets.values():
             assert (a["status"], a["tradable"], a["class"]) == ("active", True, "us_equity")
-        assert crypto == [] and nope.status_code == 404
+        assert crypto == []
+        assert nope.status_code == 404
 
     run(main())
 
@@ -346,9 +409,12 @@ def test_clock_and_calendar_follow_the_session_clock() -> None:
         assert open_now["next_open"] == "2026-11-23T09:30:00.000000-05:00"
         assert closed["is_open"] is False
         assert [(d["date"], d["open"], d["close"]) for d in days] == [
-            ("2026-11-25", "09:30", "16:00"), ("2026-11-27", "09:30", "13:00"),
-            ("2026-11-30", "09:30", "16:00")]  # fmt: skip
-        assert days[1]["session_open"] == "0400" and days[1]["session_close"] == "1700"
+            ("2026-11-25", "09:30", "16:00"),
+            ("2026-11-27", "09:30", "13:00"),
+            ("2026-11-30", "09:30", "16:00"),
+        ]
+        assert days[1]["session_open"] == "0400"
+        assert days[1]["session_close"] == "1700"
 
     run(main())
 
@@ -361,8 +427,13 @@ def test_day_orders_expire_at_the_close() -> None:
             st = sim.market.state("KO")
             assert st is not None
             day = await order(c, symbol="KO", type="limit", limit_price=round(st.bid * 0.5, 2))
-            gtc = await order(c, symbol="KO", type="limit", limit_price=round(st.bid * 0.5, 2),
-                              time_in_force="gtc")  # fmt: skip
+            gtc = await order(
+                c,
+                symbol="KO",
+                type="limit",
+                limit_price=round(st.bid * 0.5, 2),
+                time_in_force="gtc",
+            )
             assert day["expires_at"].startswith("2026-11-20T21:00:00")
             clock.set(et(2026, 11, 20, 16, 0, 1))
             expired = await wait_status(c, day["id"], "expired")
@@ -379,9 +450,11 @@ def test_a_body_split_over_packets_is_read_whole() -> None:
 
         async with Simulator(SimulatorConfig(seed=11, rate=50.0)) as sim:
             body = b'{"name": "Split", "symbols": ["AAPL"]}'
-            head = (f"POST /v2/watchlists HTTP/1.1\r\nHost: x\r\nAPCA-API-KEY-ID: key\r\n"
-                    f"APCA-API-SECRET-KEY: secret\r\nContent-Type: application/json\r\n"
-                    f"Content-Length: {len(body)}\r\n\r\n").encode()  # fmt: skip
+            head = (
+                f"POST /v2/watchlists HTTP/1.1\r\nHost: x\r\nAPCA-API-KEY-ID: key\r\n"
+                f"APCA-API-SECRET-KEY: secret\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode()
             reader, writer = await asyncio.open_connection("127.0.0.1", sim.port)
             sock = writer.get_extra_info("socket")
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
