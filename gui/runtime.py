@@ -1,4 +1,4 @@
-"""The composition root's state: store, health, stream, REST, simulator and window.
+"""The composition root's state: store, health, stream, REST, account, simulator, window.
 
 `Runtime.start()` creates every engine object (store, health, stream and REST clients,
 and through `engine_parts` the price history and the alert book the window shows), builds
@@ -24,33 +24,31 @@ from engine.config import (
     LIVE_REST_URL,
     LIVE_STREAM_URL,
     Credentials,
-    check_url_security,
     resolve_credentials,
-    save_credentials,
 )
 from engine.core.tasks import TaskSet
 from engine.events import Subscription
 from engine.market.store import MarketDataStore, Source
-from engine.net.health import ConnectionState, StreamHealth
-from engine.net.stream import ConfigError, StreamClient, StreamConfig
-from engine.net.streamconfig import describe_change
+from engine.net.health import StreamHealth
+from engine.net.stream import StreamClient
 from engine.plan import SymbolBudget
 from engine.protocol import Encoding
 from gui.main_window import MainWindow
+from gui.runtime_account import AccountLink, endpoint
 from gui.runtime_parts import (
     EngineParts,
     PlanChoice,
     RuntimeOptions,
-    changes_timeline,
     engine_parts,
+    probe_with,
     simulated_clock,
     start_simulator,
     without_data,
 )
 from gui.runtime_rest import RestPolling
+from gui.runtime_switch import Switching
 from gui.settings.dialog import StreamSettings
 from gui.settings.persistence import AppSettings
-from gui.settings.probe import probe_stream
 from gui.watchlists.budget import BudgetKeeper, watchlist_owned
 
 if TYPE_CHECKING:
@@ -61,7 +59,7 @@ __all__ = ["EngineParts", "Runtime", "RuntimeOptions", "engine_parts"]
 log = logging.getLogger(__name__)
 
 
-class Runtime:
+class Runtime(Switching):
     """Everything one running app owns; no globals."""
 
     def __init__(
@@ -85,6 +83,7 @@ class Runtime:
         self.window: MainWindow | None = None
         self.budget = SymbolBudget()
         self.budget_keeper: BudgetKeeper | None = None
+        self.account = AccountLink(clock)  # the user's Alpaca account, read-only
         self._union: set[str] = set()
         self._stream_on = True  # the user's Connect toggle
         self._switching = asyncio.Lock()  # one feed or REST change at a time, in order
@@ -177,6 +176,8 @@ class Runtime:
         self.budget_keeper.apply()
         self.rest.request(self.window.all_symbols())
         self.tasks.add(self.client.start())
+        self.account.attach(self.window)
+        self._start_account()
         if opts.show_window:
             self.window.show()
 
@@ -199,6 +200,16 @@ class Runtime:
             self.budget_keeper.set_poller(poller)
         if self.window is not None:
             self.window.status.history.set_source(self.rest.progress)
+
+    def _start_account(self) -> None:
+        assert self.window is not None
+        assert self.store is not None
+        where = endpoint(self.settings, self.credentials, self.simulator)
+        self.account.start(where, self.rest.budget, self.store, self.window, self.options.insecure)
+
+    async def _restart_account(self) -> None:
+        await self.account.stop(self.window)
+        self._start_account()
 
     def _connect_window(self, window: MainWindow) -> None:
         window.quit_requested.connect(self.stop_event.set)
@@ -240,116 +251,6 @@ class Runtime:
     def _on_settings_applied(self, values: StreamSettings) -> None:
         self.tasks.spawn(self.apply_settings(values), name="tickerdesk-apply-settings")
 
-    async def apply_settings(self, values: StreamSettings) -> None:
-        """Save new credentials (keyring, else session only) and reconnect if anything changed."""
-        assert self.client is not None
-        assert self.window is not None
-        creds = values.credentials
-        if creds is not None and creds != self.credentials:
-            saved = save_credentials(creds)  # local keyring IPC; no thread (see start())
-            self.credentials = creds
-            self.credentials_source = "keyring" if saved else "session"
-            self.window.credentials_source = self.credentials_source
-            self.budget.forget_learned()  # another key may have another plan
-            if self.auto_demo:
-                await self._leave_demo()
-        config = replace(
-            self.client.config,
-            credentials=self.credentials,
-            feed=values.feed,
-            encoding=Encoding(values.encoding),
-            url=self.stream_url,
-        )
-        if config != self.client.config:
-            self._reconfigure(config)
-        else:
-            self._sync_plan(config.feed)  # the plan may have changed alone
-        self.window.statusBar().showMessage("Settings applied", 4000)
-
-    async def _leave_demo(self) -> None:
-        """Credentials arrived while showing simulated data: switch to Alpaca."""
-        self.auto_demo = self.demo = False
-        self.stream_url = self.options.url or LIVE_STREAM_URL
-        self.rest_url = self.options.rest_url or LIVE_REST_URL
-        assert self.window is not None
-        if self.store is not None:
-            # Simulated prices must never mix with real ones, nor win by timestamp.
-            self.store.reset(default_source=Source.STREAM)
-        self.parts.history.clear()  # sparklines/chart of simulated prices too
-        self.window.set_demo(False)
-        self.window.status.set_session_clock(None)  # New York's real clock again
-        self.budget.source = "Alpaca"
-        simulator, self.simulator = self.simulator, None
-        if simulator is not None:
-            await simulator.stop()
-
-    def _reconfigure(self, config: StreamConfig) -> None:
-        assert self.client is not None
-        assert self.window is not None
-        problem = check_url_security(config.url, config.insecure)
-        if problem:
-            self.window.statusBar().showMessage(problem, 10000)
-            return
-        if changes_timeline(self.client.config.feed, config.feed):
-            # delayed_sip runs 15 minutes behind (docs/protocol.md, "Endpoints"): kept
-            # data would win every merge by exchange time and freeze the rows.
-            self.tasks.spawn(self._change_feed(config), name="tickerdesk-change-feed")
-            return
-        try:
-            self.client.reconfigure(config)
-        except ConfigError as exc:
-            self.window.statusBar().showMessage(str(exc), 10000)
-            return
-        self._sync_plan(config.feed)
-        self.tasks.spawn(self._restart_rest(), name="tickerdesk-restart-rest")
-
-    async def _change_feed(self, config: StreamConfig) -> None:
-        """Another timeline: stop stream and REST, forget the market data (the watchlists
-        stay), then connect on the new feed and ask REST for fresh snapshots."""
-        assert self.client is not None
-        async with self._switching:
-            why = describe_change(self.client.config, config)
-            await self.client.stop()  # no frame of the old feed can arrive after this
-            # A chosen switch, not an outage: say why until streaming (docs/design.md).
-            self.health.set_state(ConnectionState.CONNECTING, detail=why)
-            await self.rest.stop()  # nor a snapshot of it
-            if self.store is not None:
-                self.store.reset()
-            self.parts.history.clear()
-            self._streamed.clear()
-            try:
-                self.client.reconfigure(config)
-            except ConfigError as exc:  # checked in _reconfigure; kept for a changed rule
-                log.warning("%s", exc)
-            self._sync_plan(config.feed)
-            if self._stream_on:
-                self.tasks.add(self.client.start())
-            await self._rest_anew()
-
-    async def _restart_rest(self) -> None:
-        async with self._switching:
-            await self._rest_anew()
-
-    async def _rest_anew(self) -> None:
-        await self.rest.stop()
-        self._start_rest()
-        if self.rest.poller is not None and self.window is not None:
-            self.rest.request(self.window.all_symbols())
-            self.window.watchlist_bar.checker = self.rest.check_symbols
-
-    def _sync_plan(self, feed: str) -> None:
-        """Apply a changed plan (settings, feed default) and split the watchlists again."""
-        plan = self.plans.plan(feed, self.demo)
-        if plan != self.budget.plan:
-            self.budget.set_plan(plan)
-        if self.window is not None:  # what the Settings dialog opens with
-            self.window.stream_settings = replace(
-                self.window.stream_settings, feed=feed, plan=self.settings.plan(),
-                plan_note=self.plans.note(self.demo),
-            )  # fmt: skip
-        if self.budget_keeper is not None:
-            self.budget_keeper.apply()
-
     def _session_clock(self) -> Callable[[], datetime] | None:
         """The simulated clock of a demo day (`--demo-at`, `--demo-speed`), else None."""
         if self.simulator is None or not self.plans.demo().day:
@@ -360,11 +261,8 @@ class Runtime:
         """Test-connection button: auth against the configured endpoint with these values."""
         assert self.client is not None
         url = LIVE_STREAM_URL if self.auto_demo and creds is not None else self.stream_url
-        config = replace(
-            self.client.config, url=url, feed=feed, encoding=Encoding(encoding),
-            credentials=creds or self.credentials,
-        )  # fmt: skip
-        return await probe_stream(config, self.clock)
+        creds = creds or self.credentials
+        return await probe_with(self.client.config, url, feed, encoding, creds, self.clock)
 
     def window_symbols(self) -> list[str]:
         return self.window.all_symbols() if self.window is not None else []
@@ -383,6 +281,7 @@ class Runtime:
         window = self.window
         if self.budget_keeper is not None:
             self.budget_keeper.stop()
+        await self.account.stop(window)
         if window is not None:
             window.shutdown()
         if self.client is not None:

@@ -8,6 +8,7 @@ tests' windows alike. The REST side (snapshots and history) is `gui.runtime_rest
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from engine.net.stream import StreamConfig
 from engine.plan import PlanLimit, default_plan
 from engine.protocol import Encoding
 from gui.settings.persistence import AppSettings
+from gui.settings.probe import probe_stream
 
 if TYPE_CHECKING:
     from engine.simulator import Simulator
@@ -35,6 +37,7 @@ __all__ = [
     "RuntimeOptions",
     "changes_timeline",
     "engine_parts",
+    "probe_with",
     "simulated_clock",
     "start_simulator",
     "without_data",
@@ -142,6 +145,15 @@ async def start_simulator(demo: DemoOptions, symbols: Iterable[str], rate: float
 def simulated_clock(now_ns: Callable[[], int]) -> Callable[[], datetime]:
     """A simulator's clock (`Simulator.now_ns`) as the status bar's market-session clock."""
     return lambda: datetime.fromtimestamp(now_ns() / 1e9, UTC)
+
+
+async def probe_with(
+    config: StreamConfig, url: str, feed: str, encoding: str, creds: Credentials | None,
+    clock: Callable[[], float] = time.monotonic,
+) -> tuple[bool, str]:  # fmt: skip
+    """The Settings dialog's Test connection: one handshake with these values."""
+    probe = replace(config, url=url, feed=feed, encoding=Encoding(encoding), credentials=creds)
+    return await probe_stream(probe, clock)
 
 
 def without_data(

@@ -81,6 +81,9 @@ class StatusIndicators(QObject):
             self.feed, self.insecure, self.connection, self.age, self.rate, self.reconnects,
             self.falling_behind, self.error, self.budget, self.history, self.market_session,
         )  # fmt: skip
+        self._bar = bar
+        self._extra: list[StatusLabel] = []  # added later (the account's), fast-checked
+        self._palette: Palette | None = None
         self._state = health.state
         self._slow = QTimer(self)
         self._slow.setInterval(SLOW_REFRESH_MS)
@@ -91,6 +94,17 @@ class StatusIndicators(QObject):
         if start_timers:
             self._slow.start()
             self._fast.start()
+
+    def add(self, label: StatusLabel) -> None:
+        """A further indicator (e.g. the account's), permanent at the right; it gets the
+        theme and both refreshes like the built-in ones (its `needs_refresh()`, if it has
+        one, is asked on the fast tick)."""
+        self._bar.addPermanentWidget(label)
+        self.labels = (*self.labels, label)
+        self._extra.append(label)
+        if self._palette is not None:
+            label.set_palette(self._palette)
+        label.refresh()
 
     def set_demo(self, demo: bool) -> None:
         self.feed.set_demo(demo)
@@ -106,6 +120,7 @@ class StatusIndicators(QObject):
 
     def set_palette(self, palette: Palette) -> None:
         """Theme switch: every indicator takes the new colours and repaints."""
+        self._palette = palette
         for label in self.labels:
             label.set_palette(palette)
 
@@ -126,7 +141,13 @@ class StatusIndicators(QObject):
             or self.falling_behind.needs_refresh()
             or self.budget.needs_refresh()
             or self.history.needs_refresh()
+            or any(_needs_refresh(label) for label in self._extra)
         ):
             self.refresh()
         elif health.next_retry_at is not None:
             self.connection.refresh()
+
+
+def _needs_refresh(label: StatusLabel) -> bool:
+    check = getattr(label, "needs_refresh", None)
+    return bool(check()) if callable(check) else False

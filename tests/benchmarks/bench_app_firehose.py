@@ -14,6 +14,17 @@ Capacity = highest R whose step had loop-lag p99 < 50 ms, no 407, nothing droppe
 Run:  /tmp/venv/bin/python tests/benchmarks/bench_app_firehose.py
       [--symbols 50,1000,10000] [--rates 1000,5000,...] [--seconds 8] [--repeat 1]
 Numbers only, no assertions; the machine is shared: note the load average printed.
+
+--backfill-compare (issue 13, "backfill must not hurt streaming"): one app run per
+--repeat at the first --symbols / --rates (default 1,000 symbols at 5,000 msgs/s, feed
+sip = Algo Trader Plus: every symbol streams and the REST budget lets the backfill go as
+fast as the app takes it). The app has no switch to turn history off, so the windows are:
+the launch's backfill of the watchlist (from streaming until the backfill is idle), then
+--seconds with no backfill, then a backfill of --extra symbols' history asked with
+Runtime.rest.backfill.request (not on screen) until idle. Loop lag and flush p50/p99 side
+by side with their ratio to the no-backfill window, with the share of each window the
+backfill was busy, the symbols it loaded and its REST pages, and table / chart paint
+times. --stall-stacks samples where the loop is during stalls over 50 ms.
 """
 
 from __future__ import annotations
@@ -119,6 +130,8 @@ class Probe:
         self.backfill_active: Callable[[], bool] | None = None
         self.active_samples = 0
         self.stalls: list[tuple[float, float]] = []  # (loop time, lag ms) of lags > 50 ms
+        self.table_paints: list[float] = []  # ms per table viewport paint (compare mode)
+        self.chart_paints: list[float] = []  # ms per detail chart paint (compare mode)
 
     def on_gc(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
@@ -169,6 +182,31 @@ class Probe:
         AlpacaSession.receive = counting_receive  # type: ignore[method-assign]
         TickerTableModel.flush = timed_flush  # type: ignore[method-assign]
 
+    def install_paint_timers(self) -> None:
+        """--backfill-compare: time each table viewport paint and each chart paint."""
+        from gui.detail.chart import IntradayChart
+        from gui.table.view import TickerView
+
+        probe = self
+        viewport_event = TickerView.viewportEvent
+        chart_paint = IntradayChart.paintEvent
+
+        def timed_viewport_event(self: TickerView, event: Any) -> bool:
+            t0 = time.perf_counter()
+            handled = viewport_event(self, event)
+            if probe.recording and event.type() == event.Type.Paint:
+                probe.table_paints.append((time.perf_counter() - t0) * 1e3)
+            return handled
+
+        def timed_chart_paint(self: IntradayChart, event: Any) -> None:
+            t0 = time.perf_counter()
+            chart_paint(self, event)
+            if probe.recording:
+                probe.chart_paints.append((time.perf_counter() - t0) * 1e3)
+
+        TickerView.viewportEvent = timed_viewport_event  # type: ignore[method-assign]
+        IntradayChart.paintEvent = timed_chart_paint  # type: ignore[method-assign]
+
     async def sample_lag(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
@@ -184,7 +222,8 @@ class Probe:
 
     def reset(self) -> None:
         """Empty the per-window samples (--backfill-compare measures several windows)."""
-        for samples in (self.lags, self.flushes, self.wire_to_cell, self.gc_pauses, self.stalls):
+        for samples in (self.lags, self.flushes, self.wire_to_cell, self.gc_pauses, self.stalls,
+                        self.table_paints, self.chart_paints):  # fmt: skip
             samples.clear()
         self.active_samples = 0
 
@@ -461,6 +500,12 @@ async def _window(
         "w2c_p50": percentile(probe.wire_to_cell, 0.5),
         "w2c_p99": percentile(probe.wire_to_cell, 0.99),
         "gc_max": max(probe.gc_pauses, default=0.0),
+        "paint_p50": percentile(probe.table_paints, 0.5),
+        "paint_p99": percentile(probe.table_paints, 0.99),
+        "paints_per_s": len(probe.table_paints) / wall,
+        "chart_p50": percentile(probe.chart_paints, 0.5),
+        "chart_p99": percentile(probe.chart_paints, 0.99),
+        "charts_per_s": len(probe.chart_paints) / wall,
         "cpu": (sum(cpu1[:2]) - sum(cpu0[:2])) / wall * 100,
         "sim_cpu": (sum(simcpu1[:2]) - sum(simcpu0[:2])) / wall * 100,
         "active_pct": 100 * probe.active_samples / max(1, len(probe.lags)),
@@ -488,6 +533,7 @@ async def _compare(
 
     probe = Probe()
     probe.install()
+    probe.install_paint_timers()
     universe = list(synthetic_symbols(watch + extra))
     symbols, extras = universe[:watch], universe[watch:]
     phases: dict[str, dict[str, Any]] = {}
@@ -567,7 +613,8 @@ def run_compare(args: argparse.Namespace) -> dict[str, Any]:
 
 COMPARE_KEYS = ("seconds", "recv_per_s", "lag_p50", "lag_p99", "lag_max", "stalls_50ms",
                 "flush_p50", "flush_p99", "w2c_p50", "w2c_p99", "gc_max", "cpu", "sim_cpu",
-                "active_pct", "loaded", "calls")  # fmt: skip
+                "active_pct", "loaded", "calls", "paint_p50", "paint_p99", "paints_per_s",
+                "chart_p50", "chart_p99", "charts_per_s")  # fmt: skip
 PHASE_LABELS = {
     "backfill": "during the launch backfill",
     "none": "no backfill (after it)",
@@ -632,6 +679,13 @@ def backfill_compare(args: argparse.Namespace) -> None:
               f"{m['w2c_p50']:6.1f} {m['w2c_p99']:6.1f} {m['cpu']:5.0f} {m['recv_per_s']:8,.0f} "
               f"{m['active_pct']:5.0f} {m['loaded']:6.0f} {m['calls']:5.0f} "
               f"{m['stalls_50ms']:5.0f}")  # fmt: skip
+    print("paints (ms; the table's viewport and the detail chart, timed around the paint):")
+    for n in names:
+        m = med[n]
+        print(f"{PHASE_LABELS[n]:28} table p50/p99 {m['paint_p50']:5.1f} / {m['paint_p99']:5.1f} "
+              f"({m['paints_per_s']:4.1f}/s), chart p50/p99 {m['chart_p50']:5.1f} / "
+              f"{m['chart_p99']:5.1f} ({m['charts_per_s']:4.1f}/s), simulator cpu "
+              f"{m['sim_cpu']:3.0f}%")  # fmt: skip
     base = med["none"]
     for n in names:
         if n == "none":

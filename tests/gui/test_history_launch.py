@@ -145,7 +145,7 @@ def test_the_demo_starts_with_a_full_day_and_fills_a_reconnects_gap(
                 assert hist is not None and hist.resync is not None
                 text = hist.resync.text()
                 found = re.fullmatch(r"resynced \d\d:\d\d:\d\d after a (\d+) s outage .*", text)
-                assert found and 40 <= int(found[1]) < 120, text
+                assert found and 30 <= int(found[1]) < 120, text  # ~1 s of wall time at 40x
                 times = list(hist.bars.times)
                 assert times == sorted(set(times))
                 served = await _sim_minutes(runtime, symbol, times[-1])

@@ -1,0 +1,166 @@
+"""The account side of the composition root: the user's Alpaca account, read-only.
+
+`AccountLink` makes, for one key and endpoint at a time, the engine objects of the
+account (`AccountBook`, the trade_updates stream's own `StreamHealth`, `TradingRest` over
+a REST client spending the key's one request budget, `AccountService`) and the window's
+account widgets (positions and orders docks, fill notifications, the PAPER/LIVE badge,
+the trade stream's state). Tickerdesk never places, changes or cancels orders
+(docs/account-and-history.md, "Trading API (account)").
+
+Which endpoint: the demo uses its simulator's Trading API and `/stream`; otherwise the
+Settings choice (off, paper, live), or, never chosen, the one the key opens
+(`gui.settings.persistence.default_trading_api`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+
+from engine.account.book import AccountBook
+from engine.account.client import TradingRest
+from engine.account.service import AccountService
+from engine.config import Credentials
+from engine.net.budget import RequestBudget
+from engine.net.health import StreamHealth
+from engine.net.rest import RestClient, RestConfig
+from engine.protocol.session import DEMO_AUTH
+from gui.account.controller import AccountPanels
+from gui.settings.persistence import AppSettings, default_trading_api
+from gui.statusbar.account import AccountBadge, TradeStreamIndicator
+
+if TYPE_CHECKING:
+    from engine.market.store import MarketDataStore
+    from engine.simulator import Simulator
+    from gui.main_window import MainWindow
+
+__all__ = ["LIVE_TRADING_URL", "PAPER_TRADING_URL", "AccountLink", "TradingEndpoint", "endpoint"]
+
+log = logging.getLogger("gui.runtime")
+
+PAPER_TRADING_URL = "https://paper-api.alpaca.markets"
+LIVE_TRADING_URL = "https://api.alpaca.markets"
+
+
+@dataclass(frozen=True, slots=True)
+class TradingEndpoint:
+    """Where the account lives: the Trading API base, its trade_updates stream, paper?
+    and the key pair that opens it."""
+
+    rest_url: str
+    stream_url: str
+    paper: bool
+    credentials: Credentials | None
+
+
+def endpoint(
+    settings: AppSettings, credentials: Credentials | None, simulator: Simulator | None
+) -> TradingEndpoint | None:
+    """The account's endpoint, or None: Trading API off, or no key outside a demo."""
+    if simulator is not None:
+        # The demo account opens with the demo key the data stream uses too.
+        demo_key = credentials or Credentials(*DEMO_AUTH)
+        return TradingEndpoint(simulator.rest_url, f"{simulator.ws_url}/stream", True, demo_key)
+    if credentials is None:
+        return None
+    choice = settings.trading_api() or default_trading_api(credentials.key_id)
+    if choice == "off":
+        return None
+    base = LIVE_TRADING_URL if choice == "live" else PAPER_TRADING_URL
+    stream = base.replace("https://", "wss://", 1) + "/stream"
+    return TradingEndpoint(base, stream, choice != "live", credentials)
+
+
+class AccountLink:
+    """The account's engine objects and widgets for one endpoint and key at a time."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self.health = StreamHealth(clock=clock)  # the trade_updates stream's own
+        self.book: AccountBook | None = None
+        self.service: AccountService | None = None
+        self.panels: AccountPanels | None = None
+        self.badge = AccountBadge(None)
+        self.indicator = TradeStreamIndicator(None, clock, rest_error=self._rest_error)
+        self.where: TradingEndpoint | None = None
+        self._rest: RestClient | None = None
+
+    def attach(self, window: MainWindow) -> None:
+        """Put the badge and the stream state in the status bar (hidden while off)."""
+        window.status.add(self.badge)
+        window.status.add(self.indicator)
+
+    def _rest_error(self) -> str | None:
+        return self.service.last_error if self.service is not None else None
+
+    def start(
+        self,
+        where: TradingEndpoint | None,
+        budget: RequestBudget | None,
+        store: MarketDataStore,
+        window: MainWindow,
+        insecure: bool = False,
+    ) -> None:
+        """Connect the account at `where` (None: leave it off) and show it."""
+        self.where = where
+        if where is None:
+            return
+        credentials = where.credentials
+        try:
+            rest = RestClient(
+                RestConfig(where.rest_url, "iex", credentials, insecure), budget=budget
+            )
+        except Exception as exc:  # a bad URL or key format: say so, keep the app running
+            log.warning("no account: %s", exc)
+            return
+        self._rest = rest
+        self.health = StreamHealth(clock=self._clock)
+        self.book = AccountBook()
+        self.panels = AccountPanels(
+            self.book, store, where.paper, window.alerts.notifier, self._clock, parent=window
+        )
+        self.service = AccountService(
+            TradingRest(rest), where.stream_url, credentials, self.book, self.health,
+            self.panels.on_fill, paper=where.paper, insecure=insecure, clock=self._clock,
+        )  # fmt: skip
+        self.badge.set_mode(where.paper)
+        self.indicator.set_health(self.health)
+        self._dock(window, self.panels)
+        window.theme.theme_changed.connect(self.panels.set_palette)
+        self.panels.set_palette(window.theme.palette)
+        self.service.start()
+
+    @staticmethod
+    def _dock(window: MainWindow, panels: AccountPanels) -> None:
+        # Beside the alerts dock, as tabs: the table keeps its width and the window its
+        # minimum height (docs/qt.md).
+        area = Qt.DockWidgetArea.RightDockWidgetArea
+        for dock in (panels.positions, panels.orders):
+            window.addDockWidget(area, dock)
+        window.tabifyDockWidget(window.alerts.panel, panels.positions)
+        window.tabifyDockWidget(panels.positions, panels.orders)
+        panels.positions.raise_()
+
+    async def stop(self, window: MainWindow | None = None) -> None:
+        """Disconnect the account and take its docks away (e.g. another key)."""
+        service, self.service = self.service, None
+        if service is not None:
+            await service.stop()
+        rest, self._rest = self._rest, None
+        if rest is not None:
+            await rest.aclose()
+        panels, self.panels = self.panels, None
+        if panels is not None:
+            panels.stop()
+            if window is not None:
+                for dock in (panels.positions, panels.orders):
+                    window.removeDockWidget(dock)
+                    dock.deleteLater()
+        self.badge.set_mode(None)
+        self.indicator.set_health(None)
+        self.book = None
