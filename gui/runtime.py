@@ -205,7 +205,14 @@ class Runtime(Switching):
         assert self.window is not None
         assert self.store is not None
         where = endpoint(self.settings, self.credentials, self.simulator)
-        self.account.start(where, self.rest.budget, self.store, self.window, self.options.insecure)
+        self.account.start(
+            where,
+            self.rest.budget,
+            self.store,
+            self.window,
+            self.options.insecure,
+            self.exchange_ns,
+        )
 
     async def _restart_account(self) -> None:
         await self.account.stop(self.window)

@@ -45,6 +45,7 @@ log = logging.getLogger("gui.runtime")
 
 PAPER_TRADING_URL = "https://paper-api.alpaca.markets"
 LIVE_TRADING_URL = "https://api.alpaca.markets"
+ACCOUNT_DOCK_HEIGHT = 200  # px, first shown; the user's own size is saved with the layout
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +106,10 @@ class AccountLink:
         store: MarketDataStore,
         window: MainWindow,
         insecure: bool = False,
+        now_ns: Callable[[], int] = time.time_ns,
     ) -> None:
-        """Connect the account at `where` (None: leave it off) and show it."""
+        """Connect the account at `where` (None: leave it off) and show it; `now_ns` is
+        the exchange clock order ages count on (a demo's simulated one)."""
         self.where = where
         if where is None:
             return
@@ -122,8 +125,9 @@ class AccountLink:
         self.health = StreamHealth(clock=self._clock)
         self.book = AccountBook()
         self.panels = AccountPanels(
-            self.book, store, where.paper, window.alerts.notifier, self._clock, parent=window
-        )
+            self.book, store, where.paper, window.alerts.notifier, self._clock, now_ns,
+            parent=window,
+        )  # fmt: skip
         self.service = AccountService(
             TradingRest(rest), where.stream_url, credentials, self.book, self.health,
             self.panels.on_fill, paper=where.paper, insecure=insecure, clock=self._clock,
@@ -137,14 +141,17 @@ class AccountLink:
 
     @staticmethod
     def _dock(window: MainWindow, panels: AccountPanels) -> None:
-        # Beside the alerts dock, as tabs: the table keeps its width and the window its
-        # minimum height (docs/qt.md).
-        area = Qt.DockWidgetArea.RightDockWidgetArea
+        # Under the table, as tabs, with the right column (detail, alerts) keeping the
+        # bottom-right corner: the account then adds nothing to the window's minimum
+        # height, which must fit a 768 px laptop screen (docs/qt.md).
+        window.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        area = Qt.DockWidgetArea.BottomDockWidgetArea
         for dock in (panels.positions, panels.orders):
             window.addDockWidget(area, dock)
-        window.tabifyDockWidget(window.alerts.panel, panels.positions)
         window.tabifyDockWidget(panels.positions, panels.orders)
         panels.positions.raise_()
+        # A strip under the table, not half of it: the watchlist stays the main view.
+        window.resizeDocks([panels.positions], [ACCOUNT_DOCK_HEIGHT], Qt.Orientation.Vertical)
 
     async def stop(self, window: MainWindow | None = None) -> None:
         """Disconnect the account and take its docks away (e.g. another key)."""

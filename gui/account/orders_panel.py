@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 RECENT_FILLS = 50
 
 
+VIEW_MIN_HEIGHT = 44  # px: a header and a row
+
+
 class OrdersPanel(QDockWidget):
     """Dock "Orders"; `refresh()` is cheap when the book did not change."""
 
@@ -78,6 +81,9 @@ class OrdersPanel(QDockWidget):
             box_layout = QVBoxLayout(box)
             box_layout.setContentsMargins(0, 0, 0, 0)
             box_layout.addWidget(label)
+            # Small minimums: the dock shares the right column with the detail pane, and
+            # the window must fit a 768 px laptop screen (docs/qt.md).
+            view.setMinimumHeight(VIEW_MIN_HEIGHT)
             box_layout.addWidget(view, 1)
             split.addWidget(box)
         body = QWidget(self)

@@ -58,6 +58,9 @@ def parse_style(text: str) -> tuple[str, int]:
     return choice if choice in STYLES else DEFAULT_STYLE
 
 
+MIN_HEIGHT = 118  # px
+
+
 class IntradayChart(QWidget):
     """Paints the selected symbol's day; see the module docstring for what and when."""
 
@@ -65,7 +68,9 @@ class IntradayChart(QWidget):
         super().__init__(parent)
         self.setObjectName("intradayChart")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumHeight(140)
+        # 118 + the style buttons above it = the 140 px the chart alone had: the window's
+        # minimum height must not grow (it has to fit a 768 px laptop screen).
+        self.setMinimumHeight(MIN_HEIGHT)
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.history: SymbolHistory | None = None
