@@ -10,31 +10,21 @@ the outage into a gap fill, as in the app. `--no-history` skips all of it.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from engine.config import Feed
 from engine.core.tasks import TaskSet
 from engine.market.history import PriceHistory
 from engine.market.store import MarketDataStore
 from engine.net.backfill import Backfill
+from engine.net.backfill_plan import sip_recent_allowed
 from engine.net.bars import BarsClient
 from engine.net.health import StreamHealth
-from engine.net.outage import OutageWatch
+from engine.net.outage import OutageWatch, fill_gaps
 from engine.net.rest import RestClient
-from engine.plan import MarketDataPlan, PlanLimit
+from engine.plan import PlanLimit
 
-__all__ = ["OUTAGE_POLL_S", "WatchHistory", "sip_recent_allowed"]
-
-OUTAGE_POLL_S = 0.5  # how often the stream's state is looked at for a finished outage
-
-
-def sip_recent_allowed(plan: PlanLimit, feed: str) -> bool:
-    """Whether the key may read SIP bars of the last 15 minutes: Algo Trader Plus, or a
-    user streaming SIP (which needs it); else the Basic recipe (SIP up to 15 minutes ago,
-    IEX after), which works on any plan (docs/account-and-history.md)."""
-    return feed == Feed.SIP or plan.plan is MarketDataPlan.ALGO_TRADER_PLUS
+__all__ = ["WatchHistory"]
 
 
 class WatchHistory:
@@ -61,14 +51,8 @@ class WatchHistory:
     def start(self, symbols: Iterable[str]) -> None:
         self.backfill.request(symbols)
         self.backfill.start()
-        self._tasks.spawn(self._watch_outages(), name="tickerdesk-watch-outages")
-
-    async def _watch_outages(self) -> None:
-        while True:
-            await asyncio.sleep(OUTAGE_POLL_S)
-            window = self._outages.poll()
-            if window is not None:
-                self.backfill.gap(*window)
+        gaps = fill_gaps(self._outages, self.backfill)
+        self._tasks.spawn(gaps, name="tickerdesk-watch-outages")
 
     async def stop(self) -> None:
         """Cancel the gap-fill watch and the backfill (a batch in flight is dropped)."""

@@ -14,31 +14,22 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 
-from engine.config import Credentials, Feed
+from engine.config import Credentials
 from engine.core.tasks import TaskSet, cancel_and_wait
 from engine.market.history import PriceHistory
 from engine.market.store import MarketDataStore
 from engine.net.backfill import Backfill, BackfillProgress
+from engine.net.backfill_plan import sip_recent_allowed
 from engine.net.bars import BarsClient
 from engine.net.budget import RequestBudget
 from engine.net.health import StreamHealth
-from engine.net.outage import OutageWatch
+from engine.net.outage import OutageWatch, fill_gaps
 from engine.net.rest import RestClient, RestConfig, SnapshotPoller
-from engine.plan import MarketDataPlan, PlanLimit
+from engine.plan import PlanLimit
 
-__all__ = ["OUTAGE_POLL_S", "RestPolling", "sip_recent_allowed"]
+__all__ = ["RestPolling"]
 
 log = logging.getLogger("gui.runtime")
-
-OUTAGE_POLL_S = 0.5  # how often the stream's state is looked at for a finished outage
-
-
-def sip_recent_allowed(plan: PlanLimit | None, feed: str) -> bool:
-    """Whether the key may read SIP bars of the last 15 minutes: Algo Trader Plus, or a
-    user streaming SIP (which needs it). Else the Basic recipe, which works on any plan."""
-    if feed == Feed.SIP:
-        return True
-    return plan is not None and plan.plan is MarketDataPlan.ALGO_TRADER_PLUS
 
 
 class RestPolling:
@@ -95,19 +86,9 @@ class RestPolling:
             )  # fmt: skip
             self.backfill.start()
             if health is not None:
-                watch = OutageWatch(health, exchange_now_ns)
-                self._watch_task = self._tasks.spawn(
-                    self._watch_outages(watch, self.backfill), name="tickerdesk-outage-watch"
-                )
+                gaps = fill_gaps(OutageWatch(health, exchange_now_ns), self.backfill)
+                self._watch_task = self._tasks.spawn(gaps, name="tickerdesk-outage-watch")
         return self.poller
-
-    @staticmethod
-    async def _watch_outages(watch: OutageWatch, backfill: Backfill) -> None:
-        while True:
-            await asyncio.sleep(OUTAGE_POLL_S)
-            window = watch.poll()
-            if window is not None:
-                backfill.gap(*window)
 
     async def stop(self) -> None:
         """Cancel the poller and the backfill (a request in flight is dropped, never

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from engine.config import Feed
 from engine.market.calendar import (
     EASTERN,
     current_trading_day,
@@ -27,11 +28,28 @@ from engine.market.calendar import (
     previous_trading_day,
     to_ns,
 )
+from engine.plan import MarketDataPlan, PlanLimit
 
-__all__ = ["DAILY_DAYS", "BackfillProgress", "Windows", "feed_note", "windows"]
+__all__ = [
+    "DAILY_DAYS",
+    "BackfillProgress",
+    "Windows",
+    "feed_note",
+    "sip_recent_allowed",
+    "windows",
+]
 
 DAILY_DAYS = 370  # calendar days of 1Day bars: 52 weeks (364 days) and a margin
 NS_PER_S = 1_000_000_000
+
+
+def sip_recent_allowed(plan: PlanLimit | None, feed: str) -> bool:
+    """Whether the key may read SIP bars of the last 15 minutes: Algo Trader Plus, or a
+    user streaming SIP (which needs it). Else the Basic recipe (SIP up to 15 minutes ago,
+    IEX after), which works on any plan (docs/account-and-history.md, "Historical bars")."""
+    if feed == Feed.SIP:
+        return True
+    return plan is not None and plan.plan is MarketDataPlan.ALGO_TRADER_PLUS
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,14 +17,33 @@ watch's creation and now (exactly 1 on the wall clock, the demo's speed in a dem
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from typing import Protocol
 
 from engine.net.health import ConnectionState, StreamHealth
 
-__all__ = ["MAX_LEAD_S", "OutageWatch"]
+__all__ = ["MAX_LEAD_S", "POLL_S", "OutageWatch", "fill_gaps"]
 
 NS_PER_S = 1_000_000_000
 MAX_LEAD_S = 120.0  # how far before the state change the window may start
+POLL_S = 0.5  # how often `fill_gaps` looks at the stream's transitions
+
+
+class GapFiller(Protocol):
+    """What `fill_gaps` hands a finished outage to (engine.net.backfill.Backfill)."""
+
+    def gap(self, outage_start_ns: int, outage_end_ns: int) -> None: ...
+
+
+async def fill_gaps(watch: OutageWatch, filler: GapFiller, poll_s: float = POLL_S) -> None:
+    """Run until cancelled: every finished outage goes to `filler.gap` (the app's and
+    tickerdesk-watch's gap fill after a reconnect)."""
+    while True:
+        await asyncio.sleep(poll_s)
+        window = watch.poll()
+        if window is not None:
+            filler.gap(*window)
 
 
 class OutageWatch:
