@@ -48,6 +48,7 @@ from engine.plan import (
 )
 from engine.protocol import Encoding
 from engine.protocol.session import Refusal
+from engine.watch_account import WatchAccount, trading_url_for
 from engine.watch_history import WatchHistory
 from engine.watch_report import render, report
 
@@ -104,6 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-history",
         action="store_true",
         help="skip the history backfill (REST bars): no 52-week, volume or minute figures",
+    )
+    parser.add_argument(
+        "--account",
+        action="store_true",
+        help="also read the Alpaca account (read-only): positions, open orders, fills",
+    )
+    parser.add_argument(
+        "--trading-url", help="Trading API base (default: the endpoint the key opens)"
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
     return parser
@@ -234,6 +243,7 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     poller_task = None
     poller: SnapshotPoller | None = None
     history: WatchHistory | None = None
+    account: WatchAccount | None = None
     # Exchange time: the embedded simulator's session clock (a --demo-at day), else wall.
     exchange_now: Callable[[], int] = simulator.now_ns if simulator is not None else time.time_ns
     if rest is not None:
@@ -244,6 +254,14 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if not args.no_history:  # the same client, so the same budget, as the snapshots
             history = WatchHistory(rest, store, health, budget.plan, args.feed, exchange_now)
             history.start(priority)
+    if args.account:  # the account's REST calls spend the same budget as the snapshots
+        trading = simulator.rest_url if simulator is not None else args.trading_url
+        account = WatchAccount(
+            trading or trading_url_for(creds), creds, rest_budget, store, demo=demo,
+            stream_url=None if simulator is None else f"{simulator.ws_url}/stream",
+            insecure=args.insecure,
+        )  # fmt: skip
+        account.start()
     if (message := budget.message()) is not None:
         print(f"tickerdesk-watch: {message}; the rest come from REST snapshots", file=err)
     deadline = None if args.seconds is None else time.monotonic() + args.seconds
@@ -274,8 +292,12 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             history=None if history is None else history.history, now_ns=exchange_now(),
             backfill=None if history is None else history.document(),
         )  # fmt: skip
+        if account is not None:
+            document.update(account.document())
         final_text = render(store, health, demo, budget)
         await client.stop()
+        if account is not None:
+            await account.stop()
         if history is not None:
             await history.stop()
         if poller_task is not None:
