@@ -170,6 +170,15 @@ class AppSettings:
         self._qs.setValue("watchlists/active", int(active))
         self.set_watchlist(list(lists[0][1]) if lists else [])  # older versions read this
 
+    def watchlist_sync(self) -> str | None:
+        """Which tabs are synced with which Alpaca watchlist and their merge bases, as the
+        JSON text engine.account.watchsync reads (it checks every field); None if never saved."""
+        value = self._qs.value("watchlists/sync")
+        return value if isinstance(value, str) and value else None
+
+    def set_watchlist_sync(self, text: str) -> None:
+        self._write("watchlists/sync", text)
+
     def positions(self) -> dict[str, tuple[float, float | None]]:
         """symbol -> (quantity, cost basis per share or None); {} if none or unreadable."""
         try:

@@ -1,9 +1,13 @@
-"""Toolbar with the add-symbols field (syntax checked at once, existence via REST) and filter.
+"""Toolbar with the add-symbols field (syntax checked at once, then existence) and filter.
 
 Validation is two-step: `engine.config.parse_symbols` refuses bad syntax before any
-network traffic; then, when a checker is available, the REST snapshot endpoint tells
-which symbols exist (Alpaca omits unknown symbols from its answer). An unknown or
-invalid symbol is refused with a message and nothing else changes.
+network traffic; then existence. With the account's asset list loaded (a
+`SymbolDirectory`, engine.account.assets_cache) the list decides at once, without a
+network round trip, and the field suggests symbols by ticker or company name while
+typing (gui.watchlists.search). Without a list (no account, not loaded yet) the REST
+snapshot endpoint tells which symbols exist, when a checker is available (Alpaca omits
+unknown symbols from its answer). An unknown or invalid symbol is refused with a message
+and nothing else changes.
 """
 
 from __future__ import annotations
@@ -15,9 +19,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QLineEdit, QToolBar, QWidget
 
+from engine.account.assets_cache import SymbolDirectory
+from engine.account.models import Asset
 from engine.config import parse_symbols
 from engine.core.tasks import TaskSet
 from gui.settings.theme import LIGHT, Palette
+from gui.watchlists.search import SymbolField
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +56,13 @@ class WatchlistBar(QToolBar):
         self._tasks = tasks
         self._existing = existing
         self.checker = checker
-        self.add_field = QLineEdit(self)
+        self.directory: SymbolDirectory | None = None
+        self.add_field = SymbolField(self)
         self.add_field.setObjectName("addSymbolsField")
         self.add_field.setPlaceholderText("Add symbols: AAPL, BRK.B …  (Ctrl+N)")
         self.add_field.setClearButtonEnabled(True)
         self.add_field.setMinimumWidth(240)
-        self.add_field.setToolTip("Comma- or space-separated symbols; Enter adds them")
+        self.add_field.setToolTip(_FIELD_TIP)
         self.add_field.returnPressed.connect(self.submit)
         self.addWidget(self.add_field)
         self.add_action = self.addAction("Add")
@@ -85,6 +93,31 @@ class WatchlistBar(QToolBar):
         self._truncated = 0
         self.palette_in_use = LIGHT
         self.message_is_error = False
+
+    def set_directory(self, directory: SymbolDirectory | None) -> None:
+        """Search and validate against `directory`'s asset list (None: the REST check)."""
+        if self.directory is not None:
+            self.directory.remove_listener(self._on_directory)
+        self.directory = directory
+        self.add_field.search = self._search if directory is not None else None
+        if directory is not None:
+            directory.add_listener(self._on_directory)
+        self._on_directory()
+
+    def _search(self, query: str) -> list[Asset]:
+        assets = self.directory.assets if self.directory is not None else None
+        return assets.search(query) if assets is not None else []
+
+    def _on_directory(self) -> None:
+        directory = self.directory
+        tip = _FIELD_TIP
+        if directory is not None:
+            loaded = directory.assets is not None
+            tip = "\n".join([tip, *([_SEARCH_TIP] if loaded else []), directory.describe()])
+        self.add_field.setToolTip(tip)
+        note = directory.take_note() if directory is not None else None
+        if note:  # a failed refresh, said once (engine.account.assets_cache)
+            self.show_message(note, error=True)
 
     def focus_add(self) -> None:
         self.add_field.setFocus()
@@ -126,11 +159,23 @@ class WatchlistBar(QToolBar):
             else:
                 self.show_message("Type one or more symbols, e.g. AAPL, MSFT", error=True)
             return
+        assets = self.directory.assets if self.directory is not None else None
+        if assets is not None:  # the asset list decides, no network round trip
+            self.add_field.hide_popup()
+            refused = assets.refusals(new)
+            if refused:
+                shown = "; ".join(refused[:3])
+                more = f" (+{len(refused) - 3} more)" if len(refused) > 3 else ""
+                self.show_message(f"Not added — {shown}{more}", error=True)
+                return
+            self._accept(new, note=_truncation_note(result.truncated))
+            return
         if self.checker is None:
             self._accept(new, note=_truncation_note(result.truncated))
             return
         self._truncated = result.truncated
         self.busy = True
+        self.add_field.hide_popup()
         self.add_field.setEnabled(False)
         self.show_message(f"Checking {', '.join(new)} …", error=False)
         self._tasks.spawn(self._check(new), name="tickerdesk-check-symbols")
@@ -159,6 +204,10 @@ class WatchlistBar(QToolBar):
         self.add_field.clear()
         self.show_message(f"Added {', '.join(symbols)}{note}", error=bool(note))
         self.symbols_accepted.emit(symbols)
+
+
+_FIELD_TIP = "Comma- or space-separated symbols; Enter adds them"
+_SEARCH_TIP = "Type a symbol or a company name: Up/Down choose, Tab completes, Enter adds"
 
 
 def _truncation_note(truncated: int) -> str:

@@ -46,6 +46,8 @@ class WatchlistSet(QObject):
     # The stream's priority order changed (a tab switch, an add, a removal, a reorder of
     # rows or tabs): the symbol budget splits it again (gui.watchlists.budget).
     priority_changed = Signal()
+    renamed = Signal(str, str)  # old name, new name (a synced tab follows: gui.watchlists.sync)
+    removed = Signal(str)  # the deleted list's name
 
     def __init__(self, store: MarketDataStore | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -154,18 +156,21 @@ class WatchlistSet(QObject):
             return "No such watchlist"
         problem = self.name_problem(name, index)
         if problem is None and self._lists[index].name != name.strip():
+            old = self._lists[index].name
             self._lists[index].name = name.strip()
             self._changed()
+            self.renamed.emit(old, name.strip())
         return problem
 
     def remove_list(self, index: int) -> bool:
         """Delete list `index`; the last remaining list cannot be deleted."""
         if len(self._lists) <= 1 or not 0 <= index < len(self._lists):
             return False
-        del self._lists[index]
+        name = self._lists.pop(index).name
         if index < self._active or self._active >= len(self._lists):
             self._active -= 1
         self._changed()
+        self.removed.emit(name)
         self.active_changed.emit(self._active)  # the list shown may be another one now
         return True
 

@@ -69,6 +69,13 @@ class WatchlistController(QObject):
     def _on_model_watchlist_changed(self) -> None:
         self.lists.set_symbols(self.lists.active(), self._model.symbols())
 
+    def set_list_symbols(self, index: int, symbols: Sequence[str]) -> None:
+        """Replace list `index`'s symbols (a sync pulled from Alpaca); the table follows
+        when it is the list shown."""
+        self.lists.set_symbols(index, symbols)
+        if index == self.lists.active() and self._model.symbols() != self.lists.active_symbols():
+            self._model.set_symbols(self.lists.active_symbols())
+
     def add_to_list(self, index: int, symbols: Sequence[str]) -> list[str]:
         """Append symbols to list `index` (another tab); returns those not already there."""
         current = self.lists.symbols(index)

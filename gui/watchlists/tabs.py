@@ -6,12 +6,16 @@ qasync fails with "Cannot enter into task" (qasync #59, docs/qt.md).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from collections.abc import Callable
+
+from PySide6.QtCore import QPoint, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
+    QMenu,
     QMessageBox,
+    QStyle,
     QTabBar,
     QToolButton,
     QWidget,
@@ -47,12 +51,19 @@ class WatchlistTabs(QWidget):
         self.rename_dialog: QInputDialog | None = None
         self.delete_box: QMessageBox | None = None
         self._syncing = False
+        # Tabs synced with an Alpaca watchlist: name -> words for the tooltip (set by
+        # gui.watchlists.sync); they show a sync icon. Hooks add to a tab's context menu.
+        self.marks: dict[str, str] = {}
+        self.menu_hooks: list[Callable[[QMenu, int], None]] = []
+        self.tab_menu: QMenu | None = None
         self.tab_bar = FittedTabBar(self)
         self.tab_bar.setObjectName("watchlistTabBar")
         self.tab_bar.setMovable(True)  # drag to reorder; tabMoved -> WatchlistSet.move_list
         self.tab_bar.setExpanding(False)
         self.tab_bar.setDocumentMode(True)
         self.tab_bar.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys belong to the table
+        self.tab_bar.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tab_bar.customContextMenuRequested.connect(self._on_tab_bar_menu)
         self.add_button = QToolButton(self)
         self.add_button.setObjectName("newWatchlistButton")
         self.add_button.setText("+")
@@ -113,12 +124,16 @@ class WatchlistTabs(QWidget):
                 bar.removeTab(bar.count() - 1)
             while bar.count() < len(names):
                 bar.addTab("")
+            sync_icon = self.style().standardIcon(QStyle.StandardPixmap.SP_BrowserReload)
             for i, name in enumerate(names):
                 count = len(self.lists.symbols(i))
+                mark = self.marks.get(name)
                 bar.setTabText(i, name)
-                bar.setTabToolTip(
-                    i, f"{name}: {count} symbol{'s' if count != 1 else ''} (double-click to rename)"
-                )
+                bar.setTabIcon(i, sync_icon if mark else QIcon())
+                words = f"{name}: {count} symbol{'s' if count != 1 else ''}"
+                if mark:
+                    words += f" — {mark}"
+                bar.setTabToolTip(i, f"{words} (double-click to rename)")
             bar.setCurrentIndex(self.lists.active())
             several = len(names) > 1
             bar.setTabsClosable(several)  # the last list cannot be deleted
@@ -135,6 +150,33 @@ class WatchlistTabs(QWidget):
     def _on_tab_bar_tab_moved(self, src: int, dst: int) -> None:
         if not self._syncing:
             self.lists.move_list(src, dst)
+
+    def set_marks(self, marks: dict[str, str]) -> None:
+        """Which tabs are synced (name -> tooltip words); the others look local."""
+        if marks != self.marks:
+            self.marks = dict(marks)
+            self._sync_tabs()
+
+    def context_menu(self, index: int) -> QMenu:
+        """The context menu of tab `index`: rename, delete, and what hooks add (sync)."""
+        menu = QMenu(self)
+        menu.setObjectName("watchlistTabMenu")
+        menu.addAction("Rename watchlist…").triggered.connect(lambda: self.open_rename(index))
+        delete = menu.addAction("Delete watchlist…")
+        delete.setEnabled(self.lists.count() > 1)
+        delete.triggered.connect(lambda: self.confirm_delete(index))
+        for hook in self.menu_hooks:
+            hook(menu, index)
+        return menu
+
+    def _on_tab_bar_menu(self, pos: QPoint) -> None:
+        index = self.tab_bar.tabAt(pos)
+        if index < 0:
+            return
+        menu = self.context_menu(index)
+        menu.aboutToHide.connect(menu.deleteLater)
+        self.tab_menu = menu
+        menu.popup(self.tab_bar.mapToGlobal(pos))
 
     # --- user actions -------------------------------------------------------------------
 
