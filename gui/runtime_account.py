@@ -33,6 +33,7 @@ from engine.protocol.session import DEMO_AUTH
 from gui.account.controller import AccountPanels
 from gui.settings.persistence import AppSettings, default_trading_api
 from gui.statusbar.account import AccountBadge, TradeStreamIndicator
+from gui.watchlists.sync import WatchlistSync
 
 if TYPE_CHECKING:
     from engine.market.store import MarketDataStore
@@ -62,7 +63,10 @@ class TradingEndpoint:
 def endpoint(
     settings: AppSettings, credentials: Credentials | None, simulator: Simulator | None
 ) -> TradingEndpoint | None:
-    """The account's endpoint, or None: Trading API off, or no key outside a demo."""
+    """The account's endpoint, or None: Trading API off (in the demo too), or no key
+    outside a demo."""
+    if settings.trading_api() == "off":
+        return None
     if simulator is not None:
         # The demo account opens with the demo key the data stream uses too.
         demo_key = credentials or Credentials(*DEMO_AUTH)
@@ -70,8 +74,6 @@ def endpoint(
     if credentials is None:
         return None
     choice = settings.trading_api() or default_trading_api(credentials.key_id)
-    if choice == "off":
-        return None
     base = LIVE_TRADING_URL if choice == "live" else PAPER_TRADING_URL
     stream = base.replace("https://", "wss://", 1) + "/stream"
     return TradingEndpoint(base, stream, choice != "live", credentials)
@@ -86,6 +88,7 @@ class AccountLink:
         self.book: AccountBook | None = None
         self.service: AccountService | None = None
         self.panels: AccountPanels | None = None
+        self.watch_sync: WatchlistSync | None = None  # tabs in sync with Alpaca's lists
         self.badge = AccountBadge(None)
         self.indicator = TradeStreamIndicator(None, clock, rest_error=self._rest_error)
         self.where: TradingEndpoint | None = None
@@ -138,6 +141,10 @@ class AccountLink:
         window.theme.theme_changed.connect(self.panels.set_palette)
         self.panels.set_palette(window.theme.palette)
         self.service.start()
+        self.watch_sync = WatchlistSync(
+            window.watchlists, self.service.rest, window.settings, window.tasks
+        )
+        self.watch_sync.start()
 
     @staticmethod
     def _dock(window: MainWindow, panels: AccountPanels) -> None:
@@ -155,6 +162,9 @@ class AccountLink:
 
     async def stop(self, window: MainWindow | None = None) -> None:
         """Disconnect the account and take its docks away (e.g. another key)."""
+        sync, self.watch_sync = self.watch_sync, None
+        if sync is not None:  # first: it talks through the service's REST client
+            await sync.stop()
         service, self.service = self.service, None
         if service is not None:
             await service.stop()

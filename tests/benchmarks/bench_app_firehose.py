@@ -519,8 +519,8 @@ async def _window(
 
 async def _compare(
     watch: int, extra: int, rate: float, seconds: float, warmup: float, feed: str,
-    max_window: float, profile: str | None, stall_stacks: bool, ws_url: str, rest_url: str,
-    sim_pid: int,
+    max_window: float, profile: str | None, stall_stacks: bool, cpu_control: bool,
+    ws_url: str, rest_url: str, sim_pid: int,
 ) -> dict[str, Any]:  # fmt: skip
     """Launch (the watchlist's backfill runs: window 1 until it is idle), a window of
     `seconds` with no backfill, then ask for `extra` more symbols' history (window 3
@@ -580,6 +580,19 @@ async def _compare(
                     session, probe, http, rest_url, seconds, procs,
                     profile=profile and f"{profile}.none", sampler=sampler,
                 )  # fmt: skip
+                if cpu_control:
+                    # Control: no backfill, but another process burning a core, as the
+                    # simulator does while it generates history pages.
+                    # (Popen returns at once; qasync's loop has no subprocess transport.)
+                    burn = [sys.executable, "-c", "while True: pass"]
+                    burner = subprocess.Popen(burn)  # noqa: ASYNC220
+                    try:
+                        phases["burn"] = await _window(
+                            session, probe, http, rest_url, seconds, procs, sampler=sampler
+                        )
+                    finally:
+                        burner.kill()
+                        burner.wait(10)
                 if extras:
                     backfill.request(extras)  # history only (not on screen, no snapshots)
                     phases["extra"] = await _window(
@@ -605,7 +618,8 @@ def run_compare(args: argparse.Namespace) -> dict[str, Any]:
     def main(ws_url: str, rest_url: str, sim_pid: int) -> Awaitable[dict[str, Any]]:
         return _compare(
             int(watch), int(extra), float(rate), args.seconds, args.warmup, args.feed,
-            args.max_window, args.profile, args.stall_stacks, ws_url, rest_url, sim_pid,
+            args.max_window, args.profile, args.stall_stacks, args.cpu_control, ws_url,
+            rest_url, sim_pid,
         )  # fmt: skip
 
     return run_with_simulator(float(rate), universe, main)
@@ -618,6 +632,7 @@ COMPARE_KEYS = ("seconds", "recv_per_s", "lag_p50", "lag_p99", "lag_max", "stall
 PHASE_LABELS = {
     "backfill": "during the launch backfill",
     "none": "no backfill (after it)",
+    "burn": "no backfill, a core burnt",
     "extra": "during a backfill of extras",
 }
 
@@ -641,6 +656,8 @@ def backfill_compare(args: argparse.Namespace) -> None:
             cmd += ["--profile", f"{args.profile}.{i + 1}"]
         if args.stall_stacks:
             cmd.append("--stall-stacks")
+        if args.cpu_control:
+            cmd.append("--cpu-control")
         out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=3600)
         lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
         if not lines:
@@ -787,6 +804,10 @@ def main() -> None:
     parser.add_argument("--max-window", type=float, default=300.0,
                         help="--backfill-compare: a backfill window ends at idle or after "
                         "this")  # fmt: skip
+    parser.add_argument("--cpu-control", action="store_true",
+                        help="--backfill-compare: also a window with no backfill while another "
+                        "process burns a core (the simulator does while it makes history "
+                        "pages): CPU contention alone, for comparison")  # fmt: skip
     parser.add_argument("--stall-stacks", action="store_true",
                         help="--backfill-compare: sample where the loop is during stalls "
                         "over 50 ms (a watchdog thread; adds a little load)")  # fmt: skip

@@ -17,6 +17,7 @@ from engine.plan import PlanLimit
 from engine.simulator.universe import synthetic_symbols
 from gui.app import build_parser, options_from_args
 from gui.runtime import Runtime, RuntimeOptions
+from gui.settings.persistence import AppSettings
 from tests.waits import until
 
 OFFSCREEN_SHOW = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
@@ -62,12 +63,16 @@ def test_status_bar_follows_the_simulated_clock_and_the_demo_plan(
             simulator_rate=300.0, plan=PlanLimit(), demo_clock=DemoOptions(start_ns=start_ns),
             rest_poll_s=1.0,
         )  # fmt: skip
+        # The plan's split of these 34 symbols only: no demo account, whose watchlist
+        # would be imported as a tab and join the budget (gui.runtime_account).
+        AppSettings(tmp_path / "day.ini").set_trading_api("off")
         session = Runtime(options, asyncio.Event())
         try:
             await session.start()
             window = session.window
             assert window is not None
             assert session.simulator is not None
+            assert session.account.service is None
             market = window.status.market_session
             market.refresh()
             # Whatever the machine's clock says, the session is the simulated day's.

@@ -211,6 +211,8 @@ def test_every_list_streams_over_the_one_connection(
 ) -> None:
     path = tmp_path / "session.ini"
     AppSettings(path).set_watchlists([("Tech", ["AAPL", "MSFT"]), ("ETFs", ["SPY", "AAPL"])], 0)
+    # These two lists only: no demo account, whose watchlist would be imported as a tab.
+    AppSettings(path).set_trading_api("off")
 
     async def scenario() -> None:
         options = RuntimeOptions(
