@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 
+from engine.account.assets_cache import SymbolDirectory
 from engine.account.book import AccountBook
 from engine.account.client import TradingRest
 from engine.account.service import AccountService
@@ -58,6 +59,7 @@ class TradingEndpoint:
     stream_url: str
     paper: bool
     credentials: Credentials | None
+    demo: bool = False  # the built-in simulator's demo account
 
 
 def endpoint(
@@ -70,7 +72,8 @@ def endpoint(
     if simulator is not None:
         # The demo account opens with the demo key the data stream uses too.
         demo_key = credentials or Credentials(*DEMO_AUTH)
-        return TradingEndpoint(simulator.rest_url, f"{simulator.ws_url}/stream", True, demo_key)
+        stream = f"{simulator.ws_url}/stream"
+        return TradingEndpoint(simulator.rest_url, stream, True, demo_key, demo=True)
     if credentials is None:
         return None
     choice = settings.trading_api() or default_trading_api(credentials.key_id)
@@ -89,6 +92,7 @@ class AccountLink:
         self.service: AccountService | None = None
         self.panels: AccountPanels | None = None
         self.watch_sync: WatchlistSync | None = None  # tabs in sync with Alpaca's lists
+        self.symbols = SymbolDirectory()  # the asset list: search with names, validation
         self.badge = AccountBadge(None)
         self.indicator = TradeStreamIndicator(None, clock, rest_error=self._rest_error)
         self.where: TradingEndpoint | None = None
@@ -98,6 +102,7 @@ class AccountLink:
         """Put the badge and the stream state in the status bar (hidden while off)."""
         window.status.add(self.badge)
         window.status.add(self.indicator)
+        window.watchlist_bar.set_directory(self.symbols)
 
     def _rest_error(self) -> str | None:
         return self.service.last_error if self.service is not None else None
@@ -145,6 +150,11 @@ class AccountLink:
             window.watchlists, self.service.rest, window.settings, window.tasks
         )
         self.watch_sync.start()
+        # The asset list is cached beside the settings, refreshed daily; the demo's
+        # simulator answers at once, so its list stays in memory.
+        path = window.settings.path
+        cache = None if where.demo else path.with_name(f"{path.stem}.assets.json")
+        self.symbols.start(self.service.rest, cache)
 
     @staticmethod
     def _dock(window: MainWindow, panels: AccountPanels) -> None:
@@ -162,8 +172,9 @@ class AccountLink:
 
     async def stop(self, window: MainWindow | None = None) -> None:
         """Disconnect the account and take its docks away (e.g. another key)."""
+        await self.symbols.stop()  # first, with the sync: both talk through the service
         sync, self.watch_sync = self.watch_sync, None
-        if sync is not None:  # first: it talks through the service's REST client
+        if sync is not None:
             await sync.stop()
         service, self.service = self.service, None
         if service is not None:

@@ -429,9 +429,9 @@ class StallSampler:
                     self.worst = sorted(self.worst, key=lambda w: -w[0])[:3]
                 pending, last = [], beat
             elif self.recording and time.perf_counter() - last > 2 * self.PERIOD_S:
-                key = self._stack()
-                if key is not None:
-                    pending.append(key)
+                stack = self._stack()
+                if stack is not None:
+                    pending.append(stack)
 
 
 async def _window(
@@ -566,6 +566,7 @@ async def _compare(
             probe.backfill_active = lambda: bool(backfill.progress.active)
             await wait_streaming(session, lambda: probe.control > 0)
             await asyncio.sleep(warmup)
+            assert session.client is not None
             info["streamed"] = len(session.client.subscription.trades)
             info["plan"] = str(session.budget.plan.plan.value)
             async with httpx.AsyncClient(timeout=10) as http:
