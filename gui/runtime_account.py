@@ -155,6 +155,10 @@ class AccountLink:
         path = window.settings.path
         cache = None if where.demo else path.with_name(f"{path.stem}.assets.json")
         self.symbols.start(self.service.rest, cache)
+        service = self.service  # Alpaca's calendar wins on an unscheduled closure
+        window.status.market_session.set_server_calendar(
+            lambda: (service.server_calendar, service.calendar_note)
+        )
 
     @staticmethod
     def _dock(window: MainWindow, panels: AccountPanels) -> None:
@@ -191,4 +195,6 @@ class AccountLink:
                     dock.deleteLater()
         self.badge.set_mode(None)
         self.indicator.set_health(None)
+        if window is not None:
+            window.status.market_session.set_server_calendar(None)
         self.book = None

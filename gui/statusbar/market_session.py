@@ -7,12 +7,14 @@ shown is the one the simulated market is in, never the local wall clock's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QWidget
 
 from engine.market.calendar import (
+    EASTERN,
     MarketSession,
     MarketSessionState,
     day_hours,
@@ -21,6 +23,9 @@ from engine.market.calendar import (
     session_at,
 )
 from gui.statusbar.style import Level, StatusLabel
+
+if TYPE_CHECKING:
+    from engine.account.models import CalendarDay
 
 _NAMES = {
     MarketSession.PRE_MARKET: "Pre-market",
@@ -90,6 +95,20 @@ def session_tooltip(state: MarketSessionState, simulated: bool = False) -> str:
     return "\n".join(lines)
 
 
+ServerCalendar = Callable[[], "tuple[Sequence[CalendarDay] | None, str | None]"]
+UNSCHEDULED_CLOSURE = "Market closed today (Alpaca's calendar: unscheduled closure)"
+
+
+def closed_by_server(state: MarketSessionState, days: Sequence[CalendarDay] | None) -> bool:
+    """True on a day the local rules trade but Alpaca's calendar, covering that day,
+    leaves out: the server knows unscheduled closures (docs/account-and-history.md)."""
+    if not days or state.session is MarketSession.CLOSED:
+        return False
+    today = state.at.astimezone(EASTERN).date()
+    dates = {day.date for day in days}
+    return min(dates) <= today <= max(dates) and today not in dates
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -108,6 +127,14 @@ class MarketSessionIndicator(StatusLabel):
         self._wall_clock = wall_clock
         self.simulated = simulated
         self.state: MarketSessionState | None = None
+        self._server: ServerCalendar | None = None
+        self.refresh()
+
+    def set_server_calendar(self, source: ServerCalendar | None) -> None:
+        """Alpaca's own calendar (the account's `/v2/calendar`, checked daily) and the
+        difference from the local rules in words: on a day the local rules call a trading
+        day but Alpaca's calendar leaves out (an unscheduled closure), the server wins."""
+        self._server = source
         self.refresh()
 
     def set_clock(self, clock: Callable[[], datetime], simulated: bool) -> None:
@@ -119,7 +146,12 @@ class MarketSessionIndicator(StatusLabel):
     def refresh(self) -> None:
         self.state = session_at(self._wall_clock())
         text, level = describe_session(self.state, self.simulated)
-        self.show_level(level, text)
         tip = session_tooltip(self.state, self.simulated)
+        days, note = self._server() if self._server is not None else (None, None)
+        if closed_by_server(self.state, days):
+            text, level = UNSCHEDULED_CLOSURE, Level.WARN
+        if note:
+            tip += f"\nAlpaca's calendar differs from the local rules: {note}"
+        self.show_level(level, text)
         if self.toolTip() != tip:
             self.setToolTip(tip)

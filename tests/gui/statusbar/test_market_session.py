@@ -71,3 +71,27 @@ def test_a_simulated_clock_is_followed_and_labelled(qapp: Any) -> None:
     indicators.set_session_clock(None)  # leaving the demo: the wall clock again
     assert not market.text().startswith("Simulated")
     assert not market.simulated
+
+
+def test_alpacas_calendar_wins_on_an_unscheduled_closure(qapp: Any) -> None:
+    from datetime import date, time
+
+    from engine.account.models import CalendarDay
+    from gui.statusbar.market_session import UNSCHEDULED_CLOSURE
+
+    # Wednesday 2026-11-18, 11:00 ET: a trading day by the NYSE rules...
+    indicator = MarketSessionIndicator(lambda: datetime(2026, 11, 18, 11, 0, tzinfo=EASTERN))
+    assert indicator.text().startswith("Regular session")
+    # ...but Alpaca's calendar, covering the 17th to the 19th, leaves it out.
+    days = [CalendarDay(date(2026, 11, d), time(9, 30), time(16, 0)) for d in (17, 19)]
+    note = "2026-11-18: Alpaca's calendar has no session (the local rules have one)"
+    indicator.set_server_calendar(lambda: (days, note))
+    assert indicator.text() == UNSCHEDULED_CLOSURE
+    assert indicator.level is Level.WARN
+    assert note in indicator.toolTip()
+    # A calendar that does not reach today decides nothing; nor does a listed day.
+    indicator.set_server_calendar(lambda: (days[:1], None))
+    assert indicator.text().startswith("Regular session")
+    full = [*days, CalendarDay(date(2026, 11, 18), time(9, 30), time(16, 0))]
+    indicator.set_server_calendar(lambda: (full, None))
+    assert indicator.text().startswith("Regular session")
