@@ -29,14 +29,17 @@ def test_account_positions_and_open_orders_for_scripts() -> None:
             env = _env(APCA_API_KEY_ID=KEY, APCA_API_SECRET_KEY=SECRET)
             code, out, err = await _watch(*_args(sim), env=env)
         assert code == 0, err
-        assert SECRET not in out and SECRET not in err
+        assert SECRET not in out
+        assert SECRET not in err
         doc = json.loads(out)
         account = doc["account"]
         assert account["paper"] is True
-        assert account["equity"] > 0 and account["buying_power"] > 0
+        assert account["equity"] > 0
+        assert account["buying_power"] > 0
         positions = {p["symbol"]: p for p in doc["positions"]}
         assert set(positions) == {"AAPL", "MSFT", "SPY"}
-        assert positions["SPY"]["qty"] == -10 and positions["SPY"]["side"] == "short"
+        assert positions["SPY"]["qty"] == -10
+        assert positions["SPY"]["side"] == "short"
         for p in positions.values():
             # Watched symbols: the store's live price, and P&L from it.
             assert p["price_source"] == "stream"
@@ -67,6 +70,7 @@ def test_a_key_without_trading_access_is_said_in_words() -> None:
         assert doc["account"] is None
         assert "no access to the Trading API (HTTP 403)" in (doc["account_error"] or "")
         assert doc["symbols"]["AAPL"]["last"] is not None
-        assert SECRET not in out and SECRET not in err
+        assert SECRET not in out
+        assert SECRET not in err
 
     run(scenario())

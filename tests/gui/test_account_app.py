@@ -46,14 +46,21 @@ def test_the_demo_account_is_live_read_only_and_notifies_each_fill_once(
             positions = account.panels.positions
             store = runtime.store
             assert store is not None
-            await until(lambda: store.get("AAPL") is not None and store.get("AAPL").last_price
-                        is not None, "AAPL price")  # fmt: skip
+
+            def priced() -> bool:
+                snap = store.get("AAPL")
+                return snap is not None and snap.last_price is not None
+
+            await until(priced, "AAPL price")
             account.panels.tick()
             rows = {row.symbol: row for row in positions.model.rows}
             aapl, snap = rows["AAPL"], store.get("AAPL")
-            assert snap is not None and snap.last_price is not None
-            assert aapl.source == "live" and aapl.last == snap.last_price
-            assert aapl.avg_entry is not None and aapl.unrealized_pl is not None
+            assert snap is not None
+            assert snap.last_price is not None
+            assert aapl.source == "live"
+            assert aapl.last == snap.last_price
+            assert aapl.avg_entry is not None
+            assert aapl.unrealized_pl is not None
             assert aapl.unrealized_pl == pytest.approx((snap.last_price - aapl.avg_entry) * 50)
             assert rows["SPY"].qty == -10  # the short, signed
             # The demo's F order fills 100 + 100 + 50: three notifications, once each.
@@ -71,9 +78,7 @@ def test_the_demo_account_is_live_read_only_and_notifies_each_fill_once(
             assert runtime.simulator is not None
             runtime.simulator.faults.drop_trade_streams()
             await until(lambda: account.health.reconnects >= 1, "account stream reconnect")
-            await until(
-                lambda: account.health.state is ConnectionState.STREAMING, "account back"
-            )
+            await until(lambda: account.health.state is ConnectionState.STREAMING, "account back")
             await asyncio.sleep(0.5)
             assert notifier.shown == 3
             assert len([f for f in book.recent_fills() if f.symbol == "F"]) == 3

@@ -34,7 +34,9 @@ def test_demo_clock_and_plan_options() -> None:
     # A plain demo lives a real session too: now when the market is open, else the last
     # trading day's morning (engine.demo.default_demo_start), never "always open".
     plain = options_from_args(build_parser().parse_args([])).demo_clock
-    assert plain.day and plain.speed == 1.0 and plain.start_ns is not None
+    assert plain.day
+    assert plain.speed == 1.0
+    assert plain.start_ns is not None
     assert session_at_ns(plain.start_ns).session is MarketSession.REGULAR
     # Against an endpoint of the user's (--url) the clock is not the app's to choose.
     remote = build_parser().parse_args(["--url", "ws://127.0.0.1:1"])

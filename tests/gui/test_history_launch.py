@@ -66,7 +66,8 @@ def test_the_demo_starts_with_a_full_day_and_fills_a_reconnects_gap(
     async def scenario() -> None:
         options = RuntimeOptions(
             demo=True, symbols=SYMBOLS, settings_path=tmp_path / "history.ini",
-            simulator_rate=100.0, demo_clock=DemoOptions(start_ns=parse_demo_at(START), speed=SPEED),
+            simulator_rate=100.0,
+            demo_clock=DemoOptions(start_ns=parse_demo_at(START), speed=SPEED),
             rest_poll_s=5.0,
         )  # fmt: skip
         runtime = Runtime(options, asyncio.Event())
@@ -105,7 +106,8 @@ def test_the_demo_starts_with_a_full_day_and_fills_a_reconnects_gap(
                 assert times == sorted(set(times))  # no duplicate minute, in order
                 # The whole day since 04:00 ET, minute for minute as the simulator has it.
                 served = await _sim_minutes(runtime, symbol, times[-1])
-                assert served and pre_open <= served[0] < pre_open + 30 * MINUTE_NS  # thin pre-market
+                assert served
+                assert pre_open <= served[0] < pre_open + 30 * MINUTE_NS
                 assert set(served) <= set(times), symbol
                 assert times[0] == served[0]
                 # Full sparkline at once: the last 15 minutes, not only since launch.
@@ -114,7 +116,8 @@ def test_the_demo_starts_with_a_full_day_and_fills_a_reconnects_gap(
                 assert buckets[-1] - buckets[0] >= 12 * MINUTE_NS, symbol
                 # A year of daily bars and the previous sessions' 15-minute bars.
                 assert len(hist.daily) >= 240
-                assert len(hist.earlier) > 0 and hist.earlier.times[-1] < pre_open
+                assert len(hist.earlier) > 0
+                assert hist.earlier.times[-1] < pre_open
                 snap = runtime.store.get(symbol) if runtime.store else None
                 assert snap is not None
                 assert high_52w(snap, hist) is not None
@@ -129,7 +132,8 @@ def test_the_demo_starts_with_a_full_day_and_fills_a_reconnects_gap(
                     assert model.data(index) not in ("", "\u2014", None), (symbol, key)
 
             # A ~40 s outage of the stream (a second at 40x), then the gap is filled.
-            assert runtime.client is not None and runtime.simulator is not None
+            assert runtime.client is not None
+            assert runtime.simulator is not None
             await runtime.client.stop()
             await asyncio.sleep(1.0)
             runtime.tasks.add(runtime.client.start())
@@ -143,10 +147,12 @@ def test_the_demo_starts_with_a_full_day_and_fills_a_reconnects_gap(
             await until(resynced, "every row resynced")
             for symbol in SYMBOLS:
                 hist = history.get(symbol)
-                assert hist is not None and hist.resync is not None
+                assert hist is not None
+                assert hist.resync is not None
                 text = hist.resync.text()
                 found = re.fullmatch(r"resynced \d\d:\d\d:\d\d after a (\d+) s outage .*", text)
-                assert found and 30 <= int(found[1]) < 120, text  # ~1 s of wall time at 40x
+                assert found, text
+                assert 30 <= int(found[1]) < 120, text  # ~1 s of wall time at 40x
                 times = list(hist.bars.times)
                 assert times == sorted(set(times))
                 served = await _sim_minutes(runtime, symbol, times[-1])

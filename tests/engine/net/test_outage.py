@@ -76,7 +76,8 @@ def test_a_demo_clock_running_faster_maps_the_window_at_its_speed() -> None:
     health.set_state(ConnectionState.STREAMING)
     clocks.mono = 111.5
     start, end = watch.poll() or (0, 0)
-    assert (end - start) / NS == pytest.approx(40.0)  # one second of wall time: 40 simulated seconds
+    # One second of wall time: 40 simulated seconds.
+    assert (end - start) / NS == pytest.approx(40.0)
     assert end / NS == pytest.approx(1_000_000 + 111.0 * 40)
 
 
