@@ -6,7 +6,8 @@ cache file is read; the list is fetched again at once if the file is missing, un
 from another server, or a day old, and then every day. A failed refresh keeps the list
 it had and says so once (`note`, logged) until a refresh works again.
 
-All file work and index building run in a worker thread (`asyncio.to_thread`): a 1 MB
+All file work and index building run in a worker thread (engine.core.threads, which
+pauses the cyclic GC meanwhile: docs/qt.md): a 1 MB
 file and ~12,000 assets indexed must not stall the event loop (docs/design.md).
 The wait between checks is short (`CHECK_S`) and measured on the wall clock, so a laptop
 that slept through the night still refreshes when it wakes.
@@ -35,6 +36,7 @@ from engine.account.assets import (
 from engine.account.models import Asset
 from engine.core.files import write_bytes_atomic
 from engine.core.tasks import TaskSet
+from engine.core.threads import run_in_thread
 
 __all__ = ["CHECK_S", "RETRY_S", "AssetSource", "SymbolDirectory", "source_of"]
 
@@ -179,7 +181,7 @@ class SymbolDirectory:
             await self._sleep(max(1.0, min(wait, self.check_s)))
 
     async def _load(self, path: Path, source: str) -> None:
-        cached, assets, why = await asyncio.to_thread(_read_cache, path, self.limit)
+        cached, assets, why = await run_in_thread(_read_cache, path, self.limit)
         if cached is None or assets is None:
             if why != "no cache file yet":
                 self.cache_problems += 1
@@ -199,7 +201,7 @@ class SymbolDirectory:
         source = source_of(rest.base_url)
         try:
             fetched = await rest.assets()
-            assets = await asyncio.to_thread(_build, fetched, self.limit)
+            assets = await run_in_thread(_build, fetched, self.limit)
             if len(assets) == 0:
                 raise ValueError(f"the server listed no tradable US stocks ({len(fetched)} assets)")
         except asyncio.CancelledError:
@@ -217,9 +219,7 @@ class SymbolDirectory:
         log.info("symbol list: %s tradable US stocks fetched", f"{len(assets):,}")
         if path is not None:
             try:
-                await asyncio.to_thread(
-                    _write_cache, path, CachedAssets(source, now, assets.assets)
-                )
+                await run_in_thread(_write_cache, path, CachedAssets(source, now, assets.assets))
             except OSError as exc:
                 self.cache_problems += 1
                 log.warning("asset cache %s not written: %s", path, exc)
