@@ -22,7 +22,8 @@ dropped from its results.
 Gap fill (`gap`): after a reconnect, one fetch of [outage start floored to the minute,
 now) for every LOADED symbol, merged by `PriceHistory.fill_gap` (no duplicate minute, the
 stream's minute in progress kept) and marked with a Resync. Several gaps before the fetch
-coalesce into one window.
+coalesce into one window. A new session day (the app left open overnight) loads every
+symbol again.
 """
 
 from __future__ import annotations
@@ -32,13 +33,14 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator
+from datetime import date
 from typing import TYPE_CHECKING
 
 from engine.core.logthrottle import LogThrottle
 from engine.core.tasks import TaskSet
 from engine.market.history_load import HistoryLoad
 from engine.net.backfill_fetch import Fetched, fetch_batch, fetch_gap, reason
-from engine.net.backfill_plan import BackfillProgress, feed_note
+from engine.net.backfill_plan import BackfillProgress, feed_note, session_day
 from engine.net.bars import BATCH, BarsClient, IntradayBars
 from engine.net.retry import BackoffPolicy, backoff_delays
 
@@ -54,6 +56,7 @@ MAX_SYMBOLS = 10_000  # symbols tracked at most (the queue is a subset): bounded
 # A failed batch waits 5 s, 10 s, ... up to 5 minutes (jittered) before it is asked again.
 RETRY_POLICY = BackoffPolicy(initial=5.0, factor=2.0, maximum=300.0, jitter=0.3)
 _DONE = (HistoryLoad.LOADED, HistoryLoad.EMPTY)
+DAY_CHECK_S = 60.0  # how often an idle backfill looks whether a new session day began
 
 
 class Backfill:
@@ -74,6 +77,7 @@ class Backfill:
         retry: BackoffPolicy = RETRY_POLICY,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        day_check_s: float = DAY_CHECK_S,
     ) -> None:
         if not 1 <= batch <= BATCH or max_symbols < 1 or sessions < 0:
             raise ValueError("batch must be 1..100, max_symbols >= 1, sessions >= 0")
@@ -94,6 +98,8 @@ class Backfill:
         self._inflight: set[str] = set()  # LOADING in the current batch, not forgotten
         self._due: dict[str, float] = {}  # FAILED: clock time of the next try
         self._gap: tuple[int, int] | None = None  # outage window still to fill
+        self._day: date | None = None  # the session day history was last loaded for
+        self._day_check_s = day_check_s
         self._gap_due = 0.0
         self._delays: Iterator[float] | None = None  # backoff over failures in a row
         self._wake = asyncio.Event()
@@ -183,6 +189,7 @@ class Backfill:
         while True:
             self._wake.clear()
             now = self._clock()
+            self._roll_day()
             if self._gap is not None and self._gap_due <= now:
                 await self._fill_gap()
                 continue
@@ -198,6 +205,17 @@ class Backfill:
             except TimeoutError:
                 pass
 
+    def _roll_day(self) -> None:
+        # A new session day with the app still open: load every symbol again, since its
+        # daily bars, previous sessions and volume profile all lack the day that ended.
+        day = session_day(self._now_ns())
+        if self._day is not None and day != self._day:
+            for symbol in [s for s, state in self._state.items() if state in _DONE]:
+                self._state[symbol] = HistoryLoad.PENDING
+                self._queue[symbol] = None
+            self._publish()
+        self._day = day
+
     def _requeue_due(self, now: float) -> None:
         for symbol in [s for s, at in self._due.items() if at <= now]:
             del self._due[symbol]
@@ -208,7 +226,7 @@ class Backfill:
         times = list(self._due.values())
         if self._gap is not None:
             times.append(self._gap_due)
-        return max(0.0, min(times) - self._clock()) if times else None
+        return max(0.0, min([*times, self._clock() + self._day_check_s]) - self._clock())
 
     def _take_batch(self) -> list[str]:
         batch: list[str] = []

@@ -24,7 +24,7 @@ from engine.net.budget import RequestBudget
 from engine.net.rest import RestClient, RestConfig
 from engine.net.retry import BackoffPolicy
 from engine.simulator import Plan, Simulator, SimulatorConfig
-from tests.engine.simulator.wsclient import ManualClock, et, run, ts_ns
+from tests.engine.simulator.wsclient import ManualClock, advance_to, et, run, ts_ns
 from tests.waits import until
 
 MIN = 60 * 10**9
@@ -433,5 +433,36 @@ def test_a_restart_mid_backfill_marks_no_half_loaded_symbol_and_leaves_no_task()
                 assert hist is not None
                 assert hist.load is HistoryLoad.LOADED
             assert not [t for t in asyncio.all_tasks() if "backfill" in t.get_name()]
+
+    run(main())
+
+
+def test_a_new_session_day_loads_every_symbol_again() -> None:
+    async def main() -> None:
+        clock = ManualClock(NOW)
+        async with Simulator(config(), clock=clock.session) as sim:
+            backfill, history, _store, rest, _seen = make(
+                sim, clock.session.now_ns, day_check_s=0.05
+            )
+            try:
+                backfill.start()
+                backfill.request(SYMBOLS)
+                await until(all_done(backfill), "history loaded")
+                calls = backfill.calls
+                spy = history.get("SPY")
+                assert spy is not None
+                days_before = len(spy.daily)
+                # Left open over the weekend: Monday's pre-market.
+                await advance_to(sim, clock, et(2026, 11, 23, 8, 0))
+                # The idle worker looks every `day_check_s` (a minute in the app).
+                await until(lambda: backfill.calls > calls, "reloaded for the new day")
+                await until(all_done(backfill), "history loaded again")
+            finally:
+                await backfill.stop()
+                await rest.aclose()
+            spy = history.get("SPY")
+            assert spy is not None
+            assert len(spy.daily) == days_before + 1  # Friday's session is in now
+            assert spy.load is HistoryLoad.LOADED
 
     run(main())
