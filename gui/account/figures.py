@@ -155,17 +155,32 @@ def totals_text(t: PositionTotals, count: int) -> str:
     return text
 
 
-def account_header(account: Account | None) -> str:
-    """ "Equity 101,234.56 · Buying power 200,000.00 · Day P&L +1,234.56 (+1.23%)"."""
+def live_equity(account: Account | None, rows: Sequence[PositionRow]) -> float | None:
+    """Cash plus every position at the store's price (a short's value is negative), so
+    the header moves with the market between the account's REST refreshes. None unless
+    every position has a store price: mixing in a REST figure would mix two moments."""
+    if account is None or account.cash is None:
+        return None
+    values = [r.market_value for r in rows if r.source in (PriceSource.LIVE, PriceSource.STALE)]
+    if len(values) != len(rows) or any(v is None for v in values):
+        return None
+    return account.cash + sum(v for v in values if v is not None)
+
+
+def account_header(account: Account | None, live: float | None = None) -> str:
+    """ "Equity 101,234.56 live · Buying power 200,000.00 · Day P&L +1,234.56 (+1.23%)":
+    equity is `live` (live_equity) when known, else Alpaca's own figure; day P&L is it
+    against `last_equity`, the equity at the previous close."""
     if account is None:
         return "Account: not loaded yet"
-    pct = account.day_pl_pct
-    day = format_pnl(account.day_pl)
-    if pct is not None and account.day_pl is not None:
-        day += f" ({format_percent(pct)})"
+    equity = live if live is not None else account.equity
+    day_pl = None if equity is None or account.last_equity is None else equity - account.last_equity
+    day = format_pnl(day_pl)
+    if day_pl is not None and account.last_equity:
+        day += f" ({format_percent(day_pl / account.last_equity * 100.0)})"
     return " · ".join(
         (
-            f"Equity {format_money(account.equity)}",
+            f"Equity {format_money(equity)}{' live' if live is not None else ''}",
             f"Buying power {format_money(account.buying_power)}",
             f"Day P&L {day}",
         )

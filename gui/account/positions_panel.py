@@ -29,6 +29,7 @@ from gui.account.figures import (
     PositionTotals,
     account_flags,
     account_header,
+    live_equity,
     position_rows,
     totals,
     totals_text,
@@ -118,7 +119,8 @@ class AccountPositionsPanel(QDockWidget):
     def refresh(self) -> int:
         """Re-read account and prices; returns how many position rows changed."""
         book = self.book
-        header = account_header(book.account)
+        rows = position_rows(book.positions.values(), self.store, self._clock())
+        header = account_header(book.account, live_equity(book.account, rows))
         if self.header.text() != header:
             self.header.setText(header)
         flags = account_flags(book.account)
@@ -126,7 +128,6 @@ class AccountPositionsPanel(QDockWidget):
             self.flags.setText(flags)
             self.flags.setVisible(bool(flags))
             self._style_flags()
-        rows = position_rows(book.positions.values(), self.store, self._clock())
         changed = self.model.set_rows(rows)
         self.totals = totals(rows)
         summary = totals_text(self.totals, len(rows))

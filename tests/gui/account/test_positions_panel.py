@@ -167,3 +167,22 @@ def test_theme_switch_recolours_the_figures(
     panel.set_palette(DARK)
     colour = brush_colour(cell(panel.model, "AAPL", "Day P&L", FOREGROUND))
     assert colour == QColor(DARK.tones[Tone.UP]).name()
+
+
+def test_equity_and_day_pnl_move_with_the_stream_prices(
+    panel: AccountPositionsPanel, store: MarketDataStore
+) -> None:
+    # Only AAPL priced: the header keeps Alpaca's own equity (no mixing of moments).
+    trade(store, "AAPL", 190.0)
+    panel.refresh()
+    assert panel.header.text().startswith("Equity 101,000.00 · ")
+    # Every position priced by the stream: cash + 50 x 190 - 10 x 440, against the
+    # equity at the previous close (100,000).
+    trade(store, "SPY", 440.0)
+    panel.refresh()
+    assert panel.header.text() == (
+        "Equity 55,100.00 live · Buying power 200,000.00 · Day P&L -44,900.00 (-44.90%)"
+    )
+    trade(store, "AAPL", 191.0)
+    panel.refresh()
+    assert panel.header.text().startswith("Equity 55,150.00 live · ")
