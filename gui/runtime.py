@@ -204,7 +204,9 @@ class Runtime(Switching):
     def _start_account(self) -> None:
         assert self.window is not None
         assert self.store is not None
-        where = endpoint(self.settings, self.credentials, self.simulator)
+        where = endpoint(
+            self.settings, self.credentials, self.simulator, self.rest_url, self.stream_url
+        )
         self.account.start(
             where,
             self.rest.budget,

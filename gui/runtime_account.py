@@ -26,7 +26,7 @@ from engine.account.assets_cache import SymbolDirectory
 from engine.account.book import AccountBook
 from engine.account.client import TradingRest
 from engine.account.service import AccountService
-from engine.config import Credentials
+from engine.config import LIVE_REST_URL, Credentials
 from engine.net.budget import RequestBudget
 from engine.net.health import StreamHealth
 from engine.net.rest import RestClient, RestConfig
@@ -63,17 +63,25 @@ class TradingEndpoint:
 
 
 def endpoint(
-    settings: AppSettings, credentials: Credentials | None, simulator: Simulator | None
+    settings: AppSettings,
+    credentials: Credentials | None,
+    simulator: Simulator | None,
+    rest_url: str | None = LIVE_REST_URL,
+    ws_url: str | None = None,
 ) -> TradingEndpoint | None:
     """The account's endpoint, or None: Trading API off (in the demo too), or no key
-    outside a demo."""
+    for Alpaca. The built-in simulator, or a server of the user's own (`--rest-url`, e.g.
+    `tickerdesk-sim`), serves its Trading API on its REST base and trade_updates at
+    `/stream` under its websocket base, with the demo key when none is given."""
     if settings.trading_api() == "off":
         return None
     if simulator is not None:
+        rest_url, ws_url = simulator.rest_url, simulator.ws_url
+    if rest_url is not None and rest_url != LIVE_REST_URL and ws_url is not None:
         # The demo account opens with the demo key the data stream uses too.
-        demo_key = credentials or Credentials(*DEMO_AUTH)
-        stream = f"{simulator.ws_url}/stream"
-        return TradingEndpoint(simulator.rest_url, stream, True, demo_key, demo=True)
+        key = credentials or Credentials(*DEMO_AUTH)
+        stream = f"{ws_url.rstrip('/')}/stream"
+        return TradingEndpoint(rest_url, stream, True, key, demo=simulator is not None)
     if credentials is None:
         return None
     choice = settings.trading_api() or default_trading_api(credentials.key_id)
