@@ -90,8 +90,16 @@ def _seed_sparkline(history: SymbolHistory, bars: Sequence[Bar]) -> bool:
     # Only the window's worth matters; older points are dropped by seed() anyway.
     window_ns = history.prices.window * history.prices.bucket_ns + MINUTE_NS
     newest = max((bar.timestamp_ns for bar in bars), default=0)
+    # A complete minute's close sits at its last second; the newest bar may be the minute
+    # in progress, so its close sits at the minute's start: never a point in the future,
+    # which a live print of that minute would then move the sparkline back from.
     points = [
-        (bar.timestamp_ns - bar.timestamp_ns % MINUTE_NS + _SEED_OFFSET_NS, bar.close)
+        (
+            bar.timestamp_ns
+            - bar.timestamp_ns % MINUTE_NS
+            + (0 if bar.timestamp_ns >= newest else _SEED_OFFSET_NS),
+            bar.close,
+        )
         for bar in bars
         if bar.timestamp_ns >= newest - window_ns and _usable(bar)
     ]

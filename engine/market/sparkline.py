@@ -27,15 +27,7 @@ class PriceSeries:
     most `window` doubles, once per new bucket at most.
     """
 
-    __slots__ = (
-        "bucket_ns",
-        "buckets",
-        "last_exchange",
-        "last_trade_id",
-        "prices",
-        "seed_top",
-        "window",
-    )
+    __slots__ = ("bucket_ns", "buckets", "last_exchange", "last_trade_id", "prices", "window")
 
     def __init__(self, bucket_ns: int, window_buckets: int) -> None:
         self.bucket_ns = bucket_ns
@@ -45,10 +37,6 @@ class PriceSeries:
         # The newest bucket's print, by trade id and exchange (ids are unique per venue).
         self.last_trade_id: int | None = None
         self.last_exchange = ""
-        # The newest bucket when it came from `seed` (newer than every print seen), else
-        # -1: a seeded minute's close sits at the minute's last second, which may still be
-        # to come, so a live print older than it must replace the seeds, not be refused.
-        self.seed_top = -1
 
     def add(
         self, timestamp_ns: int, price: float, trade_id: int | None, exchange: str = ""
@@ -58,13 +46,11 @@ class PriceSeries:
         buckets = self.buckets
         if buckets and bucket <= buckets[-1]:
             if bucket < buckets[-1]:
-                if buckets[-1] != self.seed_top:
-                    return False
-                self._drop_seeds_from(bucket)  # rare: only right after a seed
-                buckets.append(bucket)
-                self.prices.append(price)
-            else:
-                self.prices[-1] = price
+                # Older than the newest bucket (a late print, or one older than the
+                # history just loaded, which never holds a point in the future): the
+                # line only moves forward in time.
+                return False
+            self.prices[-1] = price
         else:
             buckets.append(bucket)
             self.prices.append(price)
@@ -77,19 +63,13 @@ class PriceSeries:
         self.last_exchange = exchange
         return True
 
-    def _drop_seeds_from(self, bucket: int) -> None:
-        keep = bisect_left(self.buckets, bucket)
-        del self.buckets[keep:]
-        del self.prices[keep:]
-        self.seed_top = -1
-
     def seed(self, points: Iterable[tuple[int, float]]) -> bool:
         """Merge (time ns, price) points from history; True if the series changed.
 
         A bucket that already holds a price keeps it (the stream's print is newer
         information than a bar's close); points outside the window are dropped. Points
-        newer than every bucket become the newest, marked as seeds (`seed_top`) so the
-        next live print still lands (see `add`).
+        newer than every bucket become the newest (the caller never passes a point in
+        the future: engine.market.history_load).
         """
         step = self.bucket_ns
         merged = dict(zip(self.buckets, self.prices, strict=True))
@@ -111,7 +91,6 @@ class PriceSeries:
         self.prices[:] = array("d", [merged[b] for b in ordered])
         if ordered and ordered[-1] != top_before:
             # The newest price is a bar's close now: no print to correct or cancel there.
-            self.seed_top = ordered[-1]
             self.last_trade_id = None
             self.last_exchange = ""
         return True

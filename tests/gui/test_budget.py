@@ -61,6 +61,8 @@ def test_basic_plan_streams_the_visible_tab_first_and_polls_the_rest(
 ) -> None:
     ini = tmp_path / "budget.ini"
     AppSettings(ini).set_watchlists([("Tab A", TAB_A), ("Tab B", TAB_B)], active=0)
+    # These tabs only: no account (the simulator's demo watchlist would be a third tab).
+    AppSettings(ini).set_trading_api("off")
 
     async def scenario() -> None:
         config = SimulatorConfig(seed=12, rate=400.0, plan=Plan.FREE, symbols=UNIVERSE)
@@ -128,6 +130,7 @@ def test_a_refusal_within_the_plan_lowers_the_budget_instead_of_wedging(
     """The key's real limit is lower than the plan chosen (a server limit of 25): the 405
     answers the 30 asked for, the budget learns, streams what works, and says why."""
     ini = tmp_path / "learn.ini"
+    AppSettings(ini).set_trading_api("off")  # no account: its watchlist would join
     AppSettings(ini).set_watchlists([("Tab A", TAB_A), ("Tab B", TAB_B)], active=0)
 
     async def scenario() -> None:

@@ -21,6 +21,7 @@ from engine.net.health import ConnectionState
 from engine.simulator import Simulator, SimulatorConfig
 from gui.runtime import Runtime, RuntimeOptions
 from gui.settings.dialog import StreamSettings
+from gui.settings.persistence import AppSettings
 from tests.waits import until
 
 OFFSCREEN_SHOW = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
@@ -32,6 +33,9 @@ DELAY_NS = 15 * 60 * 1_000_000_000
 def test_switching_to_delayed_sip_and_back_never_freezes_the_rows(
     qloop: asyncio.AbstractEventLoop, tmp_path: Path
 ) -> None:
+    # The data feed only: no account (the simulator's demo watchlist would be a tab).
+    AppSettings(tmp_path / "feed.ini").set_trading_api("off")
+
     async def scenario() -> None:
         async with Simulator(SimulatorConfig(seed=5, rate=300.0)) as sim:
             options = RuntimeOptions(

@@ -29,6 +29,7 @@ from engine.simulator import Simulator, SimulatorConfig
 from engine.simulator.config import Plan
 from gui.runtime import Runtime, RuntimeOptions
 from gui.settings.dialog import StreamSettings
+from gui.settings.persistence import AppSettings
 from gui.table.columns import COLUMN_INDEX
 
 SYMBOLS = ["AAPL", "MSFT", "NVDA", "SPY"]
@@ -139,6 +140,9 @@ class FaultApp:
 
     async def start(self, show: bool = True) -> Runtime:
         sim = await self.start_sim()
+        # The data stream under faults only: no account (the simulator's demo account
+        # would add its watchlist as a tab, and the trade stream its own reconnects).
+        AppSettings(self.settings_path).set_trading_api("off")
         options = RuntimeOptions(
             url=sim.ws_url, rest_url=sim.rest_url, symbols=list(SYMBOLS),
             settings_path=self.settings_path, use_keyring=False, show_window=show,

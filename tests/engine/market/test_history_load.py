@@ -73,10 +73,11 @@ def test_load_intraday_merges_and_fills_the_sparkline_at_once() -> None:
     assert len(h.bars) == 30
     assert list(h.bars.source) == [SIP] * 25 + [IEX] * 5
     times, prices = h.prices.points()
-    # The last 15 minutes (+ the window's edge) of closes, each at its minute's last second.
-    assert times[-1] == T + 29 * MIN + 59 * NS
+    # The last 15 minutes (+ the window's edge) of closes, each at its minute's last
+    # second, but the newest (maybe the minute in progress) at its start: never ahead.
+    assert times[-1] == T + 29 * MIN
     assert prices[-1] == 100.29
-    assert all(t % MIN == 59 * NS for t in times)
+    assert all(t % MIN == 59 * NS for t in times[:-1])
     assert times[-1] - times[0] <= 15 * 60 * NS
     assert h.spark_version == 1
     assert h.version == 1
@@ -90,14 +91,17 @@ def test_the_seed_never_overrides_a_live_bucket_and_a_live_print_still_lands() -
     history.load_intraday("AAPL", minutes(T, 8, close=70.0))  # 10:00..10:07 from REST
     times, prices = h.prices.points()
     assert prices[times.index(live_t)] == 55.0  # the stream's price kept
-    assert times[-1] == T + 7 * MIN + 59 * NS  # REST's newer minutes appended as seeds
-    # 10:07:59 may still be to come: a live print at 10:06:10 replaces the newer seeds
-    # instead of being refused as older than the newest bucket.
+    assert times[-1] == T + 7 * MIN  # REST's newer minutes appended, the newest at its start
+    # A live print older than the loaded history's newest point (the stream lagging the
+    # REST answer) does not move the line back in time; a newer one lands.
     store.apply(Trade("AAPL", 56.0, 10, T + 6 * MIN + 10 * NS, 2, "V"))
     times, prices = h.prices.points()
-    assert times[-1] == T + 6 * MIN + 10 * NS
-    assert prices[-1] == 56.0
-    assert h.prices.last_trade_id == 2
+    assert times[-1] == T + 7 * MIN
+    store.apply(Trade("AAPL", 57.0, 10, T + 7 * MIN + 10 * NS, 3, "V"))
+    times, prices = h.prices.points()
+    assert times[-1] == T + 7 * MIN + 10 * NS
+    assert prices[-1] == 57.0
+    assert h.prices.last_trade_id == 3
     assert len(h.bars) == 8
     assert h.bars.volume[6] == 110
 
