@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
+from engine.account.client import trading_url_for
 from engine.config import (
     DEFAULT_FEED,
     FEEDS,
@@ -48,7 +49,7 @@ from engine.plan import (
 )
 from engine.protocol import Encoding
 from engine.protocol.session import Refusal
-from engine.watch_account import WatchAccount, trading_url_for
+from engine.watch_account import WatchAccount
 from engine.watch_history import WatchHistory
 from engine.watch_report import render, report
 
@@ -256,8 +257,9 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             history.start(priority)
     if args.account:  # the account's REST calls spend the same budget as the snapshots
         trading = simulator.rest_url if simulator is not None else args.trading_url
+        trading = trading or trading_url_for(creds.key_id if creds else None)
         account = WatchAccount(
-            trading or trading_url_for(creds), creds, rest_budget, store, demo=demo,
+            trading, creds, rest_budget, store, demo=demo,
             stream_url=None if simulator is None else f"{simulator.ws_url}/stream",
             insecure=args.insecure,
         )  # fmt: skip

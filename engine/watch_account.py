@@ -17,6 +17,7 @@ from engine.account.book import AccountBook
 from engine.account.client import TradingRest, is_paper_url
 from engine.account.models import Order, Position
 from engine.account.service import AccountService
+from engine.account.stream import trading_stream_url
 from engine.config import Credentials
 from engine.market.snapshot import Freshness
 from engine.market.store import MarketDataStore
@@ -25,22 +26,7 @@ from engine.net.health import StreamHealth
 from engine.net.rest import RestClient, RestConfig
 from engine.protocol.session import DEMO_AUTH
 
-__all__ = ["LIVE_TRADING_URL", "PAPER_TRADING_URL", "WatchAccount", "trading_url_for"]
-
-PAPER_TRADING_URL = "https://paper-api.alpaca.markets"
-LIVE_TRADING_URL = "https://api.alpaca.markets"
-
-
-def trading_url_for(credentials: Credentials | None) -> str:
-    """The endpoint a key opens: live key ids start with "AK", paper ones with "PK"
-    (docs/account-and-history.md, "Paper or live")."""
-    live = credentials is not None and credentials.key_id.strip().upper().startswith("AK")
-    return LIVE_TRADING_URL if live else PAPER_TRADING_URL
-
-
-def _stream_url(base: str) -> str:
-    scheme, _, rest = base.partition("://")
-    return f"{'wss' if scheme == 'https' else 'ws'}://{rest.rstrip('/')}/stream"
+__all__ = ["WatchAccount"]
 
 
 class WatchAccount:
@@ -64,7 +50,7 @@ class WatchAccount:
         self.health = StreamHealth()
         self.fills = 0
         self.service = AccountService(
-            TradingRest(self._rest), stream_url or _stream_url(base_url), creds, self.book,
+            TradingRest(self._rest), stream_url or trading_stream_url(base_url), creds, self.book,
             self.health, self._on_fill, paper=is_paper_url(base_url), insecure=insecure,
         )  # fmt: skip
 

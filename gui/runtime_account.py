@@ -24,8 +24,9 @@ from PySide6.QtCore import Qt
 
 from engine.account.assets_cache import SymbolDirectory
 from engine.account.book import AccountBook
-from engine.account.client import TradingRest
+from engine.account.client import LIVE_TRADING_URL, PAPER_TRADING_URL, TradingRest
 from engine.account.service import AccountService
+from engine.account.stream import trading_stream_url
 from engine.config import LIVE_REST_URL, Credentials
 from engine.net.budget import RequestBudget
 from engine.net.health import StreamHealth
@@ -41,12 +42,10 @@ if TYPE_CHECKING:
     from engine.simulator import Simulator
     from gui.main_window import MainWindow
 
-__all__ = ["LIVE_TRADING_URL", "PAPER_TRADING_URL", "AccountLink", "TradingEndpoint", "endpoint"]
+__all__ = ["AccountLink", "TradingEndpoint", "endpoint"]
 
 log = logging.getLogger("gui.runtime")
 
-PAPER_TRADING_URL = "https://paper-api.alpaca.markets"
-LIVE_TRADING_URL = "https://api.alpaca.markets"
 ACCOUNT_DOCK_HEIGHT = 200  # px, first shown; the user's own size is saved with the layout
 
 
@@ -86,8 +85,7 @@ def endpoint(
         return None
     choice = settings.trading_api() or default_trading_api(credentials.key_id)
     base = LIVE_TRADING_URL if choice == "live" else PAPER_TRADING_URL
-    stream = base.replace("https://", "wss://", 1) + "/stream"
-    return TradingEndpoint(base, stream, choice != "live", credentials)
+    return TradingEndpoint(base, trading_stream_url(base), choice != "live", credentials)
 
 
 class AccountLink:

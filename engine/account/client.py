@@ -37,7 +37,14 @@ from engine.core.logthrottle import LogThrottle
 from engine.net.rest import RestClient, RestError
 from engine.protocol.timestamps import format_rfc3339_ns
 
-__all__ = ["LIVE_TRADING_URL", "PAPER_TRADING_URL", "TradingRest", "is_paper_url"]
+__all__ = [
+    "LIVE_TRADING_URL",
+    "PAPER_TRADING_URL",
+    "TradingRest",
+    "is_paper_url",
+    "key_opens_live",
+    "trading_url_for",
+]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +65,19 @@ def is_paper_url(base_url: str, default: bool = True) -> bool:
     if host == "api.alpaca.markets":
         return False
     return default
+
+
+def key_opens_live(key_id: str | None) -> bool:
+    """A key pair works on one endpoint only: live key ids start with "AK", paper ones
+    with "PK" (docs/account-and-history.md, "Paper or live (how the app shows the
+    account)"). Anything else, and no key (a demo account), reads as paper: the safe
+    side, never real money."""
+    return bool(key_id) and str(key_id).strip().upper().startswith("AK")
+
+
+def trading_url_for(key_id: str | None) -> str:
+    """The Trading API base URL the key opens."""
+    return LIVE_TRADING_URL if key_opens_live(key_id) else PAPER_TRADING_URL
 
 
 def _server_message(response: httpx.Response) -> str:

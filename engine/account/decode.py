@@ -55,6 +55,16 @@ def _load(data: bytes | str, what: str, problems: list[str]) -> Any:
         return None
 
 
+def _object(data: bytes | str, what: str, problems: list[str]) -> dict[str, Any] | None:
+    loaded = _load(data, what, problems)
+    if loaded is None:
+        return None
+    if not isinstance(loaded, dict):
+        problems.append(f"{what}: expected an object, got {type(loaded).__name__}")
+        return None
+    return loaded
+
+
 def _items(data: bytes | str, what: str, problems: list[str]) -> list[Any]:
     loaded = _load(data, what, problems)
     if loaded is None:
@@ -84,11 +94,8 @@ def fill_key(execution_id: str, order_id: str, cum_qty: float | None) -> str:
 
 def decode_account(data: bytes | str) -> tuple[Account | None, list[str]]:
     problems: list[str] = []
-    obj = _load(data, "account", problems)
+    obj = _object(data, "account", problems)
     if obj is None:
-        return None, problems
-    if not isinstance(obj, dict):
-        problems.append(f"account: expected an object, got {type(obj).__name__}")
         return None, problems
     where = "account"
     account = Account(
@@ -285,11 +292,8 @@ def decode_assets(data: bytes | str) -> tuple[list[Asset], list[str]]:
 
 def decode_clock(data: bytes | str) -> tuple[MarketClock | None, list[str]]:
     problems: list[str] = []
-    obj = _load(data, "clock", problems)
+    obj = _object(data, "clock", problems)
     if obj is None:
-        return None, problems
-    if not isinstance(obj, dict):
-        problems.append(f"clock: expected an object, got {type(obj).__name__}")
         return None, problems
     stamp = read_ns(obj, "timestamp", "clock", problems)
     next_open = read_ns(obj, "next_open", "clock", problems)

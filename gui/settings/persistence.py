@@ -17,6 +17,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
+from engine.account.client import key_opens_live
 from engine.config import DEFAULT_FEED, FEEDS, parse_symbols
 from engine.plan import PlanLimit, parse_plan
 
@@ -41,14 +42,9 @@ def default_settings_path() -> Path:
 
 
 def default_trading_api(key_id: str | None) -> str:
-    """The Trading API endpoint when the user never chose one: the one the key opens.
-
-    A key pair works on one endpoint only; live key ids start with "AK", paper ones
-    with "PK" (docs/account-and-history.md, "Paper or live (how the app shows the
-    account)"). Anything else, and no key (the simulator's demo account), reads as
-    paper: the safe side, never real money.
-    """
-    return "live" if key_id and key_id.strip().upper().startswith("AK") else "paper"
+    """The Trading API endpoint when the user never chose one: the one the key opens
+    (engine.account.client.key_opens_live)."""
+    return "live" if key_opens_live(key_id) else "paper"
 
 
 def _num(value: object) -> bool:

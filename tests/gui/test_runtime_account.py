@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine.account.client import LIVE_TRADING_URL, PAPER_TRADING_URL
 from engine.config import LIVE_REST_URL, Credentials
 from engine.protocol.session import DEMO_AUTH
-from gui.runtime_account import LIVE_TRADING_URL, PAPER_TRADING_URL, endpoint
+from gui.runtime_account import endpoint
 from gui.settings.persistence import AppSettings
 
 PAPER_KEY = Credentials("PKTEST", "s")
