@@ -51,6 +51,7 @@ class StreamHealth:
     messages: int = 0
     frames: int = 0
     decode_errors: int = 0
+    tap_errors: int = 0  # a sharer of the stream (gateway, bus) raised; the stream went on
     unknown_messages: int = 0
     server_errors: int = 0
     last_message_at: float | None = None

@@ -24,26 +24,25 @@ from websockets.exceptions import ConnectionClosed
 from engine.config import check_url_security, install_log_redaction
 from engine.core.logthrottle import LogThrottle
 from engine.core.tasks import TaskSet, cancel_and_wait, run_to_completion
-from engine.events import DecodeError, Event, ServerError, Subscription, UnknownMessage
+from engine.events import Subscription
 from engine.market.store import MarketDataStore
 from engine.net.health import ConnectionState, StreamHealth
 from engine.net.lag import FALLING_BEHIND_NS, LagTracker
 from engine.net.retry import (
     Failure,
     RetryDecision,
-    SessionEnded,
     backoff_delays,
     classify,
     slow_delay,
 )
+from engine.net.stream_events import StreamEvents, Tap
 from engine.net.streamconfig import (
     ConfigError,
     StreamConfig,
     describe_change,
-    refused_symbols,
     with_credentials,
 )
-from engine.protocol import Encoding, ErrorAction, classify_error
+from engine.protocol import Encoding
 from engine.protocol.session import AlpacaSession, Refusal
 from engine.protocol.subscription import DEFAULT_CHANNELS, OPTIONAL_CHANNELS
 
@@ -63,7 +62,7 @@ install_log_redaction()  # DEBUG logging must never print the auth frame's secre
 _MAX_FRAME_BYTES = 16 * 1024 * 1024
 
 
-class StreamClient:
+class StreamClient(StreamEvents):
     """Resilient Alpaca stock-stream client writing into a `MarketDataStore`."""
 
     def __init__(
@@ -100,6 +99,9 @@ class StreamClient:
         self._lag = LagTracker(health)
         # One warning per bad message would flood the log (docs/design.md, invariant 1).
         self._decode_log = LogThrottle(log, topic="skipped undecodable message", clock=clock)
+        self._tap_log = LogThrottle(log, topic="stream tap failed", clock=clock)
+        self._taps: tuple[Tap, ...] = ()
+        self._extra = Subscription()
         self._describe_config(config)
 
     # --- public API ------------------------------------------------------------------
@@ -111,6 +113,15 @@ class StreamClient:
     @property
     def symbols(self) -> frozenset[str]:
         return self._symbols
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """Channels asked per watched symbol now (fewer after a 410 fallback)."""
+        return self._session.channels if self._session else self._channels
+
+    @property
+    def extra_subscription(self) -> Subscription:
+        return self._extra
 
     @property
     def subscription(self) -> Subscription:
@@ -184,6 +195,22 @@ class StreamClient:
         if self._session is not None:
             self._session.set_wanted(new)
             self._outbox_ready.set()
+
+    def set_extra_subscription(self, subscription: Subscription) -> None:
+        """Also stream `subscription` (other programs' symbols, per channel); kept across
+        reconnects; never blocks. The store still keeps only watched symbols."""
+        if subscription == self._extra:
+            return
+        self._extra = subscription
+        if self._session is not None:
+            self._session.set_extra(subscription)
+            self._outbox_ready.set()
+
+    def add_tap(self, tap: Tap) -> None:
+        self._taps = (*self._taps, tap)
+
+    def remove_tap(self, tap: Tap) -> None:
+        self._taps = tuple(t for t in self._taps if t is not tap)
 
     def reconfigure(self, config: StreamConfig) -> None:
         """Use new credentials/feed/URL: drops the current connection and reconnects."""
@@ -288,6 +315,7 @@ class StreamClient:
             symbols=self._symbols,
             channels=self._channels,
         )
+        session.set_extra(self._extra)
         self._session = session
         self._lag.reset()
         async with websockets.connect(
@@ -346,52 +374,7 @@ class StreamClient:
                     last_ts = ts
             if last_ts:
                 note_lag(time.time_ns() - last_ts, received_at, last_ts)
+            if self._taps:
+                self._tap(events, received_at)
             if decode_log.suppressed:
                 decode_log.flush()  # the summary of a window of bad messages that is over
-
-    def _on_other(self, session: AlpacaSession, event: Event) -> None:
-        """A non-market event: the session already acted on control messages."""
-        health = self._health
-        if isinstance(event, DecodeError):
-            health.decode_errors += 1  # every one counted; only a few per window logged
-            self._decode_log.log(
-                "skipped undecodable message (%s, T=%s, S=%s)",
-                event.reason,
-                event.type_tag,
-                event.symbol,
-            )
-            return
-        if isinstance(event, UnknownMessage):
-            health.unknown_messages += 1
-            log.debug("ignored unknown message type %r", event.type_tag)
-            return
-        if isinstance(event, ServerError):
-            health.server_errors += 1
-            self._on_server_error(session, event)
-        self._outbox_ready.set()  # e.g. auth after `connected`, the diff after `authenticated`
-        if session.ready:
-            # Confirmed, refused (the connection is fine), or authenticated with nothing
-            # wanted: streaming either way.
-            self._mark_streaming()
-
-    def _on_server_error(self, session: AlpacaSession, error: ServerError) -> None:
-        policy = classify_error(error.code)
-        if policy.ends_session:
-            raise SessionEnded(error)
-        if policy.action is ErrorAction.IGNORE:
-            return
-        message = f"{policy.explanation} (error {error.code})"
-        refusal = session.last_refusal
-        if refusal is not None and refusal.error is error:
-            if refusal.fallback:
-                self._channels = session.channels  # kept for reconnects
-                message += "; retrying with trades and quotes only"
-            elif refusal.code == 405:
-                message += f"; refused: {refused_symbols(refusal)}"
-        self._health.last_error = message
-        log.warning("server error: %s", message)
-
-    def _mark_streaming(self) -> None:
-        if self._health.state is not ConnectionState.STREAMING:
-            self._health.set_state(ConnectionState.STREAMING)
-            self._store.set_stream_connected(True)

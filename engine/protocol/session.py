@@ -32,6 +32,8 @@ from engine.protocol.subscription import (
     diff,
     for_symbols,
     is_empty,
+    union,
+    without_channels,
 )
 
 if TYPE_CHECKING:
@@ -116,9 +118,12 @@ class AlpacaSession:
         self._symbols = frozenset(symbols)
         self._channels = tuple(channels)
         self._fell_back = False
+        # Wanted beyond the watched symbols, per channel (other programs sharing this
+        # connection through the local gateway: docs/gateway.md).
+        self._extra = Subscription()
         self._pending: deque[Request] = deque()
-        # (symbols, channels) the last round was computed for: never asked twice.
-        self._asked_for: tuple[frozenset[str], tuple[str, ...]] | None = None
+        # What the last round was computed for: never asked twice.
+        self._asked_for: tuple[frozenset[str], tuple[str, ...], Subscription] | None = None
         self._outbox = _Outbox()
 
     def __repr__(self) -> str:
@@ -144,9 +149,21 @@ class AlpacaSession:
         return self._channels
 
     @property
+    def extra(self) -> Subscription:
+        """Wanted besides the watched symbols on `channels` (see `set_extra`)."""
+        return self._extra
+
+    @property
     def wanted(self) -> Subscription:
         """The subscription the client wants (the server may confirm less)."""
-        return for_symbols(self._symbols, self._channels)
+        own = for_symbols(self._symbols, self._channels)
+        extra = self._extra
+        if is_empty(extra):
+            return own
+        if self._fell_back:  # the feed refused the optional channels: not for anyone
+            dropped = OPTIONAL_CHANNELS - set(self._channels)
+            extra = without_channels(extra, dropped)
+        return union(own, extra)
 
     @property
     def pending(self) -> tuple[Request, ...]:
@@ -179,6 +196,11 @@ class AlpacaSession:
         self._symbols = frozenset(symbols)
         if channels is not None:
             self._channels = tuple(channels)
+        self._advance()
+
+    def set_extra(self, extra: Subscription) -> None:
+        """Also want `extra` (per channel), whatever `set_wanted` says; queued like it."""
+        self._extra = extra
         self._advance()
 
     # --- the manual API (frames returned, not queued) -----------------------------
@@ -276,11 +298,11 @@ class AlpacaSession:
         """Queue the next round (unsubscribe removals, subscribe additions) if one is due."""
         if not self._drive or self._pending or self.state not in _READY_STATES:
             return
-        target = (self._symbols, self._channels)
+        target = (self._symbols, self._channels, self._extra)
         if target == self._asked_for:
             return  # answered for this very wanted set: the answer stands
         self._asked_for = target
-        add, remove = diff(for_symbols(*target), self.subscription)
+        add, remove = diff(self.wanted, self.subscription)
         # Removals first, so a symbol limit counts the smaller set (405).
         if not is_empty(remove):
             self._request("unsubscribe", remove)

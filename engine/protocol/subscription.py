@@ -19,6 +19,8 @@ __all__ = [
     "for_symbols",
     "is_empty",
     "symbol_count",
+    "union",
+    "without_channels",
 ]
 
 # Channels a client may name (Subscription attribute names). Corrections and cancel
@@ -74,3 +76,21 @@ def symbol_count(subscription: Subscription) -> int:
     for ch in SUBSCRIBABLE_CHANNELS:
         names.update(getattr(subscription, ch))
     return len(names)
+
+
+def union(*subscriptions: Subscription) -> Subscription:
+    """Every symbol any of `subscriptions` names, per channel."""
+    merged: dict[str, frozenset[str]] = {}
+    for ch in SUBSCRIBABLE_CHANNELS:
+        names = frozenset().union(*(getattr(sub, ch) for sub in subscriptions))
+        if names:
+            merged[ch] = names
+    return Subscription(**merged)
+
+
+def without_channels(subscription: Subscription, channels: Iterable[str]) -> Subscription:
+    """`subscription` with `channels` emptied (e.g. the optional ones after a 410)."""
+    gone = set(channels)
+    return Subscription(
+        **{ch: getattr(subscription, ch) for ch in SUBSCRIBABLE_CHANNELS if ch not in gone}
+    )
