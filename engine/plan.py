@@ -201,6 +201,9 @@ class SymbolBudget:
         self.learned: int | None = None
         self.learned_reason: str | None = None
         self.refusals = 0
+        # Symbols other programs stream through this connection (the local gateway, the
+        # bus): they spend the same limit, so the watchlists get what is left.
+        self.shared: frozenset[str] = frozenset()
         self.last = BudgetSplit(limit=self.limit)
         self.version = 0
 
@@ -227,9 +230,23 @@ class SymbolBudget:
             return configured
         return self.learned if configured is None else min(configured, self.learned)
 
+    def set_shared(self, symbols: Iterable[str]) -> bool:
+        """Symbols held by sharers of the connection (trades and quotes); True if that
+        changed (split again). A watched symbol a sharer also holds counts once."""
+        shared = frozenset(symbols) - {"*"}
+        if shared == self.shared:
+            return False
+        self.shared = shared
+        self.version += 1
+        return True
+
     def split(self, priority: Iterable[str]) -> BudgetSplit:
         """Split `priority` under the current limit and remember it as `last`."""
-        result = split_symbols(priority, self.limit)
+        limit = self.limit
+        if limit is None or not self.shared:
+            result = split_symbols(priority, limit)
+        else:
+            result = _split_around(priority, limit, self.shared)
         if result != self.last:
             self.last = result
             self.version += 1
@@ -260,6 +277,8 @@ class SymbolBudget:
         if not split.polled:
             return None
         head = f"streaming {len(split.streamed)} of {split.total} symbols: "
+        if held := len(self.shared - set(split.streamed)):
+            head += f"{held} more held by programs sharing the connection, "
         if self.learned_reason is not None and self.limit == self.learned:
             return head + self.learned_reason
         return head + self._plan.allows()
@@ -294,6 +313,23 @@ class SymbolBudget:
             "polled": list(split.polled),
             "message": self.message(),
         }
+
+
+def _split_around(priority: Iterable[str], limit: int, shared: frozenset[str]) -> BudgetSplit:
+    """Like `split_symbols`, with `shared` already spending the limit: a watched symbol
+    that is shared streams at no extra cost; the others stream while room is left."""
+    used = len(shared)
+    streamed: list[str] = []
+    polled: list[str] = []
+    for symbol in dict.fromkeys(priority):
+        if symbol in shared:
+            streamed.append(symbol)
+        elif used < limit:
+            streamed.append(symbol)
+            used += 1
+        else:
+            polled.append(symbol)
+    return BudgetSplit(tuple(streamed), tuple(polled), limit)
 
 
 def name_list(symbols: Iterable[str], shown: int = _NAMES_SHOWN) -> str:

@@ -167,3 +167,21 @@ def test_a_demo_with_a_plan_keeps_polled_symbols_trading() -> None:
     assert limited.symbol_limit == 30
     assert limited.rest_keeps_active_s > 0
     assert DemoOptions().simulator_config().rest_keeps_active_s == 0
+
+
+def test_symbols_shared_through_the_gateway_spend_the_same_limit() -> None:
+    budget = SymbolBudget(PlanLimit(MarketDataPlan.CUSTOM, 5))
+    watched = ["AAPL", "MSFT", "SPY", "QQQ", "NVDA"]
+    assert budget.split(watched).polled == ()
+    assert budget.set_shared({"TSLA", "AMD", "MSFT"})
+    assert not budget.set_shared({"MSFT", "AMD", "TSLA"})  # the same set: nothing to redo
+    split = budget.split(watched)
+    # TSLA and AMD take two of five; MSFT is both watched and shared and counts once.
+    assert split.streamed == ("AAPL", "MSFT", "SPY") and split.polled == ("QQQ", "NVDA")
+    assert budget.message() == (
+        "streaming 3 of 5 symbols: 2 more held by programs sharing the connection, "
+        "your plan setting allows 5"
+    )
+    budget.set_shared(())
+    assert budget.split(watched).polled == ()
+    assert budget.message() is None
