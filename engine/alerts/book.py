@@ -109,7 +109,7 @@ class AlertBook:
         note: str = "",
     ) -> Alert:
         """Add a rule (raises AlertError on bad input); evaluated at once if data is known."""
-        sym, knd = validate(symbol, kind, threshold)
+        sym, knd = validate(symbol, kind, threshold, strict=True)
         alert = Alert(self._next_id, sym, knd, float(threshold), enabled, note.strip())
         self._next_id += 1
         self._insert(alert)
@@ -120,7 +120,7 @@ class AlertBook:
     ) -> Alert:
         """Replace a rule's condition (re-armed); raises KeyError / AlertError."""
         old = self._alerts[alert_id]
-        sym, knd = validate(symbol, kind, threshold)
+        sym, knd = validate(symbol, kind, threshold, strict=True)
         self._unindex(old)
         old.symbol, old.kind, old.threshold, old.note = sym, knd, float(threshold), note.strip()
         old.armed, old.side = True, 0

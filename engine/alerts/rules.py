@@ -32,6 +32,8 @@ __all__ = [
     "DEFAULT_HYSTERESIS",
     "DEFAULT_PCT_HYSTERESIS",
     "KIND_LABELS",
+    "MAX_PRICE_THRESHOLD",
+    "PCT_THRESHOLD_RANGE",
     "Alert",
     "AlertError",
     "AlertFired",
@@ -43,6 +45,12 @@ __all__ = [
 
 DEFAULT_HYSTERESIS = 0.001  # fraction of the threshold price
 DEFAULT_PCT_HYSTERESIS = 0.1  # percentage points
+# What a person may enter (validate(strict=True)): no US stock trades near $10 M a share,
+# and a day's change cannot go below -100 %; a rule outside these could never fire, so it
+# is refused in words rather than kept silently (docs/reliability.md, "Bad input").
+# Rules already in a file load under the plain checks, so an old file loses nothing.
+MAX_PRICE_THRESHOLD = 10_000_000.0
+PCT_THRESHOLD_RANGE = (-100.0, 10_000.0)  # percent, exclusive below
 
 
 class AlertKind(enum.StrEnum):
@@ -119,8 +127,11 @@ class AlertFired:
         )
 
 
-def validate(symbol: str, kind: AlertKind | str, threshold: float) -> tuple[str, AlertKind]:
-    """Normalised (symbol, kind) or AlertError naming the bad field."""
+def validate(
+    symbol: str, kind: AlertKind | str, threshold: float, *, strict: bool = False
+) -> tuple[str, AlertKind]:
+    """Normalised (symbol, kind) or AlertError naming the bad field. `strict` (a rule the
+    user enters now) also refuses thresholds no price or change could reach."""
     try:
         sym = normalise_symbol(symbol)
     except InvalidSymbol as exc:
@@ -132,10 +143,27 @@ def validate(symbol: str, kind: AlertKind | str, threshold: float) -> tuple[str,
     if isinstance(threshold, bool) or not isinstance(threshold, int | float):
         raise AlertError("threshold", f"not a number: {threshold!r}")
     if not math.isfinite(threshold):
-        raise AlertError("threshold", "must be a finite number")
+        what = "not a number (NaN)" if math.isnan(threshold) else "infinite"
+        raise AlertError("threshold", f"must be a finite number, not {what}")
     if not knd.is_percent and threshold <= 0:
         raise AlertError("threshold", "a price threshold must be above 0")
+    if strict:
+        _check_range(knd, float(threshold))
     return sym, knd
+
+
+def _check_range(kind: AlertKind, threshold: float) -> None:
+    if not kind.is_percent:
+        if threshold > MAX_PRICE_THRESHOLD:
+            raise AlertError(
+                "threshold", f"a price threshold must be at most {MAX_PRICE_THRESHOLD:,.0f}"
+            )
+        return
+    low, high = PCT_THRESHOLD_RANGE
+    if threshold <= low:
+        raise AlertError("threshold", "a change must be above -100 % (a price cannot go below 0)")
+    if threshold > high:
+        raise AlertError("threshold", f"a change threshold must be at most {high:+,.0f} %")
 
 
 class Verdict(enum.Enum):

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QDockWidget,
-    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -46,6 +45,7 @@ from PySide6.QtWidgets import (
 from engine.alerts.book import KIND_LABELS, Alert, AlertBook, AlertError, AlertFired, AlertKind
 from engine.alerts.book import validate as validate_alert
 from gui.alerts.notify import Notifier
+from gui.alerts.threshold import ThresholdField
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,10 @@ def _state_text(alert: Alert) -> str:
 
 
 def _threshold_text(alert: Alert) -> str:
-    return f"{alert.threshold:+g}%" if alert.kind.is_percent else f"{alert.threshold:,.2f}"
+    if alert.kind.is_percent:
+        return f"{alert.threshold:+g}%"
+    # A rule loaded from an old file may hold 1e308: ",.2f" would be 300 digits wide.
+    return f"{alert.threshold:,.2f}" if alert.threshold < 1e12 else f"{alert.threshold:.4g}"
 
 
 class AlertListModel(QAbstractTableModel):
@@ -154,6 +157,7 @@ class AlertEditor(QDialog):
     """Add or edit one rule; validates with engine.alerts.book before `submitted` is emitted."""
 
     submitted = Signal(object, str, str, float, str)  # id or None, symbol, kind, threshold, note
+    refused = Signal(str)  # what was wrong with the input, in words
 
     def __init__(
         self, parent: QWidget | None = None, alert: Alert | None = None,
@@ -167,9 +171,7 @@ class AlertEditor(QDialog):
         self.kind_combo = QComboBox(self)
         for kind, label in KIND_LABELS.items():
             self.kind_combo.addItem(label, kind.value)
-        self.threshold_field = QDoubleSpinBox(self)
-        self.threshold_field.setRange(-1000.0, 10_000_000.0)
-        self.threshold_field.setDecimals(2)
+        self.threshold_field = ThresholdField(self)
         self.threshold_field.setValue(alert.threshold if alert else (price or 0.0))
         self.note_field = QLineEdit(alert.note if alert else "", self)
         if alert is not None:
@@ -195,11 +197,12 @@ class AlertEditor(QDialog):
     def submit(self) -> None:
         """Validate; on success emit `submitted` and close, else explain and stay open."""
         kind = str(self.kind_combo.currentData())
-        threshold = self.threshold_field.value()
         try:
-            symbol, _ = validate_alert(self.symbol_field.text(), kind, threshold)
+            threshold = self.threshold_field.parsed()
+            symbol, _ = validate_alert(self.symbol_field.text(), kind, threshold, strict=True)
         except AlertError as exc:
             self.error.setText(f"{exc.field.capitalize()}: {exc.reason}")
+            self.refused.emit(self.error.text())
             return
         self.submitted.emit(self.alert_id, symbol, kind, threshold, self.note_field.text())
         self.accept()
@@ -227,6 +230,7 @@ class AlertsPanel(QDockWidget):
         self.editor: AlertEditor | None = None
         self.save_errors = 0
         self.last_save_error: str | None = None
+        self.entries_refused = 0  # editor submissions refused (bad threshold, symbol, ...)
         self._revision = book.revision
         self.model = AlertListModel(book, self)
         self.model.enabled_toggled.connect(lambda *_: self.save())
@@ -319,6 +323,7 @@ class AlertsPanel(QDockWidget):
         price = self.price_of(symbol) if symbol else None
         self.editor = AlertEditor(self, alert, symbol, price)
         self.editor.submitted.connect(self._on_editor_submitted)
+        self.editor.refused.connect(self._on_editor_refused)
         self.editor.open()
         return self.editor
 
@@ -350,6 +355,10 @@ class AlertsPanel(QDockWidget):
             log.warning("alert not saved: %s", exc)
             return
         self._after_edit()
+
+    def _on_editor_refused(self, why: str) -> None:
+        self.entries_refused += 1
+        log.info("alert not added: %s", why)
 
     def _on_sound_toggled(self, on: bool) -> None:
         if self.notifier is not None:

@@ -84,13 +84,19 @@ class ImportResult:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
+def _shown(text: str) -> str:
+    # A cell can hold 128 KiB (the csv module's field limit): echo only its start.
+    stripped = text.strip()
+    return repr(stripped if len(stripped) <= 24 else stripped[:21] + "...")
+
+
 def _number(text: str, what: str) -> float:
     try:
         value = float(text.replace(",", "").replace("$", "").strip())
     except ValueError:
-        raise ValueError(f"{what} is not a number: {text.strip()!r}") from None
+        raise ValueError(f"{what} is not a number: {_shown(text)}") from None
     if not math.isfinite(value):
-        raise ValueError(f"{what} must be a finite number: {text.strip()!r}")
+        raise ValueError(f"{what} must be a finite number: {_shown(text)}")
     return value
 
 
@@ -108,7 +114,7 @@ def parse_row(cells: list[str]) -> tuple[str, Position | None]:
     cost_text = cells[2].strip() if len(cells) > 2 else ""
     cost = _number(cost_text, "cost_basis") if cost_text else None
     if cost is not None and cost < 0:
-        raise ValueError(f"cost_basis must not be negative: {cost_text!r}")
+        raise ValueError(f"cost_basis must not be negative: {_shown(cost_text)}")
     if quantity == 0:
         return symbol, None
     return symbol, Position(quantity, cost)

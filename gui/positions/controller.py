@@ -31,6 +31,11 @@ from gui.table.columns import COLUMN_INDEX
 from gui.table.model import TickerFilterProxy, TickerTableModel
 
 MAX_IMPORT_BYTES = 5_000_000  # a positions file is a few KB; refuse anything absurd
+# Lines an import reads at most: parsing and applying them stays within a frame or two of
+# the event loop (tests/benchmarks/bench_bad_input.py), where a 1,000,000-row file would
+# stall it for seconds. A bigger file is refused whole, said in words, the book untouched
+# (docs/reliability.md, "Bad input").
+MAX_IMPORT_ROWS = 10_000
 CSV_FILTER = "CSV files (*.csv);;All files (*)"
 SHOWN_ERRORS = 10
 
@@ -59,6 +64,7 @@ class PositionsController(QObject):
             s: Position(q, c) for s, (q, c) in settings.positions().items()
         }
         self.import_errors = 0  # bad CSV rows seen since start (counter)
+        self.imports_refused = 0  # files refused whole: binary, too big, too many rows
         self.file_dialog: QFileDialog | None = None
         self.position_dialog: PositionDialog | None = None
         self.report_box: QMessageBox | None = None
@@ -142,15 +148,26 @@ class PositionsController(QObject):
     # --- files ------------------------------------------------------------------------
 
     def import_positions_from(self, path: str | Path) -> ImportResult | None:
-        """Apply the good rows of a CSV file, report the bad ones; None if unreadable."""
+        """Apply the good rows of a CSV file, report the bad ones; None if refused whole
+        (unreadable, binary, too big or too many rows: the book is left as it was)."""
         file = Path(path)
         try:
             if file.stat().st_size > MAX_IMPORT_BYTES:
-                self._report(f"Not imported: {file.name} is larger than 5 MB", [])
+                self._refuse(f"{file.name} is larger than 5 MB (a positions file is "
+                             f"a few KB; at most {MAX_IMPORT_ROWS:,} rows)")  # fmt: skip
                 return None
-            text = file.read_text(encoding="utf-8-sig")  # -sig: Excel writes a BOM
-        except (OSError, UnicodeDecodeError) as exc:
-            self._report(f"Not imported: cannot read {file.name}: {export.describe(exc)}", [])
+            data = file.read_bytes()
+        except OSError as exc:
+            self._refuse(f"cannot read {file.name}: {export.describe(exc)}")
+            return None
+        text, problem = _decode(data)
+        if problem is not None:
+            self._refuse(f"{file.name} is {problem}; is it a CSV file?")
+            return None
+        lines = max(text.count("\n"), text.count("\r")) + 1
+        if lines > MAX_IMPORT_ROWS + 1:  # + 1: a header row
+            self._refuse(f"{file.name} has {lines:,} lines; an import takes at most "
+                         f"{MAX_IMPORT_ROWS:,} rows (split the file)")  # fmt: skip
             return None
         result = parse_positions_csv(text)
         self.import_errors += len(result.errors)
@@ -162,6 +179,11 @@ class PositionsController(QObject):
             summary += f"; {len(result.errors)} bad row{'s' if len(result.errors) != 1 else ''}"
         self._report(summary, [f"line {n}: {why}" for n, why in result.errors])
         return result
+
+    def _refuse(self, why: str) -> None:
+        """A file not imported at all: counted, said in words; the book is unchanged."""
+        self.imports_refused += 1
+        self._report(f"Not imported: {why}; your positions are unchanged", [])
 
     def export_positions_to(self, path: str | Path) -> int:
         """Write the book as symbol,quantity,cost_basis CSV; returns rows (-1 on error)."""
@@ -247,3 +269,18 @@ class PositionsController(QObject):
         box.finished.connect(box.deleteLater)
         self.report_box = box
         box.open()
+
+
+def _decode(data: bytes) -> tuple[str, str | None]:
+    """(text, None), or ("", why `data` is no text file): NUL or other control bytes
+    near its start, or bytes that are not UTF-8."""
+    head = data[:4096]
+    if b"\x00" in head:
+        return "", f"binary data (a NUL byte at byte {head.index(b'\x00'):,})"
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
+    if controls > len(head) // 100:  # text has tabs and line ends, hardly anything else
+        return "", f"binary data ({controls} control bytes in its first {len(head):,})"
+    try:
+        return data.decode("utf-8-sig"), None  # -sig: Excel writes a BOM
+    except UnicodeDecodeError as exc:
+        return "", f"not UTF-8 text (byte {exc.start:,} is not valid)"

@@ -3,17 +3,25 @@
 Row heights stay fixed (docs/qt.md: ResizeToContents costs 80-180 ms per flush); they are
 recomputed from the font's line height whenever the zoom or density changes. Zoom and
 density are persisted through AppSettings.
+
+Zoom has limits (ZOOM_RANGE): a step past one changes nothing (no settings write, no
+re-layout, however fast a held key repeats it) and says so in the status bar; a saved
+zoom outside the range is clamped and logged; both are counted (docs/reliability.md,
+"Bad input").
 """
 
 from __future__ import annotations
 
 import enum
+import logging
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QAction, QActionGroup, QFont, QFontMetrics
+from PySide6.QtGui import QAction, QActionGroup, QFont, QFontInfo, QFontMetrics
 from PySide6.QtWidgets import QMainWindow, QMenu, QTableView
 
 from gui.settings.persistence import AppSettings
+
+log = logging.getLogger(__name__)
 
 ZOOM_FACTOR = 1.12  # per step; 10 steps ~ 3x for a wall across the room
 ZOOM_RANGE = (-3, 10)
@@ -36,6 +44,14 @@ def zoomed_point_size(base: float, steps: int) -> float:
     return max(6.0, round(base * ZOOM_FACTOR**steps, 1))
 
 
+def zoom_limit_message(steps: int) -> str:
+    """The words for a zoom step past a limit, with the limit in them."""
+    factor = ZOOM_FACTOR**steps
+    if steps >= ZOOM_RANGE[1]:
+        return f"Zoom is at its largest ({factor:.0%} of the normal size); Ctrl+0 resets it"
+    return f"Zoom is at its smallest ({factor:.0%} of the normal size); Ctrl+0 resets it"
+
+
 def row_height(line_height: int, density: Density) -> int:
     """Fixed row height for a font line height and a density."""
     return line_height + ROW_PADDING_PX[density]
@@ -48,13 +64,23 @@ class DisplayController(QObject):
         super().__init__(window)
         self._window = window
         self._settings = settings
+        # A font set in pixels reports pointSizeF() -1: every zoom step would then be 6 pt.
         self._base_size = window.font().pointSizeF()
+        if self._base_size <= 0:
+            self._base_size = QFontInfo(window.font()).pointSizeF()
         try:
             self.density = Density(settings.row_density())
         except ValueError:
             self.density = Density.COMPACT
         low, high = ZOOM_RANGE
-        self.zoom_steps = max(low, min(high, settings.zoom_steps()))
+        saved = settings.zoom_steps()
+        self.zoom_steps = max(low, min(high, saved))
+        self.limit_hits = 0  # zoom steps asked for past a limit (counter)
+        self.clamped_on_load = 0  # saved zooms outside ZOOM_RANGE (counter)
+        if saved != self.zoom_steps:
+            self.clamped_on_load += 1
+            log.warning("saved zoom %d steps is outside %d..%d; using %d", saved, low, high,
+                        self.zoom_steps)  # fmt: skip
         self.density_group = QActionGroup(self)
         self.density_actions: dict[Density, QAction] = {}
         for density, text in ((Density.COMPACT, "Compact rows"),
@@ -97,7 +123,14 @@ class DisplayController(QObject):
 
     def zoom(self, delta: int) -> None:
         low, high = ZOOM_RANGE
-        self.zoom_steps = max(low, min(high, self.zoom_steps + delta))
+        wanted = self.zoom_steps + delta
+        steps = max(low, min(high, wanted))
+        if steps == self.zoom_steps:
+            if wanted != steps:  # a step past a limit: nothing to redo, say why
+                self.limit_hits += 1
+                self._say(zoom_limit_message(steps))
+            return
+        self.zoom_steps = steps
         self._settings.set_zoom_steps(self.zoom_steps)
         self.apply()
         # Widths were sized for the old font; re-fit to typical values (explicit user act).
@@ -105,6 +138,10 @@ class DisplayController(QObject):
             refit = getattr(view, "size_columns_to_samples", None)
             if refit is not None:
                 refit()
+
+    def _say(self, text: str) -> None:
+        log.info("%s", text)
+        self._window.statusBar().showMessage(text, 4000)
 
     def _ticker_views(self) -> list[QTableView]:
         return [v for v in self._window.findChildren(QTableView) if v.objectName() == "tickerTable"]

@@ -23,11 +23,13 @@ from PySide6.QtWidgets import QHeaderView
 FORMAT_VERSION = 1
 MAX_WIDTH_PX = 5_000
 # Column sets of builds that saved QHeaderView states, frozen here (not gui.table.columns, which
-# moves on): the 15-column table before sparklines/positions, then the 20-column one.
+# moves on): the 15-column table before sparklines/positions, then the 19-column one (builds
+# 17e86d8..87e5f5e; it was filed under 20 and so read as "unknown", the user's layout lost:
+# tests/gui/settings/fixtures/v2_tabs_positions_view.ini, docs/reliability.md "Bad input").
 V1_KEYS = ("symbol", "last", "change", "change_pct", "bid", "ask", "spread", "bid_size",
            "ask_size", "volume", "high", "low", "trade_time", "age", "status")  # fmt: skip
 V2_KEYS = (*V1_KEYS[:4], "spark", "market_value", "day_pnl", "total_pnl", *V1_KEYS[4:])
-LEGACY_KEYS: Mapping[int, tuple[str, ...]] = MappingProxyType({15: V1_KEYS, 20: V2_KEYS})
+LEGACY_KEYS: Mapping[int, tuple[str, ...]] = MappingProxyType({15: V1_KEYS, 19: V2_KEYS})
 
 
 @dataclass(frozen=True, slots=True)

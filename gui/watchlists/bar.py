@@ -8,11 +8,18 @@ typing (gui.watchlists.search). Without a list (no account, not loaded yet) the 
 snapshot endpoint tells which symbols exist, when a checker is available (Alpaca omits
 unknown symbols from its answer). An unknown or invalid symbol is refused with a message
 and nothing else changes.
+
+A big paste (10,000 symbols) is bounded, never silently cut: the field holds up to
+MAX_FIELD_CHARS (QLineEdit's own default, 32,767, would drop the tail of the paste without
+a word); one Enter adds at most PASTE_LIMIT new symbols and leaves the rest in the field,
+said in the message, so the next Enter adds the next batch and nothing is lost
+(docs/reliability.md, "Bad input"). Messages name a few symbols and count the rest.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Collection
 
 from PySide6.QtCore import Qt, Signal
@@ -30,6 +37,10 @@ log = logging.getLogger(__name__)
 
 # Returns the subset of the given symbols that exist; raises on network/REST failure.
 SymbolChecker = Callable[[list[str]], Awaitable[set[str]]]
+
+PASTE_LIMIT = 500  # new symbols one Enter adds at most (the REST check's batch stays small)
+MAX_FIELD_CHARS = 200_000  # ~15,000 symbols; a longer paste is cut here, and said so
+NAMED_IN_MESSAGE = 10  # symbols a message names before it counts the rest
 
 
 def _message_css(palette: Palette, error: bool) -> str:
@@ -61,6 +72,7 @@ class WatchlistBar(QToolBar):
         self.add_field.setObjectName("addSymbolsField")
         self.add_field.setPlaceholderText("Add symbols: AAPL, BRK.B …  (Ctrl+N)")
         self.add_field.setClearButtonEnabled(True)
+        self.add_field.setMaxLength(MAX_FIELD_CHARS)
         self.add_field.setMinimumWidth(240)
         self.add_field.setToolTip(_FIELD_TIP)
         self.add_field.returnPressed.connect(self.submit)
@@ -90,7 +102,13 @@ class WatchlistBar(QToolBar):
         self.focus_filter_action.setShortcut(QKeySequence.StandardKey.Find)
         self.focus_filter_action.triggered.connect(self.focus_filter)
         self.busy = False
-        self._truncated = 0
+        self._rest: list[str] = []  # not added this time (over PASTE_LIMIT): back in the field
+        self._note = ""
+        # Counters (docs/reliability.md, "Bad input"): pastes over the limit, symbols left
+        # in the field for a later Enter, pastes cut at MAX_FIELD_CHARS.
+        self.over_limit = 0
+        self.left_in_field = 0
+        self.field_full = 0
         self.palette_in_use = LIGHT
         self.message_is_error = False
 
@@ -145,20 +163,35 @@ class WatchlistBar(QToolBar):
         if self.busy:
             return
         text = self.add_field.text()
-        result = parse_symbols(text)
+        cut = ""
+        if len(text) >= MAX_FIELD_CHARS:  # the paste may have been longer: say so
+            self.field_full += 1
+            text = _SPLIT_TAIL.sub("", text)  # the last piece may be half a symbol
+            cut = f" (the field holds {MAX_FIELD_CHARS:,} characters: the paste was cut there)"
+            log.warning("add-symbols field full: a paste was cut at %d characters", MAX_FIELD_CHARS)
+        # No limit while parsing (bounded by the field's length): the limit applies to the
+        # new symbols, so symbols already watched never use up a paste's share.
+        result = parse_symbols(text, limit=MAX_FIELD_CHARS)
         if result.invalid:
             shown = "; ".join(f"{piece}: {reason}" for piece, reason in result.invalid[:3])
             more = f" (+{len(result.invalid) - 3} more)" if len(result.invalid) > 3 else ""
-            self.show_message(f"Not added — {shown}{more}", error=True)
+            self.show_message(f"Not added — {shown}{more}{cut}", error=True)
             return
         existing = set(self._existing())
-        new = [s for s in result.valid if s not in existing]
-        if not new:
+        fresh = [s for s in result.valid if s not in existing]
+        if not fresh:
             if result.valid:
-                self.show_message(f"Already watched: {', '.join(result.valid)}", error=True)
+                self.show_message(f"Already watched: {_names(result.valid)}{cut}", error=True)
             else:
                 self.show_message("Type one or more symbols, e.g. AAPL, MSFT", error=True)
             return
+        new, self._rest = fresh[:PASTE_LIMIT], fresh[PASTE_LIMIT:]
+        self._note = _rest_note(len(self._rest)) + cut
+        if self._rest:
+            self.over_limit += 1
+            self.left_in_field += len(self._rest)
+            log.info("paste of %d new symbols: %d added, %d left in the field",
+                     len(fresh), len(new), len(self._rest))  # fmt: skip
         assets = self.directory.assets if self.directory is not None else None
         if assets is not None:  # the asset list decides, no network round trip
             self.add_field.hide_popup()
@@ -168,16 +201,15 @@ class WatchlistBar(QToolBar):
                 more = f" (+{len(refused) - 3} more)" if len(refused) > 3 else ""
                 self.show_message(f"Not added — {shown}{more}", error=True)
                 return
-            self._accept(new, note=_truncation_note(result.truncated))
+            self._accept(new, note=self._note)
             return
         if self.checker is None:
-            self._accept(new, note=_truncation_note(result.truncated))
+            self._accept(new, note=self._note)
             return
-        self._truncated = result.truncated
         self.busy = True
         self.add_field.hide_popup()
         self.add_field.setEnabled(False)
-        self.show_message(f"Checking {', '.join(new)} …", error=False)
+        self.show_message(f"Checking {_names(new)} …", error=False)
         self._tasks.spawn(self._check(new), name="tickerdesk-check-symbols")
 
     async def _check(self, symbols: list[str]) -> None:
@@ -187,22 +219,24 @@ class WatchlistBar(QToolBar):
         except Exception as exc:  # REST down: the stream itself is the last word
             log.warning("symbol check failed: %s", exc)
             self._finish()
-            self._accept(symbols, note=f" (not verified: {exc})")
+            self._accept(symbols, note=f" (not verified: {exc}){self._note}")
             return
         self._finish()
         unknown = [s for s in symbols if s not in known]
         if unknown:
-            self.show_message(f"Not added — unknown symbol: {', '.join(unknown)}", error=True)
+            self.show_message(f"Not added — unknown symbol: {_names(unknown)}", error=True)
             return
-        self._accept(symbols, note=_truncation_note(self._truncated))
+        self._accept(symbols, note=self._note)
 
     def _finish(self) -> None:
         self.busy = False
         self.add_field.setEnabled(True)
 
     def _accept(self, symbols: list[str], note: str) -> None:
-        self.add_field.clear()
-        self.show_message(f"Added {', '.join(symbols)}{note}", error=bool(note))
+        # What was over the limit goes back into the field: the next Enter adds it.
+        self.add_field.setText(", ".join(self._rest))
+        self._rest = []
+        self.show_message(f"Added {_names(symbols)}{note}", error=bool(note))
         self.symbols_accepted.emit(symbols)
 
 
@@ -210,6 +244,20 @@ _FIELD_TIP = "Comma- or space-separated symbols; Enter adds them"
 _SEARCH_TIP = "Type a symbol or a company name: Up/Down choose, Tab completes, Enter adds"
 
 
-def _truncation_note(truncated: int) -> str:
-    # parse_symbols caps one paste (500): say what was left out instead of dropping it.
-    return f"; {truncated} more not added (too many at once)" if truncated else ""
+_SPLIT_TAIL = re.compile(r"[^\s,;]+$")  # the last piece of a cut paste
+
+
+def _names(symbols: list[str]) -> str:
+    """A few symbols by name ("AAPL, MSFT"), many counted ("1,000 symbols (AAPL, MSFT, …
+    ZTS)"): the message stays one short line whatever was pasted."""
+    if len(symbols) <= NAMED_IN_MESSAGE:
+        return ", ".join(symbols)
+    return f"{len(symbols):,} symbols ({', '.join(symbols[:3])} … {symbols[-1]})"
+
+
+def _rest_note(rest: int) -> str:
+    # Say what was left out instead of dropping it: it stays in the field for the next Enter.
+    if not rest:
+        return ""
+    return (f"; {rest:,} more not added (at most {PASTE_LIMIT} at once): "
+            "they are left in the field, press Enter to add them")  # fmt: skip
