@@ -7,6 +7,7 @@ then the OS keyring. The secret never appears in a repr, a log line or an except
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import ipaddress
 import logging
@@ -178,17 +179,55 @@ def keyring_available() -> bool:
         return True
 
 
+NO_KEYRING_WORDS = (
+    "No OS keyring is available: the secret is kept for this session only and never "
+    "written to disk."
+)
+KEYRING_LOCKED_WORDS = (
+    "The OS keyring is locked: the secret is kept for this session only and never "
+    "written to disk. Unlock the keyring (your login keyring) to store it."
+)
+
+
+def keyring_problem() -> str | None:
+    """Why a secret would not be stored in the OS keyring now, in words; None if it would.
+
+    A locked Secret Service collection is a backend that is present but refuses (the
+    keyring library raises KeyringLocked once its unlock prompt fails or is dismissed):
+    the secret is then session-only, like without a backend (docs/reliability.md,
+    "Keyring")."""
+    if not keyring_available():
+        return NO_KEYRING_WORDS
+    import keyring
+    from keyring.errors import KeyringLocked
+
+    try:
+        keyring.get_password(KEYRING_SERVICE, _KEYRING_KEY_ID_ENTRY)
+    except KeyringLocked:
+        return KEYRING_LOCKED_WORDS
+    except Exception as exc:
+        return (
+            f"The OS keyring cannot be read ({type(exc).__name__}): the secret is kept for "
+            "this session only and never written to disk."
+        )
+    return None
+
+
 def credentials_from_keyring() -> Credentials | None:
     """The key pair saved by `save_credentials`, or None (no backend, nothing saved)."""
     if not keyring_available():
         return None
     import keyring
+    from keyring.errors import KeyringLocked
 
     try:
         key_id = keyring.get_password(KEYRING_SERVICE, _KEYRING_KEY_ID_ENTRY)
         if not key_id:
             return None
         secret = keyring.get_password(KEYRING_SERVICE, key_id)
+    except KeyringLocked:
+        log.warning("the OS keyring is locked: saved credentials are not used until it is unlocked")
+        return None
     except Exception as exc:
         log.warning("could not read the OS keyring: %s", type(exc).__name__)
         return None
@@ -207,9 +246,13 @@ def save_credentials(creds: Credentials) -> bool:
     if not keyring_available():
         return False
     import keyring
+    from keyring.errors import KeyringLocked
 
     try:
         previous = keyring.get_password(KEYRING_SERVICE, _KEYRING_KEY_ID_ENTRY)
+    except KeyringLocked:
+        log.warning("the OS keyring is locked: the secret is kept for this session only")
+        return False
     except Exception as exc:
         log.warning("could not read the OS keyring: %s", type(exc).__name__)
         previous = None
@@ -229,6 +272,26 @@ def save_credentials(creds: Credentials) -> bool:
             pass  # already gone, which is the goal
         except Exception as exc:
             log.warning("could not remove the previous secret: %s", type(exc).__name__)
+    return True
+
+
+def delete_credentials() -> bool:
+    """Remove the saved pair (the secret and the key id entry) from the OS keyring; True
+    when nothing of it is left there (already absent included)."""
+    if not keyring_available():
+        return False
+    import keyring
+    from keyring.errors import PasswordDeleteError
+
+    try:
+        key_id = keyring.get_password(KEYRING_SERVICE, _KEYRING_KEY_ID_ENTRY)
+        for entry in (key_id, _KEYRING_KEY_ID_ENTRY):
+            if entry:
+                with contextlib.suppress(PasswordDeleteError):  # already gone: the goal
+                    keyring.delete_password(KEYRING_SERVICE, entry)
+    except Exception as exc:
+        log.warning("could not remove the credentials from the OS keyring: %s", type(exc).__name__)
+        return False
     return True
 
 

@@ -17,6 +17,7 @@ import contextlib
 import json
 import logging
 import math
+import os
 import signal
 import sys
 import time
@@ -50,6 +51,7 @@ from engine.plan import (
 from engine.protocol import Encoding
 from engine.protocol.session import Refusal
 from engine.watch_account import WatchAccount
+from engine.watch_bus import BusError, WatchBus, add_bus_arguments
 from engine.watch_history import WatchHistory
 from engine.watch_report import render, report
 
@@ -76,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seconds", type=float, help="stop after this many seconds")
     parser.add_argument("--json", action="store_true", help="print one JSON document at the end")
     parser.add_argument("--insecure", action="store_true", help="allow ws:// to a remote host")
+    parser.add_argument(
+        "--ca-file",
+        metavar="PEM",
+        help="also trust the CAs in this PEM file (a test server's); verification stays on",
+    )
     parser.add_argument(
         "--plan",
         help=f"market-data plan: {PLAN_CHOICES_TEXT} (default: basic, algo-trader-plus on "
@@ -116,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--trading-url", help="Trading API base (default: the endpoint the key opens)"
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
+    add_bus_arguments(parser)
     return parser
 
 
@@ -177,11 +185,18 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"tickerdesk-watch: {exc}", file=err)
         return EXIT_USAGE
     creds, _origin = resolve_credentials(use_keyring=False)
+    owns = bool(creds or args.url or args.demo or demo_options.day)
+    try:  # --bus without an upstream of our own: read the owner's (engine.watch_bus)
+        bus = WatchBus.from_args(args, os.environ, owns_upstream=owns)
+    except ValueError as exc:
+        print(f"tickerdesk-watch: {exc}", file=err)
+        return EXIT_USAGE
+    via_bus = bus is not None and bus.subscriber
     simulator = None
     ws_url, rest_url = args.url, args.rest_url
     # --demo-at / --demo-speed imply --demo, as in the app: never a silently ignored clock.
-    demo = args.demo or demo_options.day or (ws_url is None and creds is None)
-    budget = SymbolBudget(plan or default_plan(args.feed))
+    demo = not via_bus and (args.demo or demo_options.day or (ws_url is None and creds is None))
+    budget = bus.budget() if bus and via_bus else SymbolBudget(plan or default_plan(args.feed))
     if demo:
         from engine.simulator import Simulator
 
@@ -202,13 +217,13 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             file=err,
         )
     ws_url = ws_url or LIVE_STREAM_URL
-    if rest_url is None and args.url is None:
+    if rest_url is None and args.url is None and not via_bus:
         rest_url = LIVE_REST_URL
     store = MarketDataStore(default_source=Source.SIMULATOR if demo else Source.STREAM)
     health = StreamHealth()
     encoding = Encoding.MSGPACK if args.msgpack else Encoding.JSON
     try:
-        client = StreamClient(
+        client: StreamClient = StreamClient(
             StreamConfig(
                 url=ws_url,
                 feed=args.feed,
@@ -216,11 +231,14 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 credentials=creds,
                 compression=args.compression,
                 insecure=args.insecure,
+                ca_file=args.ca_file,
             ),
             store,
             health,
+        ) if bus is None or not via_bus else bus.make_feed(store, health, args.feed)  # fmt: skip
+        rest_config = RestConfig(
+            rest_url or "", args.feed, creds, args.insecure, ca_file=args.ca_file
         )
-        rest_config = RestConfig(rest_url or "", args.feed, creds, args.insecure)
         # One REST budget at the plan's rate (docs/account-and-history.md, "Plans and limits").
         rest_budget = RequestBudget.for_plan(budget.plan)
         rest = RestClient(rest_config, budget=rest_budget) if rest_url else None
@@ -261,13 +279,22 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         account = WatchAccount(
             trading, creds, rest_budget, store, demo=demo,
             stream_url=None if simulator is None else f"{simulator.ws_url}/stream",
-            insecure=args.insecure,
+            insecure=args.insecure, ca_file=args.ca_file,
         )  # fmt: skip
         account.start()
     if (message := budget.message()) is not None:
         print(f"tickerdesk-watch: {message}; the rest come from REST snapshots", file=err)
     deadline = None if args.seconds is None else time.monotonic() + args.seconds
     status = EXIT_OK
+    if bus is not None:
+        print(f"tickerdesk-watch: {bus.describe()}", file=err)
+        if not via_bus:
+            try:
+                await bus.start_owner(client, store, args.feed, budget.plan)
+            except BusError as exc:
+                print(f"tickerdesk-watch: bus: {exc}", file=err)
+                stop.set()
+                status = EXIT_FATAL
     live = not args.json and out.isatty()
     document: dict[str, Any] = {}
     final_text = ""
@@ -296,7 +323,11 @@ async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )  # fmt: skip
         if account is not None:
             document.update(account.document())
+        if bus is not None:
+            document["bus"] = bus.document()
         final_text = render(store, health, demo, budget)
+        if bus is not None:
+            await bus.stop(client)
         await client.stop()
         if account is not None:
             await account.stop()

@@ -42,9 +42,11 @@ class WatchAccount:
         stream_url: str | None = None,
         demo: bool = False,
         insecure: bool = False,
+        ca_file: str | None = None,
     ) -> None:
         creds = credentials or (Credentials(*DEMO_AUTH) if demo else None)
-        self._rest = RestClient(RestConfig(base_url, "iex", creds, insecure), budget=budget)
+        rest_config = RestConfig(base_url, "iex", creds, insecure, ca_file=ca_file)
+        self._rest = RestClient(rest_config, budget=budget)
         self._store = store
         self.book = AccountBook()
         self.health = StreamHealth()
@@ -52,6 +54,7 @@ class WatchAccount:
         self.service = AccountService(
             TradingRest(self._rest), stream_url or trading_stream_url(base_url), creds, self.book,
             self.health, self._on_fill, paper=is_paper_url(base_url), insecure=insecure,
+            ca_file=ca_file,
         )  # fmt: skip
 
     def _on_fill(self, _fill: object) -> None:

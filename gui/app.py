@@ -27,7 +27,7 @@ from engine.config import DEFAULT_SYMBOLS, FEEDS, parse_symbols
 from engine.demo import DemoOptions, default_demo_start, parse_demo_at, parse_demo_speed
 from engine.net.stream import ConfigError
 from engine.plan import PLAN_CHOICES_TEXT, PlanLimit, parse_plan
-from gui import startup_trace
+from gui import crash_notice, startup_trace
 from gui.resources import apply_app_identity
 from gui.runtime import Runtime, RuntimeOptions
 
@@ -51,6 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--rest-url", help="REST base URL for snapshots (http://127.0.0.1:PORT)")
     parser.add_argument("--insecure", action="store_true", help="allow ws:// to a remote host")
+    parser.add_argument(
+        "--ca-file",
+        metavar="PEM",
+        help="also trust the CAs in this PEM file (a test server's); verification stays on",
+    )
     parser.add_argument("--settings", type=Path, help="settings ini file (default: user config)")
     parser.add_argument(
         "--plan",
@@ -70,6 +75,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="simulated seconds per real second in the demo (default 1; implies --demo)",
     )
     parser.add_argument(
+        "--gateway", metavar="PORT", type=_port,
+        help="serve other programs Alpaca's stream on ws://127.0.0.1:PORT/v2/<feed> over this "
+        "app's one connection, for this run (0 = any free port; default: the Settings switch)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--gateway-host", metavar="HOST", default="127.0.0.1",
+        help="address the gateway listens on (default 127.0.0.1: this machine only)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--bus", metavar="URL",
+        help="NATS bus (nats://HOST:4222, tls://...): publish this app's stream to it, or, "
+        "without a key or --url, show the data another Tickerdesk publishes there; "
+        "password or token from TICKERDESK_BUS_PASSWORD / TICKERDESK_BUS_TOKEN",
+    )  # fmt: skip
+    parser.add_argument("--bus-user", metavar="USER", help="NATS user name")
+    parser.add_argument("--bus-ca", metavar="FILE", type=Path, help="CA file for the bus' TLS")
+    parser.add_argument(
         "--smoke-test",
         action="store_true",
         help=f"exit 0 once every symbol has data, non-zero after {SMOKE_TIMEOUT_S:.0f} s",
@@ -84,6 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--screenshot-delay", type=float, default=SCREENSHOT_SETTLE_S, help=argparse.SUPPRESS
     )
     return parser
+
+
+def _port(text: str) -> int:
+    """--gateway's port: 0 (any free one) to 65535, else an error in words."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"not a port number (0-65535): {text!r}")
+    return int(text)
 
 
 def _demo_options(args: argparse.Namespace) -> tuple[PlanLimit | None, DemoOptions]:
@@ -123,10 +152,16 @@ def options_from_args(args: argparse.Namespace) -> RuntimeOptions:
         url=args.url,
         rest_url=args.rest_url,
         insecure=args.insecure,
+        ca_file=args.ca_file,
         settings_path=args.settings,
         flush_ms=args.flush_ms,
         plan=plan,
         demo_clock=demo_clock,
+        gateway_port=args.gateway,
+        gateway_host=args.gateway_host,
+        bus_url=args.bus,
+        bus_user=args.bus_user,
+        bus_ca=args.bus_ca,
     )
 
 
@@ -143,6 +178,7 @@ async def run(app: QApplication, args: argparse.Namespace, options: RuntimeOptio
             print(f"tickerdesk: {exc}", file=sys.stderr)
             return 2
         _watcher = startup_trace.install(session) if startup_trace.enabled() else None
+        crash_notice.attach(session)  # loop handler, health counters, earlier crashes
         if args.smoke_test or args.screenshot:
             status = await _run_until_data(session, args, stop)
             stop.set()
@@ -280,4 +316,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setQuitOnLastWindowClosed(False)
     import qasync  # after PySide6 and the QApplication: qasync binds the first Qt it sees
 
-    return asyncio.run(run(app, args, options), loop_factory=qasync.QEventLoop)
+    # Crash reports beside the settings file (docs/reliability.md); after the Qt handler above.
+    with crash_notice.install(args.settings):
+        return asyncio.run(run(app, args, options), loop_factory=qasync.QEventLoop)

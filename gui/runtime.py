@@ -35,6 +35,7 @@ from engine.plan import SymbolBudget
 from engine.protocol import Encoding
 from gui.main_window import MainWindow
 from gui.runtime_account import AccountLink, endpoint
+from gui.runtime_gateway import GatewayLink
 from gui.runtime_parts import (
     EngineParts,
     PlanChoice,
@@ -73,6 +74,8 @@ class Runtime(Switching):
         self.clock = clock
         self.tasks = TaskSet()
         self.settings = AppSettings(options.settings_path)
+        if options.ca_file is None and (saved_ca := self.settings.ca_file()):
+            self.options = options = replace(options, ca_file=saved_ca)  # Settings' CA file
         self.health = StreamHealth(clock=clock)
         self.store: MarketDataStore | None = None
         self.parts = engine_parts(self.settings)
@@ -94,6 +97,7 @@ class Runtime(Switching):
         self.stream_url = LIVE_STREAM_URL
         self.rest_url: str | None = LIVE_REST_URL
         self._streamed: set[str] = set()  # symbols seen with stream data (smoke test)
+        self.gateway = GatewayLink(self)  # other programs on this connection (docs/gateway.md)
 
     # --- start --------------------------------------------------------------------
 
@@ -107,7 +111,8 @@ class Runtime(Switching):
             self.credentials, self.credentials_source = resolve_credentials(
                 dict(env), opts.use_keyring
             )
-        self.demo = opts.demo or (self.credentials is None and opts.url is None)
+        from_bus = self.gateway.bus.subscribes(self.credentials)  # --bus, no upstream
+        self.demo = opts.demo or (self.credentials is None and opts.url is None and not from_bus)
         self.auto_demo = self.demo and not opts.demo
         feed = opts.feed or self.settings.feed()
         if opts.feed:
@@ -124,18 +129,18 @@ class Runtime(Switching):
             await self._start_simulator(symbols)
         else:
             self.stream_url = opts.url or LIVE_STREAM_URL
-            self.rest_url = opts.rest_url or (None if opts.url else LIVE_REST_URL)
+            self.rest_url = opts.rest_url or (None if opts.url or from_bus else LIVE_REST_URL)
         config = opts.stream_config(self.stream_url, feed, encoding, self.credentials)
         plan = self.plans.plan(feed, self.demo)
         self.budget = SymbolBudget(plan, "the simulator" if self.demo else "Alpaca")
         # Under a symbol budget the client streams part of the watched symbols; watching
         # the store stays with the watchlists (gui.watchlists.budget).
         store_view = watchlist_owned(self.store)
-        self.client = StreamClient(config, store_view, self.health, clock=self.clock)
+        self.client = self.gateway.stream_client(config, store_view, self.health, self.clock)
         self._start_rest()
         settings_shown = StreamSettings(
             self.credentials, feed, str(encoding), flush_ms, plan=self.settings.plan(),
-            plan_note=self.plans.note(self.demo),
+            plan_note=self.plans.note(self.demo), ca_file=opts.ca_file,
         )  # fmt: skip
         self.window = MainWindow(
             self.store,
@@ -178,6 +183,8 @@ class Runtime(Switching):
         self.tasks.add(self.client.start())
         self.account.attach(self.window)
         self._start_account()
+        self.gateway.attach(self.window)
+        await self.gateway.start()
         if opts.show_window:
             self.window.show()
 
@@ -195,6 +202,7 @@ class Runtime(Switching):
         poller = self.rest.start(
             self.rest_url, config.feed, self.credentials, config.insecure, self.store,
             self.budget.plan, self.parts.history, self.exchange_ns, self.health,
+            ca_file=config.ca_file,
         )  # fmt: skip
         if self.budget_keeper is not None:
             self.budget_keeper.set_poller(poller)
@@ -214,6 +222,7 @@ class Runtime(Switching):
             self.window,
             self.options.insecure,
             self.exchange_ns,
+            ca_file=self.options.ca_file,
         )
 
     async def _restart_account(self) -> None:
@@ -293,6 +302,7 @@ class Runtime(Switching):
         await self.account.stop(window)
         if window is not None:
             window.shutdown()
+        await self.gateway.stop()  # its clients first, then the upstream they share
         if self.client is not None:
             await self.client.stop()
         await self.rest.stop()

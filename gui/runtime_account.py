@@ -121,6 +121,7 @@ class AccountLink:
         window: MainWindow,
         insecure: bool = False,
         now_ns: Callable[[], int] = time.time_ns,
+        ca_file: str | None = None,
     ) -> None:
         """Connect the account at `where` (None: leave it off) and show it; `now_ns` is
         the exchange clock order ages count on (a demo's simulated one)."""
@@ -130,7 +131,8 @@ class AccountLink:
         credentials = where.credentials
         try:
             rest = RestClient(
-                RestConfig(where.rest_url, "iex", credentials, insecure), budget=budget
+                RestConfig(where.rest_url, "iex", credentials, insecure, ca_file=ca_file),
+                budget=budget,
             )
         except Exception as exc:  # a bad URL or key format: say so, keep the app running
             log.warning("no account: %s", exc)
@@ -144,7 +146,8 @@ class AccountLink:
         )  # fmt: skip
         self.service = AccountService(
             TradingRest(rest), where.stream_url, credentials, self.book, self.health,
-            self.panels.on_fill, paper=where.paper, insecure=insecure, clock=self._clock,
+            self.panels.on_fill, paper=where.paper, insecure=insecure, ca_file=ca_file,
+            clock=self._clock,
         )  # fmt: skip
         self.badge.set_mode(where.paper)
         self.indicator.set_health(self.health)

@@ -75,6 +75,9 @@ class RuntimeOptions:
     url: str | None = None
     rest_url: str | None = None
     insecure: bool = False
+    # `--ca-file`, else Settings' "Trust CA file (test servers)": CAs trusted besides the
+    # system's, verification always on (engine.net.tls, docs/reliability.md "TLS").
+    ca_file: str | None = None
     settings_path: Path | None = None
     flush_ms: int | None = None
     env: Mapping[str, str] | None = None  # None = os.environ
@@ -90,14 +93,23 @@ class RuntimeOptions:
     plan: PlanLimit | None = None
     demo_clock: DemoOptions = field(default_factory=DemoOptions)
     rest_poll_s: float = REST_POLL_S
+    # Sharing the connection (gui.runtime_gateway, docs/gateway.md): `--gateway PORT` turns
+    # the local gateway on for this run (0 = any free port; None = the saved setting);
+    # `--bus URL` publishes to NATS, or subscribes through it without a key or --url.
+    gateway_port: int | None = None
+    gateway_host: str = "127.0.0.1"
+    bus_url: str | None = None
+    bus_user: str | None = None
+    bus_ca: Path | None = None
 
     def stream_config(
         self, url: str, feed: str, encoding: Encoding, credentials: Credentials | None
     ) -> StreamConfig:
         """The stream client's configuration from these options."""
         config = StreamConfig(
-            url=url, feed=feed, encoding=encoding, credentials=credentials, insecure=self.insecure
-        )
+            url=url, feed=feed, encoding=encoding, credentials=credentials,
+            insecure=self.insecure, ca_file=self.ca_file,
+        )  # fmt: skip
         if self.backoff is not None:
             config = replace(config, backoff=self.backoff)
         if self.ping_s is not None:

@@ -62,6 +62,7 @@ class RestPolling:
         history: PriceHistory | None = None,
         exchange_now_ns: Callable[[], int] = time.time_ns,
         health: StreamHealth | None = None,
+        ca_file: str | None = None,
     ) -> SnapshotPoller | None:
         """A client, a running poller and (given a history) a running backfill for `url`
         (None: no REST here); the poller.
@@ -73,7 +74,8 @@ class RestPolling:
         if plan is not None and (self.budget is None or plan != self._budget_plan):
             self.budget, self._budget_plan = RequestBudget.for_plan(plan), plan
         try:
-            self.rest = RestClient(RestConfig(url, feed, credentials, insecure), budget=self.budget)
+            config = RestConfig(url, feed, credentials, insecure, ca_file=ca_file)
+            self.rest = RestClient(config, budget=self.budget)
         except Exception as exc:
             log.warning("no REST snapshots: %s", exc)
             return None

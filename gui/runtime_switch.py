@@ -28,6 +28,7 @@ from engine.plan import SymbolBudget
 from engine.protocol import Encoding
 from gui.main_window import MainWindow
 from gui.runtime_account import AccountLink
+from gui.runtime_gateway import GatewayLink
 from gui.runtime_parts import EngineParts, PlanChoice, RuntimeOptions, changes_timeline
 from gui.runtime_rest import RestPolling
 from gui.settings.dialog import StreamSettings
@@ -60,6 +61,7 @@ class Switching:
     budget: SymbolBudget
     budget_keeper: BudgetKeeper | None
     account: AccountLink
+    gateway: GatewayLink
     credentials: Credentials | None
     credentials_source: str
     demo: bool
@@ -81,6 +83,10 @@ class Switching:
         assert self.client is not None
         assert self.window is not None
         creds, account_was = values.credentials, (self.credentials, self.settings.trading_api())
+        ca_was = self.options.ca_file
+        if values.ca_file != ca_was:  # Settings' "Trust CA file (test servers)"
+            self.settings.set_ca_file(values.ca_file)
+            self.options = replace(self.options, ca_file=values.ca_file)
         if values.trading_api is not None:
             self.settings.set_trading_api(values.trading_api)
         if creds is not None and creds != self.credentials:
@@ -93,9 +99,12 @@ class Switching:
                 await self._leave_demo()
         config = replace(
             self.client.config, credentials=self.credentials, feed=values.feed,
-            encoding=Encoding(values.encoding), url=self.stream_url,
+            encoding=Encoding(values.encoding), url=self.stream_url, ca_file=self.options.ca_file,
         )  # fmt: skip
-        if (self.credentials, self.settings.trading_api()) != account_was:
+        self.window.stream_settings = replace(self.window.stream_settings, ca_file=values.ca_file)
+        if (self.credentials, self.settings.trading_api()) != account_was or (
+            self.options.ca_file != ca_was
+        ):
             await self._restart_account()  # another key, or paper / live / off
         if config != self.client.config:
             self._reconfigure(config)
@@ -186,3 +195,4 @@ class Switching:
             )  # fmt: skip
         if self.budget_keeper is not None:
             self.budget_keeper.apply()
+        self.gateway.follow()  # the hub serves what the app streams now

@@ -219,7 +219,8 @@ def build_deb(bundle: Path, out: Path, version: str) -> Path:
         f"Maintainer: {os.environ.get('TICKERDESK_MAINTAINER', MAINTAINER)}\n"
         f"Installed-Size: {installed_kib}\n"
         f"Depends: {deb_depends(bundle)}\n"
-        f"Recommends: fonts-dejavu-core | fonts-freefont-ttf\n"
+        # nats-server: `--bus` shares one Alpaca connection across machines (docs/bus.md).
+        f"Recommends: fonts-dejavu-core | fonts-freefont-ttf, nats-server\n"
         f"Suggests: gnome-keyring\n"
         f"Section: misc\n"
         f"Priority: optional\n"

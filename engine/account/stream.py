@@ -46,6 +46,7 @@ from engine.net.retry import (
     classify,
     slow_delay,
 )
+from engine.net.tls import client_context, websocket_tls
 
 __all__ = ["SlotBusy", "StreamRefused", "TradeUpdatesClient", "trading_stream_url"]
 
@@ -115,6 +116,7 @@ class TradeUpdatesClient:
         open_timeout: float = 10.0,
         close_timeout: float = 2.0,
         insecure: bool = False,
+        ca_file: str | None = None,
         on_problem: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
@@ -122,6 +124,8 @@ class TradeUpdatesClient:
         problem = check_url_security(url, insecure)
         if problem:
             raise ValueError(problem)
+        # A CA file's problem is a ValueError in words (TlsConfigError), like the URL's.
+        self._ssl = client_context(ca_file)
         self._url = url
         self._credentials = credentials
         self._health = health
@@ -182,12 +186,18 @@ class TradeUpdatesClient:
         self._problem_log.flush(force=True)
 
     def reconfigure(
-        self, url: str, credentials: Credentials | None, *, insecure: bool = False
+        self,
+        url: str,
+        credentials: Credentials | None,
+        *,
+        insecure: bool = False,
+        ca_file: str | None = None,
     ) -> None:
         """New URL or key pair: close the connection and connect again at once."""
         problem = check_url_security(url, insecure)
         if problem:
             raise ValueError(problem)
+        self._ssl = client_context(ca_file)
         self._url, self._credentials = url, credentials
         self._health.endpoint = url
         self._health.last_error = None
@@ -259,6 +269,7 @@ class TradeUpdatesClient:
         ping_interval, ping_timeout = self._ping
         async with websockets.connect(
             self._url,
+            ssl=websocket_tls(self._ssl, self._url),  # verification always on
             open_timeout=self._open_timeout,
             ping_interval=ping_interval,
             ping_timeout=ping_timeout,

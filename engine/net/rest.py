@@ -22,7 +22,9 @@ from engine.config import DEFAULT_FEED, LIVE_REST_URL, Credentials, Feed, check_
 from engine.core.logthrottle import LogThrottle
 from engine.events import Snapshot
 from engine.net.budget import RequestBudget
+from engine.net.retry import tls_failure
 from engine.net.snapshots import decode_snapshots
+from engine.net.tls import TlsConfigError, client_context
 
 __all__ = [
     "RestClient",
@@ -108,6 +110,9 @@ class RestConfig:
     credentials: Credentials | None = None
     insecure: bool = False
     timeout: float = 10.0
+    # CAs to trust besides the system's (a test server's private CA); verification is
+    # never off (engine.net.tls, docs/reliability.md "TLS").
+    ca_file: str | None = None
 
 
 class RestClient:
@@ -127,6 +132,10 @@ class RestClient:
         problem = check_url_security(config.base_url, config.insecure)
         if problem:
             raise RestError(problem)
+        try:
+            context = client_context(config.ca_file)
+        except TlsConfigError as exc:
+            raise RestError(str(exc)) from None
         self._config = config
         headers = {"Accept": "application/json", "User-Agent": "Tickerdesk/0.1"}
         if config.credentials is not None:
@@ -137,6 +146,7 @@ class RestClient:
             headers=headers,
             timeout=config.timeout,
             transport=transport,
+            verify=context if context is not None else True,  # never False
         )
         self.budget = budget if budget is not None else RequestBudget()
         self.problems = 0  # snapshot entries or parts skipped as unusable, every one
@@ -211,6 +221,8 @@ class RestClient:
         except httpx.TimeoutException as exc:
             raise RestError(f"{what} request timed out") from exc
         except httpx.HTTPError as exc:
+            if (tls := tls_failure(exc)) is not None:  # the certificate, in words
+                raise RestError(f"{what} request failed: {tls.message}") from exc
             raise RestError(f"{what} request failed: {type(exc).__name__}") from exc
         if response.status_code == 429:
             wait = parse_retry_after(response.headers.get("Retry-After"))

@@ -113,8 +113,6 @@ def classify(exc: BaseException) -> Failure:
         return Failure(RetryDecision.RETRY, f"websocket upgrade failed (HTTP {status})")
     if isinstance(exc, InvalidURI):
         return Failure(RetryDecision.GIVE_UP, f"invalid stream URL: {exc.uri}")
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return Failure(RetryDecision.GIVE_UP, f"TLS certificate rejected: {exc.verify_message}")
     if isinstance(exc, ConnectionClosed):
         code = exc.rcvd.code if exc.rcvd is not None else None
         if exc.rcvd is None and exc.sent is not None and exc.sent.code == 1011:
@@ -123,6 +121,8 @@ def classify(exc: BaseException) -> Failure:
             return Failure(RetryDecision.RETRY, "connection dropped without a close frame")
         reason = f": {exc.rcvd.reason}" if exc.rcvd is not None and exc.rcvd.reason else ""
         return Failure(RetryDecision.RETRY, f"server closed the connection (code {code}{reason})")
+    if (tls := tls_failure(exc)) is not None:  # after ConnectionClosed: a drop stays a drop
+        return tls
     if isinstance(exc, TimeoutError):
         return Failure(RetryDecision.RETRY, "connection attempt timed out")
     if isinstance(exc, ConnectionRefusedError):
@@ -133,3 +133,74 @@ def classify(exc: BaseException) -> Failure:
         detail = exc.strerror or type(exc).__name__
         return Failure(RetryDecision.RETRY, f"network error: {detail}")
     return Failure(RetryDecision.RETRY, f"unexpected error: {type(exc).__name__}")
+
+
+# OpenSSL's X509_V_ERR_* codes (ssl.SSLCertVerificationError.verify_code) sorted by what
+# the user can do about them (docs/reliability.md, "TLS").
+_EXPIRED = frozenset({10})  # CERT_HAS_EXPIRED
+_NOT_YET_VALID = frozenset({9})  # CERT_NOT_YET_VALID (a clock off, or a brand-new cert)
+_WRONG_HOST = frozenset({62, 63, 64})  # HOSTNAME / EMAIL / IP_ADDRESS_MISMATCH
+# DEPTH_ZERO_SELF_SIGNED_CERT, SELF_SIGNED_CERT_IN_CHAIN, UNABLE_TO_GET_ISSUER_CERT(_LOCALLY),
+# UNABLE_TO_VERIFY_LEAF_SIGNATURE: a CA this client does not trust.
+_UNTRUSTED = frozenset({2, 18, 19, 20, 21})
+
+CERT_EXPIRED = "certificate expired"
+CERT_WRONG_HOST = "certificate is for another host"
+CERT_UNTRUSTED = "certificate not trusted (self-signed or unknown CA): set a CA file"
+
+
+def _ssl_error_in(exc: BaseException) -> ssl.SSLError | None:
+    """The ssl error behind `exc` (itself, or its cause/context chain: httpx wraps it)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def tls_failure(exc: BaseException) -> Failure | None:
+    """A TLS failure in words, or None when `exc` is no TLS failure.
+
+    A certificate the client cannot trust is never retried at connection pace: the same
+    certificate comes back on every attempt. One that needs a settings change (another
+    host's, an untrusted CA's) gives up until the settings change; an expired or not yet
+    valid one is retried slowly (the server's operator may renew it meanwhile).
+    """
+    error = _ssl_error_in(exc)
+    if error is None:
+        return None
+    if isinstance(error, ssl.SSLCertVerificationError):
+        code = getattr(error, "verify_code", None)
+        detail = str(getattr(error, "verify_message", "") or error.reason or "").strip()
+        lowered = detail.lower()
+        if code in _EXPIRED or "expired" in lowered:
+            return Failure(
+                RetryDecision.RETRY_SLOWLY,
+                f"TLS {CERT_EXPIRED}: the server's certificate is past its end date; "
+                "retrying slowly",
+            )
+        if code in _NOT_YET_VALID or "not yet valid" in lowered:
+            return Failure(
+                RetryDecision.RETRY_SLOWLY,
+                "TLS certificate not yet valid (check this computer's clock); retrying slowly",
+            )
+        if code in _WRONG_HOST or "mismatch" in lowered:
+            return Failure(
+                RetryDecision.GIVE_UP,
+                f"TLS {CERT_WRONG_HOST} ({detail or 'name mismatch'}): check the URL",
+            )
+        if code in _UNTRUSTED or "self-signed" in lowered or "issuer" in lowered:
+            return Failure(
+                RetryDecision.GIVE_UP, f"TLS {CERT_UNTRUSTED} ({detail or 'unknown issuer'})"
+            )
+        return Failure(RetryDecision.GIVE_UP, f"TLS certificate rejected: {detail or 'unknown'}")
+    if isinstance(error, ssl.SSLEOFError | ssl.SSLZeroReturnError):
+        # The peer went away mid-TLS: a dropped connection like any other.
+        return Failure(RetryDecision.RETRY, "connection dropped during TLS")
+    reason = error.reason or type(error).__name__
+    if "WRONG_VERSION_NUMBER" in str(reason).upper():
+        reason = "the server does not speak TLS on this port (wrong version number)"
+    return Failure(RetryDecision.RETRY_SLOWLY, f"TLS handshake failed: {reason}; retrying slowly")

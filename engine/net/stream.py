@@ -40,8 +40,10 @@ from engine.net.streamconfig import (
     ConfigError,
     StreamConfig,
     describe_change,
+    tls_context,
     with_credentials,
 )
+from engine.net.tls import websocket_tls
 from engine.protocol import Encoding
 from engine.protocol.session import AlpacaSession, Refusal
 from engine.protocol.subscription import DEFAULT_CHANNELS, OPTIONAL_CHANNELS
@@ -77,6 +79,7 @@ class StreamClient(StreamEvents):
         problem = check_url_security(config.url, config.insecure)
         if problem:
             raise ConfigError(problem)
+        self._ssl = tls_context(config)  # a CA file's problem: ConfigError, in words
         self._config = config
         self._store = store
         self._health = health
@@ -122,6 +125,11 @@ class StreamClient(StreamEvents):
     @property
     def extra_subscription(self) -> Subscription:
         return self._extra
+
+    @property
+    def health(self) -> StreamHealth:
+        """The connection's health, as the status bar and sharers read it."""
+        return self._health
 
     @property
     def subscription(self) -> Subscription:
@@ -217,6 +225,7 @@ class StreamClient(StreamEvents):
         problem = check_url_security(config.url, config.insecure)
         if problem:
             raise ConfigError(problem)
+        self._ssl = tls_context(config)  # a CA file's problem: ConfigError, in words
         # Closing for new settings is a deliberate reconnect, not an error (_run).
         self._deliberate = describe_change(self._config, config)
         self._config = config
@@ -320,6 +329,7 @@ class StreamClient(StreamEvents):
         self._lag.reset()
         async with websockets.connect(
             config.endpoint,
+            ssl=websocket_tls(self._ssl, config.endpoint),  # verification always on
             additional_headers=headers,
             compression="deflate" if config.compression else None,
             open_timeout=config.open_timeout,

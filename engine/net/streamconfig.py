@@ -8,10 +8,12 @@ names what a refused subscribe asked for. `engine.net.stream` re-exports the con
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field, replace
 
 from engine.config import DEFAULT_FEED, LIVE_STREAM_URL, Credentials, stream_url
 from engine.net.retry import BackoffPolicy
+from engine.net.tls import TlsConfigError, client_context
 from engine.protocol import Encoding
 from engine.protocol.session import Refusal
 from engine.protocol.subscription import DEFAULT_CHANNELS
@@ -21,6 +23,7 @@ __all__ = [
     "StreamConfig",
     "describe_change",
     "refused_symbols",
+    "tls_context",
     "with_credentials",
 ]
 
@@ -47,10 +50,22 @@ class StreamConfig:
     open_timeout: float = 10.0
     close_timeout: float = 2.0
     backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
+    # A PEM file of CAs to trust besides the system's (a test server's private CA);
+    # verification itself is never off (engine.net.tls, docs/reliability.md "TLS").
+    ca_file: str | None = None
 
     @property
     def endpoint(self) -> str:
         return stream_url(self.url, self.feed)
+
+
+def tls_context(config: StreamConfig) -> ssl.SSLContext | None:
+    """The verifying context that also trusts `config.ca_file` (None: none given);
+    an unusable CA file is a ConfigError in words (engine.net.tls)."""
+    try:
+        return client_context(config.ca_file)
+    except TlsConfigError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def with_credentials(config: StreamConfig, creds: Credentials | None) -> StreamConfig:
@@ -69,6 +84,8 @@ def describe_change(old: StreamConfig, new: StreamConfig) -> str:
         parts.append("new credentials" if new.credentials is not None else "no credentials")
     if new.encoding != old.encoding:
         parts.append(f"switching to {new.encoding.value} frames")
+    if new.ca_file != old.ca_file:
+        parts.append("new trusted CA file" if new.ca_file else "system CAs only")
     if not parts:
         parts.append("new connection settings")
     return ", ".join(parts)

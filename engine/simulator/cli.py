@@ -24,6 +24,7 @@ from engine.simulator.config import Plan, SimulatorConfig, is_loopback
 from engine.simulator.day import describe
 from engine.simulator.faults import FaultSchedule, run_every
 from engine.simulator.server import Simulator
+from engine.simulator.tls import server_context
 from engine.simulator.universe import DEFAULT_SYMBOLS, is_valid_symbol, synthetic_symbols
 
 SECRET_ENV = "TICKERDESK_SIM_SECRET"
@@ -93,6 +94,11 @@ def _parser() -> argparse.ArgumentParser:
     faults.add_argument("--pause-for", type=float, default=5.0, metavar="S")
     faults.add_argument("--refuse-auth", action="store_true", help="every auth gets 402")
     faults.add_argument("--hold-slot", type=float, metavar="S", help="406 for S seconds")
+    tls = p.add_argument_group("TLS (wss:// and https:// on the same port)")
+    tls.add_argument("--tls-cert", metavar="PEM", default=None,
+                     help="server certificate chain (PEM); with --tls-key")  # fmt: skip
+    tls.add_argument("--tls-key", metavar="PEM", default=None,
+                     help="the certificate's private key (PEM)")  # fmt: skip
     p.add_argument("--log-level", default="WARNING")
     return p
 
@@ -126,7 +132,7 @@ def _config(args: argparse.Namespace) -> SimulatorConfig:
         symbols=symbols or DEFAULT_SYMBOLS,
         max_universe=max(SimulatorConfig().max_universe, len(symbols or ())),
         start_ns=start_ns, speed=args.speed, day=session == "day", rest_limit=args.rest_limit,
-        new_listings=listings,
+        new_listings=listings, tls_cert=args.tls_cert, tls_key=args.tls_key,
     )  # fmt: skip
 
 
@@ -192,6 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         config = _config(args)
+        server_context(config)  # unusable certificate files: said now, in words
     except ValueError as exc:
         print(f"tickerdesk-sim: {exc}", file=sys.stderr)
         return 2

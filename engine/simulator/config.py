@@ -85,6 +85,10 @@ class SimulatorConfig:
     trading_forbidden_keys: tuple[str, ...] = dataclasses.field(default=(), repr=False)
     fill_slice_qty: float = 100.0  # shares per fill at most: a larger order fills in parts
     fill_interval_s: float = 1.0  # simulated seconds between the parts of one order
+    # TLS (docs/reliability.md, "TLS"): with a PEM certificate chain and its key the one
+    # port serves wss:// and https:// only (`tickerdesk-sim --tls-cert/--tls-key`).
+    tls_cert: str | None = None
+    tls_key: str | None = dataclasses.field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.rate < 0 or self.test_rate < 0:
@@ -101,6 +105,8 @@ class SimulatorConfig:
             raise ValueError("fill_slice_qty must be > 0 and fill_interval_s >= 0")
         if self.batch_max < 1:
             raise ValueError("batch_max must be >= 1")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("a TLS certificate and its key must be given together")
         if (self.key is None) != (self.secret is None):
             raise ValueError("key and secret must be given together")
         if not self.allow_non_loopback and not is_loopback(self.host):

@@ -13,6 +13,7 @@ import dataclasses
 import itertools
 import logging
 import secrets
+import ssl
 from collections.abc import Coroutine, Iterable
 from typing import Any
 
@@ -34,6 +35,7 @@ from engine.simulator.host import SimulatorStats
 from engine.simulator.market import Market
 from engine.simulator.session import ServerSession
 from engine.simulator.slots import Slots
+from engine.simulator.tls import server_context
 from engine.simulator.trading import STREAM_PATH, Trading, is_trading_path
 from engine.simulator.universe import TEST_SYMBOL
 from engine.simulator.wire import NS_PER_S, Encoding, Message
@@ -120,19 +122,21 @@ class Simulator:
         self._writers = TaskSet()  # one per client; its handler ends it, after close frames
         self._port = 0
         self._conns: set[ServerConnection] = set()  # every TCP connection, even mid-handshake
+        self._ssl: ssl.SSLContext | None = None
 
     # --- lifecycle ------------------------------------------------------------------
 
     async def start(self) -> None:
         cfg = self.config
         host = "127.0.0.1" if cfg.host == "localhost" else cfg.host  # one socket, one port
+        self._ssl = server_context(cfg)
         self._server = await serve(
             self._serve_connection, host, cfg.port,
             process_request=self._process_request,
             compression="deflate" if cfg.compression else None,
             ping_interval=cfg.ping_interval, ping_timeout=cfg.ping_timeout,
             close_timeout=cfg.close_timeout, max_size=2**20,
-            create_connection=connection_class(self),
+            create_connection=connection_class(self), ssl=self._ssl,
         )  # fmt: skip
         sock = next(iter(self._server.sockets))
         self._port = sock.getsockname()[1]
@@ -170,12 +174,17 @@ class Simulator:
         return self._port
 
     @property
+    def tls(self) -> bool:
+        """Whether the port speaks TLS only (wss://, https://)."""
+        return self.config.tls_cert is not None
+
+    @property
     def ws_url(self) -> str:
-        return f"ws://{self._fmt_host()}:{self._port}"
+        return f"{'wss' if self.tls else 'ws'}://{self._fmt_host()}:{self._port}"
 
     @property
     def rest_url(self) -> str:
-        return f"http://{self._fmt_host()}:{self._port}"
+        return f"{'https' if self.tls else 'http'}://{self._fmt_host()}:{self._port}"
 
     def _fmt_host(self) -> str:
         host = getattr(self, "_host", self.config.host)

@@ -13,20 +13,24 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from engine.config import FEEDS, Credentials, keyring_available
+from engine.config import FEEDS, Credentials, keyring_available, keyring_problem
 from engine.core.tasks import TaskSet
 from engine.plan import BASIC_SYMBOL_LIMIT, MarketDataPlan, PlanLimit, default_plan
 from gui.settings.persistence import FLUSH_MS_RANGE, TRADING_API_MODES, default_trading_api
@@ -45,6 +49,9 @@ class StreamSettings:
     # The account (read-only): "off", "paper", "live"; None = never chosen: follow the
     # key (gui.settings.persistence.default_trading_api).
     trading_api: str | None = None
+    # "Trust CA file (test servers)": CAs trusted besides the system's; None = none
+    # (engine.net.tls: verification is never off).
+    ca_file: str | None = None
 
 
 _PLAN_ITEMS = {
@@ -89,7 +96,10 @@ class SettingsDialog(QDialog):
         self._tasks = tasks
         self._probe = probe
         self._current = current
-        self.keyring_ok = keyring_available()
+        # A locked keyring is present but stores nothing: said, like none (local IPC).
+        available = keyring_available()
+        locked = keyring_problem() if available else None
+        self.keyring_ok = available and locked is None
 
         self.key_field = QLineEdit(self)
         self.key_field.setObjectName("keyField")
@@ -106,6 +116,9 @@ class SettingsDialog(QDialog):
         self.keyring_label.setWordWrap(True)
         if self.keyring_ok:
             self.keyring_label.setText("The secret is stored in the OS keyring.")
+        elif locked is not None:
+            self.keyring_label.setText(locked)
+            self.keyring_label.setStyleSheet("QLabel { color: #d98c00; }")
         else:
             self.keyring_label.setText(
                 "No OS keyring is available: the secret is kept for this session only "
@@ -132,6 +145,15 @@ class SettingsDialog(QDialog):
             "How often the table shows new data (lower = more CPU); applies at once"
         )
 
+        self.ca_field = QLineEdit(self)
+        self.ca_field.setObjectName("caFileField")
+        self.ca_field.setPlaceholderText("none: the system's CAs only")
+        self.ca_field.setText(current.ca_file or "")
+        self.ca_field.setToolTip(
+            "A PEM file of CAs to trust besides the system's, for a test server with a "
+            "private CA. Certificates are always verified; this never turns that off."
+        )
+
         self.test_button = QPushButton("Test connection", self)
         self.test_button.setObjectName("testConnectionButton")
         self.test_button.setEnabled(probe is not None)
@@ -153,15 +175,44 @@ class SettingsDialog(QDialog):
         form.addRow("", self.trading_label)
         form.addRow("Encoding", self.encoding_combo)
         form.addRow("Table refresh", self.flush_spin)
+        form.addRow("Trust CA file (test servers)", self.ca_field)
         form.addRow(self.test_button, self.test_result)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        # Pages (e.g. "Share connection", gui.settings.gateway_page) join as tabs, so the
+        # dialog grows no taller than the stream page: it must fit 1024x600 (docs/qt.md).
+        # Each page scrolls rather than clip its wrapped notes on a short screen.
+        self.pages = QTabWidget(self)
+        self.pages.setObjectName("settingsPages")
+        self.pages.setTabBarAutoHide(True)
+        self._stream_page = QWidget(self.pages)
+        self._stream_page.setLayout(form)
+        self.add_page("Stream", self._stream_page)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addWidget(self.pages)
         layout.addWidget(buttons)
+
+    def add_page(self, title: str, page: QWidget) -> None:
+        """Another settings page as a tab (it applies its own values on `applied`)."""
+        scroll = QScrollArea(self.pages)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(page)
+        self.pages.addTab(scroll, title)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # Tall enough for the stream page unscrolled when the screen allows (Qt would
+        # cap a dialog at 2/3 of the screen and squeeze the wrapped notes).
+        super().showEvent(event)
+        screen = self.screen().availableGeometry()
+        page = self._stream_page
+        extra = self.sizeHint().height() - self.pages.sizeHint().height() + 48
+        height = page.heightForWidth(max(page.width(), 480)) + extra
+        if height > self.height():
+            self.resize(self.width(), min(height, screen.height() - 80))
 
     def _build_plan(self, plan: PlanLimit, note: str) -> None:
         self.plan_combo = QComboBox(self)
@@ -271,6 +322,7 @@ class SettingsDialog(QDialog):
             plan=self._plan_value(),
             plan_note=self._current.plan_note,
             trading_api=self._trading_value(),
+            ca_file=self.ca_field.text().strip() or None,
         )
 
     def _plan_value(self) -> PlanLimit | None:

@@ -30,6 +30,7 @@ FLUSH_MS_RANGE = (10, 1000)
 SETTINGS_ENV = "TICKERDESK_SETTINGS"
 # The Trading API (the user's account, read-only; docs/account-and-history.md).
 TRADING_API_MODES = ("off", "paper", "live")
+GATEWAY_PORT_DEFAULT = 8767  # the local gateway (docs/gateway.md); its secret is not here
 
 
 def default_settings_path() -> Path:
@@ -321,6 +322,28 @@ class AppSettings:
         if mode is not None and mode not in TRADING_API_MODES:
             raise ValueError(f"Trading API must be one of {TRADING_API_MODES}, got {mode!r}")
         self._write("account/trading_api", mode or "")
+
+    def ca_file(self) -> str | None:
+        """The "Trust CA file (test servers)" setting: CAs trusted besides the system's."""
+        return self._str("stream/ca_file", "").strip() or None
+
+    def set_ca_file(self, path: str | None) -> None:
+        self._write("stream/ca_file", (path or "").strip())
+
+    # --- sharing the connection (gui.settings.gateway_page) -------------------------
+    def gateway(self) -> tuple[bool, int]:
+        """(local gateway on, its port): off on GATEWAY_PORT_DEFAULT unless chosen."""
+        on = str(self._qs.value("share/gateway_enabled", "false")).lower() == "true"
+        text = str(self._qs.value("share/gateway_port", GATEWAY_PORT_DEFAULT))
+        port = int(text) if text.isdigit() else 0
+        if not 1 <= port <= 65535:
+            self._problem(f"gateway port {text[:8]!r} in {self.path} is not a port; using 8767")
+            port = GATEWAY_PORT_DEFAULT
+        return on, port
+
+    def set_gateway(self, enabled: bool, port: int) -> None:
+        self._qs.setValue("share/gateway_port", int(port))
+        self._write("share/gateway_enabled", bool(enabled))
 
     # --- appearance (gui.settings.theme, gui.settings.display) ------------------
     def theme(self) -> str:

@@ -32,6 +32,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import qasync
+from benchstats import percentile
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
@@ -41,7 +42,6 @@ from engine.net.health import StreamHealth
 from gui.main_window import MainWindow
 from gui.runtime import engine_parts
 from gui.settings.persistence import AppSettings
-from tests.benchmarks.benchstats import percentile
 
 TICK = 0.005
 FIXTURES = Path(__file__).resolve().parents[1] / "gui" / "settings" / "fixtures"

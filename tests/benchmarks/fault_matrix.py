@@ -5,7 +5,9 @@
 Per fault: recovered?, time to recover (fault start -> every watched symbol streaming
 and shown fresh again; median of --runs), data gap (longest interval with no stream
 data for any watched symbol; median), reconnects, and what the status bar said.
-Harness: tests/reliability/fault_harness.py (shared with the CI test).
+Harness: tests/reliability/fault_harness.py (shared with the CI test); the network rows
+(latency, bandwidth cap, tiny segments, stall mid-frame, reset mid-handshake, blackhole)
+put tests/reliability/netproxy.py between app and simulator (network_faults.py).
 """
 
 from __future__ import annotations
@@ -33,11 +35,18 @@ from tests.reliability.fault_harness import (
     TracebackCatcher,
     run_fault,
 )
+from tests.reliability.network_faults import NETWORK_FAULTS, make_app
+
+ALL_FAULTS = (*FAULTS, *NETWORK_FAULTS)  # server faults, then the network's (netproxy.py)
 
 
 async def _one(name: str, outage: float, folder: Path) -> FaultResult:
-    fault = next(f for f in FAULTS if f.name == name)
-    app = FaultApp(folder / "fault.ini")
+    fault = next(f for f in ALL_FAULTS if f.name == name)
+    app = (
+        make_app(fault, folder / "fault.ini")
+        if fault in NETWORK_FAULTS
+        else (FaultApp(folder / "fault.ini"))
+    )
     await app.start(show=True)
     try:
         return await run_fault(app, fault, outage)
@@ -62,7 +71,7 @@ def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setQuitOnLastWindowClosed(False)
-    names = args.only or [f.name for f in FAULTS]
+    names = args.only or [f.name for f in ALL_FAULTS]
     rows = []
     failed = False
     for name in names:

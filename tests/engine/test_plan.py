@@ -177,7 +177,8 @@ def test_symbols_shared_through_the_gateway_spend_the_same_limit() -> None:
     assert not budget.set_shared({"MSFT", "AMD", "TSLA"})  # the same set: nothing to redo
     split = budget.split(watched)
     # TSLA and AMD take two of five; MSFT is both watched and shared and counts once.
-    assert split.streamed == ("AAPL", "MSFT", "SPY") and split.polled == ("QQQ", "NVDA")
+    assert split.streamed == ("AAPL", "MSFT", "SPY")
+    assert split.polled == ("QQQ", "NVDA")
     assert budget.message() == (
         "streaming 3 of 5 symbols: 2 more held by programs sharing the connection, "
         "your plan setting allows 5"

@@ -104,16 +104,34 @@ class FaultResult:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class TlsFiles:
+    """The simulator serves wss/https with `cert`/`key`; the app trusts `ca_file` through
+    its CA-file setting (tests/reliability/test_tls.py, docs/reliability.md "TLS")."""
+
+    cert: Path
+    key: Path
+    ca_file: Path | None
+
+
 class FaultApp:
-    """One simulator (key/secret, free plan) and one app session connected to it."""
+    """One simulator (key/secret, free plan) and one app session connected to it
+    (over TLS when `tls` is given; plain ws/http otherwise)."""
 
     def __init__(
-        self, settings_path: Path, plan: Plan = Plan.FREE, rate: float = RATE, record: bool = True
+        self,
+        settings_path: Path,
+        plan: Plan = Plan.FREE,
+        rate: float = RATE,
+        record: bool = True,
+        tls: TlsFiles | None = None,
     ) -> None:
         self.settings_path = settings_path
         self.plan = plan
         self.rate = rate
+        self.tls = tls
         self.port = 0
+        self.ping_s = PING_S  # keepalive interval and timeout (a row may need another)
         self.sim: Simulator | None = None
         self.session: Runtime | None = None
         # Arrival times for recovery/gap measurement; off in the soak (it would be
@@ -125,6 +143,8 @@ class FaultApp:
         return SimulatorConfig(
             port=self.port, rate=self.rate, key=KEY, secret=SECRET, plan=self.plan,
             symbols=tuple(SYMBOLS), seed=7, start_ns=start_ns, halt_probability=0.0,
+            tls_cert=str(self.tls.cert) if self.tls else None,
+            tls_key=str(self.tls.key) if self.tls else None,
         )  # fmt: skip
 
     async def start_sim(self, start_ns: int | None = None) -> Simulator:
@@ -143,11 +163,13 @@ class FaultApp:
         # The data stream under faults only: no account (the simulator's demo account
         # would add its watchlist as a tab, and the trade stream its own reconnects).
         AppSettings(self.settings_path).set_trading_api("off")
+        url, rest_url = self.app_urls(sim)
         options = RuntimeOptions(
-            url=sim.ws_url, rest_url=sim.rest_url, symbols=list(SYMBOLS),
+            url=url, rest_url=rest_url, symbols=list(SYMBOLS),
             settings_path=self.settings_path, use_keyring=False, show_window=show,
             env={"APCA_API_KEY_ID": KEY, "APCA_API_SECRET_KEY": SECRET},
-            backoff=FAST_BACKOFF, ping_s=PING_S,
+            backoff=FAST_BACKOFF, ping_s=self.ping_s,
+            ca_file=str(self.tls.ca_file) if self.tls and self.tls.ca_file else None,
         )  # fmt: skip
         self.session = Runtime(options, asyncio.Event())
         await self.session.start()
@@ -155,6 +177,11 @@ class FaultApp:
         if self.record:
             self.session.store.add_observer(self._on_event)
         return self.session
+
+    def app_urls(self, sim: Simulator) -> tuple[str, str]:
+        """The app's stream and REST URLs: the simulator's own (a subclass may put a
+        network in between, tests/reliability/network_faults.py)."""
+        return sim.ws_url, sim.rest_url
 
     async def close(self) -> None:
         if self.session is not None:

@@ -18,7 +18,8 @@ def test_extra_symbols_are_subscribed_on_their_own_channels_only() -> None:
     peer.says(reply(trades=["AAPL", "TSLA"], quotes=["AAPL"], bars=["AAPL"]))
     assert peer.session.ready
     wanted = peer.session.wanted
-    assert wanted.trades == {"AAPL", "TSLA"} and wanted.quotes == {"AAPL"}
+    assert wanted.trades == {"AAPL", "TSLA"}
+    assert wanted.quotes == {"AAPL"}
     assert wanted.bars == {"AAPL"}
 
 
