@@ -128,7 +128,7 @@ def classify(exc: BaseException) -> Failure:
     if isinstance(exc, ConnectionRefusedError):
         return Failure(RetryDecision.RETRY, "connection refused: server not reachable")
     if isinstance(exc, InvalidHandshake):
-        return Failure(RetryDecision.RETRY, f"websocket handshake failed: {type(exc).__name__}")
+        return Failure(RetryDecision.RETRY, f"websocket handshake failed: {_handshake_words(exc)}")
     if isinstance(exc, OSError):
         detail = exc.strerror or type(exc).__name__
         return Failure(RetryDecision.RETRY, f"network error: {detail}")
@@ -204,3 +204,14 @@ def tls_failure(exc: BaseException) -> Failure | None:
     if "WRONG_VERSION_NUMBER" in str(reason).upper():
         reason = "the server does not speak TLS on this port (wrong version number)"
     return Failure(RetryDecision.RETRY_SLOWLY, f"TLS handshake failed: {reason}; retrying slowly")
+
+
+def _handshake_words(exc: InvalidHandshake) -> str:
+    """Why a handshake broke, in words: the connection reset or closed half-way (a
+    network fault between us and the server), or an answer that is not a websocket's."""
+    cause = exc.__cause__
+    if isinstance(cause, ConnectionResetError):
+        return "the connection was reset during the handshake"
+    if isinstance(cause, EOFError | ConnectionError):
+        return "the server closed the connection during the handshake"
+    return f"the server's answer is not a websocket handshake ({type(exc).__name__})"

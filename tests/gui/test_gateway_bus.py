@@ -6,6 +6,7 @@ same symbols read from the bus, and its status bar says whose data it shows
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import socket
 import subprocess
@@ -21,7 +22,11 @@ from tests.waits import until
 
 OFFSCREEN_SHOW = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 NATS = shutil.which("nats-server") or "/usr/sbin/nats-server"
-pytestmark = pytest.mark.skipif(not Path(NATS).exists(), reason="nats-server not installed")
+# CI installs nats-server and sets TICKERDESK_REQUIRE_NATS: a missing one fails there.
+pytestmark = pytest.mark.skipif(
+    not Path(NATS).exists() and not os.environ.get("TICKERDESK_REQUIRE_NATS"),
+    reason="nats-server not installed",
+)
 
 
 def _free_port() -> int:

@@ -189,6 +189,6 @@ NETWORK_FAULTS: tuple[Fault, ...] = (
     Fault("tiny TCP segments", _tiny_segments, False),
     Fault("bandwidth cap below the feed", _bandwidth, True, "slow client"),
     Fault("stall mid-frame", _stall_mid_frame, True, "keepalive"),
-    Fault("reset mid-handshake", _reset_handshake, True, "handshake failed"),
+    Fault("reset mid-handshake", _reset_handshake, True, "during the handshake"),
     Fault("blackhole (no RST)", _blackhole, True, "keepalive"),
 )

@@ -99,3 +99,23 @@ def test_fatal_local_failures() -> None:
     cert.verify_message = "self-signed certificate"
     assert classify(cert).decision is RetryDecision.GIVE_UP
     assert classify(RuntimeError("x")).decision is RetryDecision.RETRY
+
+
+def test_a_broken_handshake_says_why_in_words() -> None:
+    from websockets.exceptions import InvalidMessage
+
+    def broken(cause: BaseException) -> InvalidMessage:
+        exc = InvalidMessage("did not receive a valid HTTP response")
+        exc.__cause__ = cause
+        return exc
+
+    reset = classify(broken(ConnectionResetError(104, "Connection reset by peer")))
+    assert reset.message == (
+        "websocket handshake failed: the connection was reset during the handshake"
+    )
+    closed = classify(broken(EOFError("connection closed while reading HTTP status line")))
+    assert closed.message == (
+        "websocket handshake failed: the server closed the connection during the handshake"
+    )
+    odd = classify(broken(ValueError("bad status line")))
+    assert "not a websocket handshake" in odd.message
