@@ -31,7 +31,7 @@ from gui.positions.controller import PositionsController
 from gui.settings.dialog import ConnectionProbe, SettingsDialog, StreamSettings
 from gui.settings.display import DisplayController
 from gui.settings.persistence import AppSettings
-from gui.settings.theme import Palette, ThemeController
+from gui.settings.theme import ThemeController
 from gui.shortcuts import apply_shortcuts
 from gui.statusbar import StatusIndicators
 from gui.table.columns import COLUMN_INDEX
@@ -41,8 +41,11 @@ from gui.table.view import TickerView
 from gui.watchlists.bar import SymbolChecker, WatchlistBar
 from gui.watchlists.controller import WatchlistController
 from gui.window.dialogs import WindowDialogs
-from gui.window.geometry import GeometryKeeper
+from gui.window.geometry import GeometryKeeper, scroll_dock, wrap_values
+from gui.window.layouts import WindowLayouts
 from gui.window.menus import Submenu, WindowActions, fill_menu_bar
+from gui.window.painters import connect_painters
+from gui.window.tab_columns import leading_width
 
 APP_TITLE = "Tickerdesk"
 DEMO_SUFFIX = " — simulated data"
@@ -89,6 +92,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.tasks = tasks
         self.history = history
+        self.clock = clock
         self.probe = probe
         self.credentials_source = credentials_source
         self.stream_settings = stream_settings or StreamSettings(None, feed, "json", flush_ms)
@@ -142,6 +146,11 @@ class MainWindow(QMainWindow):
         self.theme = ThemeController.from_settings(app, settings, self)
         self.display = DisplayController(self, settings)
         self.geometry_keeper = GeometryKeeper(self, settings)
+        for dock in (self.detail, self.alerts.panel):  # the docks never eat the table
+            scroll_dock(dock)
+        wrap_values(list(self.detail.values.values()), (self.detail.values["Status"],))
+        self.geometry_keeper.table_width = lambda: leading_width(self.table, "volume")
+        self.layouts = WindowLayouts(self, flush_ms)
         self.commands = commands = WindowActions(self, feed)
         # The window's own commands, under the names tests and the fault harness use.
         self.remove_action = commands.remove_action
@@ -159,7 +168,7 @@ class MainWindow(QMainWindow):
 
         self.set_demo(demo)
         self._restore(symbols)
-        self._follow_theme()
+        connect_painters(self)
         self.theme.apply()
         self.display.apply()
         self._connect_signals()
@@ -185,6 +194,7 @@ class MainWindow(QMainWindow):
         fill_menu_bar(self.menuBar(), {
             "&File": [self.portfolio.file_actions(), None, self.settings_action, None,
                       self.quit_action],
+            "&Edit": [self.watchlists.undo_action],
             "&Stream": [self.connect_action, Submenu("Feed", [self.feed_group.actions()]), None,
                         dialogs.details_action],
             "&View": [bar.focus_add_action, bar.focus_filter_action, self.detail_action,
@@ -192,33 +202,18 @@ class MainWindow(QMainWindow):
                       alerts.dock_action, Submenu("Theme", [self.theme.fill_menu]), None,
                       self.display.fill_menu],
             "&Watchlists": [tabs.actions_for_menu()],
-            "&Help": [dialogs.shortcuts_action],
+            "Win&dow": self.layouts.menu_entries(),
+            "&Help": dialogs.help_entries(),
         })  # fmt: skip
         # Every key comes from the one table in gui.shortcuts, which Help lists.
         apply_shortcuts({
             "add_symbols": bar.focus_add_action, "filter": bar.focus_filter_action,
             "remove_symbols": self.remove_action, "settings": self.settings_action,
             "quit": self.quit_action, "copy_rows": self.portfolio.copy_action,
-            "new_watchlist": tabs.new_action,
-            "next_watchlist": tabs.next_action, "previous_watchlist": tabs.previous_action,
+            **self.watchlists.shortcut_actions(), "clear_filter": bar.clear_filter_action,
             **alerts.shortcut_actions(), **self.display.shortcut_actions(),
-            **dialogs.shortcut_actions(),
+            **dialogs.shortcut_actions(), "reset_layout": self.layouts.reset_action,
         })  # fmt: skip
-
-    def _follow_theme(self) -> None:
-        # One signal; each painter keeps its own colours (no module globals, no lists).
-        changed = self.theme.theme_changed
-        changed.connect(self.model.set_palette)
-        changed.connect(self.sparklines.set_palette)
-        changed.connect(self.detail.chart.set_palette)
-        changed.connect(self.detail.time_sales_model.set_palette)
-        changed.connect(self.watchlist_bar.set_palette)
-        changed.connect(self.status.set_palette)
-        changed.connect(self.alerts.banner.set_palette)
-        changed.connect(self._repaint_table)
-
-    def _repaint_table(self, _palette: Palette) -> None:
-        self.table.viewport().update()  # sparkline pens changed; the cells say nothing
 
     def _connect_signals(self) -> None:
         self.watchlists.union_changed.connect(self.watchlist_changed)
@@ -226,7 +221,9 @@ class MainWindow(QMainWindow):
         self.portfolio.message_shown.connect(self._on_watchlist_bar_message)
         self.watchlist_bar.symbols_accepted.connect(self.add_symbols)
         self.watchlist_bar.message_shown.connect(self._on_watchlist_bar_message)
+        self.layouts.message_shown.connect(self._on_watchlist_bar_message)
         self.watchlist_bar.filter_changed.connect(self.proxy.set_filter_text)
+        self.watchlist_bar.filter_mark.watch(self.proxy, self.table)  # "9 hidden", Esc
         self.remove_action.triggered.connect(self.remove_selected)
         self.connect_action.toggled.connect(self._on_connect_toggled)
         self.settings_action.triggered.connect(self.open_settings)
@@ -234,6 +231,7 @@ class MainWindow(QMainWindow):
         self.feed_combo.currentTextChanged.connect(self._on_feed_chosen)
         self.table.customContextMenuRequested.connect(self._on_table_menu)
         self.table.selectionModel().selectionChanged.connect(self._refresh_detail)
+        self.table.selectionModel().currentRowChanged.connect(self.layouts.main_selected)
 
     # --- restore / persist ---------------------------------------------------------
 
@@ -241,7 +239,10 @@ class MainWindow(QMainWindow):
         self.watchlists.restore(fallback_symbols)
         self.table.restore_layout()
         self.portfolio.apply_startup_columns()
+        self.layouts.positions.apply()  # per tab: hidden where the tab holds no position
+        self.geometry_keeper.remember_default()  # Reset layout's docks
         self.geometry_keeper.restore()
+        self.layouts.restore_session()
 
     def save_now(self) -> None:
         """Write everything the user arranged (also done on each change)."""
@@ -273,10 +274,7 @@ class MainWindow(QMainWindow):
         return [all_symbols[r] for r in sorted(rows) if 0 <= r < len(all_symbols)]
 
     def remove_selected(self) -> None:
-        chosen = self.selected_symbols()
-        if chosen:
-            self.model.remove_symbols(chosen)
-            self.statusBar().showMessage(f"Removed {', '.join(chosen)}", 4000)
+        self.watchlists.remove_symbols(self.selected_symbols())  # undoable: Ctrl+Z, said
 
     def _on_watchlist_bar_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 6000)
@@ -324,6 +322,7 @@ class MainWindow(QMainWindow):
         self.demo = demo
         self.setWindowTitle(APP_TITLE + (DEMO_SUFFIX if demo else ""))
         self.status.set_demo(demo)
+        self.watchlist_bar.set_open_universe(demo)  # any well-formed ticker (simulated)
 
     def set_connected(self, connected: bool) -> None:
         """Reflect the stream's on/off state in the toggle without re-emitting."""
@@ -377,6 +376,7 @@ class MainWindow(QMainWindow):
         self.detail.stop()
         self.store.remove_observer(self._history_observer)
         self.geometry_keeper.stop()
+        self.layouts.shutdown()
         self.table.stop()
         self.status.stop()
         self.alerts.shutdown()

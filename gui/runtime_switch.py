@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from engine.config import (
@@ -17,6 +19,7 @@ from engine.config import (
     LIVE_STREAM_URL,
     Credentials,
     check_url_security,
+    delete_credentials,
     save_credentials,
 )
 from engine.core.tasks import TaskSet
@@ -31,6 +34,7 @@ from gui.runtime_account import AccountLink
 from gui.runtime_gateway import GatewayLink
 from gui.runtime_parts import EngineParts, PlanChoice, RuntimeOptions, changes_timeline
 from gui.runtime_rest import RestPolling
+from gui.settings.credentials import CredentialsChoice
 from gui.settings.dialog import StreamSettings
 from gui.settings.persistence import AppSettings
 from gui.watchlists.budget import BudgetKeeper
@@ -71,8 +75,16 @@ class Switching:
     _stream_on: bool
     _switching: asyncio.Lock
     _streamed: set[str]
+    _parked: Credentials | None = None  # saved key kept while "Use demo data" shows the demo
+    _parked_source = "none"
 
     def _start_rest(self) -> None:
+        raise NotImplementedError  # Runtime's
+
+    async def _start_simulator(self, symbols: list[str]) -> None:
+        raise NotImplementedError  # Runtime's
+
+    def _session_clock(self) -> Callable[[], datetime] | None:
         raise NotImplementedError  # Runtime's
 
     async def _restart_account(self) -> None:
@@ -89,6 +101,16 @@ class Switching:
             self.options = replace(self.options, ca_file=values.ca_file)
         if values.trading_api is not None:
             self.settings.set_trading_api(values.trading_api)
+        was_demo = self.demo
+        said = await self._credentials_choice(values.credentials_action)
+        if values.credentials_action == CredentialsChoice.ALPACA and self._parked is not None:
+            # Back from "Use demo data": the key is still saved where it was.
+            self.credentials, self._parked, creds = self._parked, None, None
+            self.credentials_source = self.window.credentials_source = self._parked_source
+            if self.auto_demo:
+                await self._leave_demo()
+        elif values.credentials_action != CredentialsChoice.KEEP:
+            creds = None  # forgotten, or parked while the demo shows
         if creds is not None and creds != self.credentials:
             saved = save_credentials(creds)  # local keyring IPC; no thread (see start())
             self.credentials = creds
@@ -106,11 +128,64 @@ class Switching:
             self.options.ca_file != ca_was
         ):
             await self._restart_account()  # another key, or paper / live / off
+        problem = None
         if config != self.client.config:
-            self._reconfigure(config)
+            problem = self._reconfigure(config)
         else:
             self._sync_plan(config.feed)  # the plan may have changed alone
-        self.window.statusBar().showMessage("Settings applied", 4000)
+        if self.demo and not was_demo and self._stream_on:
+            self.tasks.add(self.client.start())  # stopped by _enter_demo, now on the simulator
+        self.window.stream_settings = replace(
+            self.window.stream_settings, credentials=self.credentials or self._parked,
+            credentials_action=CredentialsChoice.KEEP, demo=self.demo,
+        )  # fmt: skip
+        if problem is None:  # a problem said by _reconfigure wins: never painted over
+            self.window.statusBar().showMessage(said or "Settings applied", 8000)
+
+    async def _credentials_choice(self, action: str) -> str:
+        """Forget the credentials or show demo data (issue 18, #5), without a restart;
+        what happened, in words."""
+        assert self.window is not None
+        if action == CredentialsChoice.FORGET:
+            source, self.credentials, self._parked = self.credentials_source, None, None
+            removed = delete_credentials()  # local keyring IPC, as save_credentials
+            self.credentials_source = self.window.credentials_source = "none"
+            self.budget.forget_learned()
+            await self._enter_demo()
+            if source == "environment":
+                return (
+                    "Stopped using the key from the environment: showing demo data. "
+                    "Unset APCA_API_KEY_ID / APCA_API_SECRET_KEY to forget it for good."
+                )
+            if removed:
+                return "Credentials forgotten and removed from the OS keyring: showing demo data"
+            return "Credentials forgotten for this session (no OS keyring held them): demo data"
+        if action == CredentialsChoice.DEMO and not self.demo:
+            self._parked, self.credentials = self.credentials, None
+            self._parked_source = self.credentials_source
+            await self._enter_demo()
+            return "Showing demo data; your key stays saved (Settings: Use Alpaca data)"
+        return ""
+
+    async def _enter_demo(self) -> None:
+        """Forgotten credentials or "Use demo data": the embedded simulator, no restart.
+        apply_settings then points the stream and REST at it (config below)."""
+        if self.demo:
+            return
+        assert self.client is not None
+        assert self.window is not None
+        await self.client.stop()  # no frame of real data after this
+        await self.rest.stop()  # nor a snapshot
+        await self._start_simulator(self.window.all_symbols())
+        self.demo = self.auto_demo = True
+        if self.store is not None:
+            # Real prices must never mix with simulated ones (docs/design.md).
+            self.store.reset(default_source=Source.SIMULATOR)
+        self.parts.history.clear()
+        self._streamed.clear()
+        self.budget.source = "the simulator"
+        self.window.set_demo(True)
+        self.window.status.set_session_clock(self._session_clock())
 
     async def _leave_demo(self) -> None:
         """Credentials arrived while showing simulated data: switch to Alpaca."""
@@ -123,31 +198,34 @@ class Switching:
             self.store.reset(default_source=Source.STREAM)
         self.parts.history.clear()  # sparklines/chart of simulated prices too
         self.window.set_demo(False)
+        self._parked = None
         self.window.status.set_session_clock(None)  # New York's real clock again
         self.budget.source = "Alpaca"
         simulator, self.simulator = self.simulator, None
         if simulator is not None:
             await simulator.stop()
 
-    def _reconfigure(self, config: StreamConfig) -> None:
+    def _reconfigure(self, config: StreamConfig) -> str | None:
+        """Apply a stream config; the problem in words (also shown) if refused."""
         assert self.client is not None
         assert self.window is not None
         problem = check_url_security(config.url, config.insecure)
         if problem:
             self.window.statusBar().showMessage(problem, 10000)
-            return
+            return problem
         if changes_timeline(self.client.config.feed, config.feed):
             # delayed_sip runs 15 minutes behind (docs/protocol.md, "Endpoints"): kept
             # data would win every merge by exchange time and freeze the rows.
             self.tasks.spawn(self._change_feed(config), name="tickerdesk-change-feed")
-            return
+            return None
         try:
             self.client.reconfigure(config)
         except ConfigError as exc:
             self.window.statusBar().showMessage(str(exc), 10000)
-            return
+            return str(exc)
         self._sync_plan(config.feed)
         self.tasks.spawn(self._restart_rest(), name="tickerdesk-restart-rest")
+        return None
 
     async def _change_feed(self, config: StreamConfig) -> None:
         """Another timeline: stop stream and REST, forget the market data (the watchlists

@@ -25,6 +25,10 @@ from PySide6.QtWidgets import (
 )
 
 
+def _nth(n: int) -> str:
+    return {1: "first", 2: "second", 3: "third"}.get(n, f"{n}th")
+
+
 @dataclass(frozen=True, slots=True)
 class Shortcut:
     """One command: its id (the window maps ids to actions), keys (portable text), words.
@@ -42,13 +46,19 @@ class Shortcut:
 SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("add_symbols", ("Ctrl+N",), "Add symbols (focus the add field)", "Watchlist"),
     Shortcut("remove_symbols", ("Del",), "Remove the selected symbols", "Watchlist"),
+    Shortcut("undo", ("Ctrl+Z",), "Undo the last removal (back where it was)", "Watchlist"),
     Shortcut("filter", ("Ctrl+F",), "Filter the table", "Watchlist"),
+    Shortcut("clear_filter", ("Esc",), "Clear the filter (in the table or the filter)",
+             "Watchlist"),
     Shortcut("copy_rows", ("Ctrl+C",), "Copy the selected rows", "Watchlist"),
     Shortcut("new_watchlist", ("Ctrl+T",), "New watchlist", "Watchlist"),
-    Shortcut("next_watchlist", ("Ctrl+Tab",), "Next watchlist", "Watchlist"),
+    Shortcut("next_watchlist", ("Ctrl+Tab", "Ctrl+PgDown"), "Next watchlist", "Watchlist"),
     # Shift+Tab arrives as Key_Backtab on some platforms: bind both spellings.
-    Shortcut("previous_watchlist", ("Ctrl+Shift+Tab",), "Previous watchlist", "Watchlist",
-             aliases=("Ctrl+Shift+Backtab",)),
+    Shortcut("previous_watchlist", ("Ctrl+Shift+Tab", "Ctrl+PgUp"), "Previous watchlist",
+             "Watchlist", aliases=("Ctrl+Shift+Backtab",)),
+    # One entry per key: each is its own action (gui.watchlists.tabs), so Help lists nine.
+    *(Shortcut(f"watchlist_{n}", (f"Alt+{n}",), f"Show watchlist {n} (the {_nth(n)} tab)",
+               "Watchlist") for n in range(1, 10)),
     Shortcut("add_alert", ("Ctrl+Shift+A",), "Add an alert for the selected symbol", "Alerts"),
     Shortcut("alerts_panel", ("Ctrl+Shift+L",), "Show or hide the alerts list", "Alerts"),
     Shortcut("settings", ("Ctrl+,",), "Settings", "Application"),
@@ -59,6 +69,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("zoom_out", ("Ctrl+-",), "Smaller text", "View"),
     Shortcut("zoom_reset", ("Ctrl+0",), "Default text size", "View"),
     Shortcut("connection_details", ("Ctrl+I",), "Connection details", "Stream"),
+    Shortcut("reset_layout", ("Ctrl+Shift+R",), "Reset the window layout", "Window"),
     Shortcut("keyboard_help", ("F1",), "This list of keyboard shortcuts", "Help"),
 )  # fmt: skip
 BY_ID: dict[str, Shortcut] = {s.id: s for s in SHORTCUTS}

@@ -4,11 +4,12 @@
 symbol; only symbols with alerts do any work, and only when their last price or previous
 close moved). When a rule fires (`engine.alerts.rules`: kinds, hysteresis, re-arming) the
 firing is queued; the GUI drains the queue on its flush timer (pull, never a callback
-from the hot path). History is bounded.
+from the hot path). History is bounded. A firing inside the rule's cooldown is held:
+counted on the rule and kept in the history (`notified=False`), never queued to notify.
 
-Persistence: JSON (`save` / `load`), written by `engine.core.files.write_json_atomic`
-(temp file + fsync + os.replace) so a crash never leaves half a file. Bad entries in a
-file are skipped with a message each.
+Persistence: JSON (`save` / `load`, entries in `engine.alerts.persist`), written by
+`engine.core.files.write_json_atomic` (temp file + fsync + os.replace) so a crash never
+leaves half a file. Bad entries in a file are skipped with a message each.
 
 The rule names are re-exported here, where the rest of the app has always imported them.
 """
@@ -23,6 +24,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from engine.alerts.persist import alert_from_json, alert_to_json, fired_from_json, fired_to_json
 from engine.alerts.rules import (
     DEFAULT_HYSTERESIS,
     DEFAULT_PCT_HYSTERESIS,
@@ -34,6 +36,7 @@ from engine.alerts.rules import (
     Verdict,
     evaluate_rule,
     validate,
+    validate_cooldown,
 )
 from engine.core.files import write_json_atomic
 from engine.market.snapshot import SymbolSnapshot
@@ -87,6 +90,10 @@ class AlertBook:
         self.last_error: str | None = None
         self.load_problems: list[str] = []
 
+    def now(self) -> float:
+        """The book's wall clock (s): what firings and cooldowns are timed by."""
+        return self._wall_clock()
+
     # --- rules ---------------------------------------------------------------------------
 
     def alerts(self) -> list[Alert]:
@@ -107,26 +114,55 @@ class AlertBook:
         *,
         enabled: bool = True,
         note: str = "",
+        once: bool = False,
+        cooldown_s: int = 0,
     ) -> Alert:
         """Add a rule (raises AlertError on bad input); evaluated at once if data is known."""
         sym, knd = validate(symbol, kind, threshold, strict=True)
+        cooldown = validate_cooldown(cooldown_s)
         alert = Alert(self._next_id, sym, knd, float(threshold), enabled, note.strip())
+        alert.once, alert.cooldown_s = bool(once), cooldown
         self._next_id += 1
         self._insert(alert)
         return alert
 
     def update(
-        self, alert_id: int, symbol: str, kind: AlertKind | str, threshold: float, note: str = ""
+        self,
+        alert_id: int,
+        symbol: str,
+        kind: AlertKind | str,
+        threshold: float,
+        note: str = "",
+        *,
+        once: bool | None = None,
+        cooldown_s: int | None = None,
     ) -> Alert:
-        """Replace a rule's condition (re-armed); raises KeyError / AlertError."""
+        """Replace a rule's condition (re-armed) and options (None: kept); raises KeyError /
+        AlertError. A new condition also forgets the old one's last firing and cooldown."""
         old = self._alerts[alert_id]
         sym, knd = validate(symbol, kind, threshold, strict=True)
+        cooldown = old.cooldown_s if cooldown_s is None else validate_cooldown(cooldown_s)
+        if (sym, knd, float(threshold)) != (old.symbol, old.kind, old.threshold):
+            old.fired_at = None
         self._unindex(old)
         old.symbol, old.kind, old.threshold, old.note = sym, knd, float(threshold), note.strip()
-        old.armed, old.side = True, 0
+        old.armed, old.side, old.held = True, 0, 0
+        old.cooldown_s = cooldown
+        if once is not None:
+            old.once = bool(once)
         self._index(old)
         self.revision += 1
         return old
+
+    def rearm(self, alert_id: int) -> Alert:
+        """Arm a rule again by hand (a spent once-only rule, or one waiting for a pull-back);
+        a crossing rule keeps the side it knows, so the next crossing fires. KeyError if
+        unknown."""
+        alert = self._alerts[alert_id]
+        alert.armed, alert.held = True, 0
+        self._seen.pop(alert.symbol, None)  # next event re-evaluates: true now fires now
+        self.revision += 1
+        return alert
 
     def remove(self, alert_id: int) -> bool:
         alert = self._alerts.pop(alert_id, None)
@@ -207,11 +243,18 @@ class AlertBook:
     def _fire(
         self, alert: Alert, price: float, change_pct: float | None, exchange_ns: int | None
     ) -> None:
-        alert.fired_count += 1
+        now = self._wall_clock()
+        notify = not alert.cooling(now)
         fired = AlertFired(
             alert.id, alert.symbol, alert.kind, alert.threshold, price, change_pct,
-            self._wall_clock(), exchange_ns,
+            now, exchange_ns, notify,
         )  # fmt: skip
+        if not notify:  # inside the cooldown: counted and shown, not notified
+            alert.held += 1
+            self._history.append(fired)
+            return
+        alert.fired_count += 1
+        alert.fired_at, alert.held = now, 0
         if len(self._pending) == self._pending.maxlen:
             self.dropped += 1
         self._pending.append(fired)
@@ -240,16 +283,9 @@ class AlertBook:
     def to_json(self) -> dict[str, Any]:
         return {
             "version": FILE_VERSION,
-            "alerts": [
-                {
-                    "id": a.id, "symbol": a.symbol, "kind": a.kind.value,
-                    "threshold": a.threshold, "enabled": a.enabled, "note": a.note,
-                    "armed": a.armed, "side": a.side, "fired_count": a.fired_count,
-                }
-                for a in self._alerts.values()
-            ],
-            "history": [_fired_json(f) for f in self._history],
-        }  # fmt: skip
+            "alerts": [alert_to_json(a) for a in self._alerts.values()],
+            "history": [fired_to_json(f) for f in self._history],
+        }
 
     def load_json(self, data: object) -> list[str]:
         """Replace rules and history from `to_json()` output; returns one message per bad entry."""
@@ -260,13 +296,13 @@ class AlertBook:
             self.remove(alert_id)
         for i, raw in enumerate(_list(data.get("alerts"))):
             try:
-                self._insert(_alert_from_json(raw))
+                self._insert(alert_from_json(raw, problems, f"alert #{i + 1}"))
             except (AlertError, KeyError, TypeError, ValueError) as exc:
                 problems.append(f"alert #{i + 1} skipped: {exc}")
         self._history.clear()
         for i, raw in enumerate(_list(data.get("history"))):
             try:
-                self._history.append(_fired_from_json(raw))
+                self._history.append(fired_from_json(raw))
             except (KeyError, TypeError, ValueError) as exc:
                 problems.append(f"history entry #{i + 1} skipped: {exc}")
         self.load_problems = problems
@@ -296,40 +332,3 @@ class AlertBook:
 
 def _list(value: object) -> Iterable[Any]:
     return value if isinstance(value, list) else ()
-
-
-def _alert_from_json(raw: Any) -> Alert:
-    if not isinstance(raw, dict):
-        raise TypeError(f"expected an object, got {type(raw).__name__}")
-    symbol, kind = validate(str(raw["symbol"]), str(raw["kind"]), raw["threshold"])
-    alert_id = raw["id"]
-    if not isinstance(alert_id, int) or alert_id < 1:
-        raise ValueError(f"bad id {alert_id!r}")
-    side = raw.get("side", 0)
-    return Alert(
-        alert_id, symbol, kind, float(raw["threshold"]),
-        enabled=bool(raw.get("enabled", True)), note=str(raw.get("note", "")),
-        armed=bool(raw.get("armed", True)), side=side if side in (-1, 0, 1) else 0,
-        fired_count=int(raw.get("fired_count", 0)),
-    )  # fmt: skip
-
-
-def _fired_json(fired: AlertFired) -> dict[str, Any]:
-    return {
-        "alert_id": fired.alert_id, "symbol": fired.symbol, "kind": fired.kind.value,
-        "threshold": fired.threshold, "price": fired.price, "change_pct": fired.change_pct,
-        "wall_time": fired.wall_time, "exchange_ns": fired.exchange_ns,
-    }  # fmt: skip
-
-
-def _fired_from_json(raw: Any) -> AlertFired:
-    if not isinstance(raw, dict):
-        raise TypeError(f"expected an object, got {type(raw).__name__}")
-    pct = raw.get("change_pct")
-    ns = raw.get("exchange_ns")
-    return AlertFired(
-        int(raw["alert_id"]), str(raw["symbol"]), AlertKind(raw["kind"]),
-        float(raw["threshold"]), float(raw["price"]),
-        None if pct is None else float(pct), float(raw["wall_time"]),
-        None if ns is None else int(ns),
-    )  # fmt: skip

@@ -41,7 +41,7 @@ Merge rules (per field group: trade, quote, status, LULD, day stats, previous cl
 
 from __future__ import annotations
 
-import math
+import sys
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -107,6 +107,10 @@ __all__ = [
     "merge_trade",
 ]
 
+# The largest finite float: `0.0 <= x <= _FLOAT_MAX` is False for NaN, -x and +inf, the
+# same test as `x >= 0 and math.isfinite(x)` with no call (per message: issue 16).
+_FLOAT_MAX = sys.float_info.max
+
 
 # --- trades and quotes ---------------------------------------------------------------
 
@@ -123,7 +127,7 @@ def merge_trade(
     a print after a halt's status ends the halt (`merge_halts.resume_on_trade`, which
     says in `evidence` where the print came from)."""
     price = ev.price
-    if not (price > 0.0 and math.isfinite(price)) or ev.size < 0:
+    if not (0.0 < price <= _FLOAT_MAX) or ev.size < 0:
         return invalid(ev.symbol, f"trade with price {price!r} size {ev.size}")
     ts = ev.timestamp_ns
     held = snap.last_trade_ns
@@ -175,7 +179,7 @@ def merge_quote(snap: SymbolSnapshot, ev: Quote) -> Outcome:
         return older(snap.symbol, "quote", held, ts)
     bid, ask = ev.bid_price, ev.ask_price
     # 0 is Alpaca's empty side (e.g. no IEX bid); NaN/inf/negative would poison spread.
-    if not (bid >= 0.0 and ask >= 0.0 and math.isfinite(bid) and math.isfinite(ask)):
+    if not (0.0 <= bid <= _FLOAT_MAX and 0.0 <= ask <= _FLOAT_MAX):
         return invalid(ev.symbol, f"quote with bid {bid!r} ask {ask!r}")
     if ts >= snap._mark:  # a new day, or the regular close passed (merge_day)
         enter_day(snap, ts)

@@ -19,20 +19,18 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from engine.events import (
-    MARKET_EVENT_TYPES,
-    Bar,
-    CancelError,
-    Correction,
-    Event,
-    Quote,
-    Snapshot,
-    Trade,
-)
+from engine.events import Event, Quote, Snapshot, Trade
 from engine.market.freshness import DEFAULT_TTLS, STREAM_LIKE, TtlPolicy, classify
-from engine.market.merge import LIVE, MERGE_RULES, MergeRule, Outcome, RejectKind, Touch
-from engine.market.outcome import ROW
+from engine.market.merge import LIVE, MergeRule, Outcome, RejectKind, Touch
 from engine.market.snapshot import Freshness, Source, SymbolSnapshot
+from engine.market.store_rules import (
+    ALWAYS_OBSERVED,
+    FLOAT_MAX,
+    LATE_PRINTS_ATTR,
+    STREAM_TYPES,
+    observes_late_prints,
+    store_rules,
+)
 
 __all__ = [
     "DEFAULT_TTLS",
@@ -46,37 +44,8 @@ __all__ = [
 ]
 
 Observer = Callable[[Any, SymbolSnapshot], None]
-# Event types a stream frame carries as market data (events.MARKET_EVENT_TYPES, as a set).
-_STREAM_TYPES: frozenset[type] = frozenset(MARKET_EVENT_TYPES)
-# Observers (charts, time and sales) need these even when the snapshot's own fields did
-# not change: a minute bar inside the day's range, a correction of an older print.
-_ALWAYS_OBSERVED: frozenset[type] = frozenset({Bar, Correction, CancelError})
+_STREAM_TYPES, _ALWAYS_OBSERVED, _FLOAT_MAX = STREAM_TYPES, ALWAYS_OBSERVED, FLOAT_MAX
 _UNTOUCHED, _LIVE_TOUCH = Touch.NONE, Touch.LIVE
-# Events that bring prices: only these move a row's receipt time and source. A status,
-# LULD band, bar, correction or cancel changes the row, not the age of its prices: after
-# a gap it must not make minutes-old prices look fresh (docs/design.md, invariant 4).
-_PRICE_TYPES: frozenset[type] = frozenset({Trade, Quote, Snapshot})
-_LATE_PRINTS_ATTR = "_observes_late_prints"
-
-
-def observes_late_prints[F: Callable[..., Any]](observer: F) -> F:
-    """Mark an observer that also wants late prints that changed nothing on the row.
-
-    A trade older than the last one does not move the last price, so plain observers
-    (alerts, the table) never see it; a tape (time and sales) must still show it.
-    """
-    setattr(observer, _LATE_PRINTS_ATTR, True)
-    return observer
-
-
-def _row_only(rule: MergeRule) -> MergeRule:
-    """The rule, with LIVE relabelled ROW: the event brings no prices (see _PRICE_TYPES)."""
-
-    def apply_rule(snap: SymbolSnapshot, event: Any) -> Outcome:
-        outcome = rule(snap, event)
-        return ROW if outcome is LIVE else outcome
-
-    return apply_rule
 
 
 class MarketDataStore:
@@ -107,11 +76,7 @@ class MarketDataStore:
         self.unmatched_corrections = 0
         self.applied = 0
         self.last_rejection: str | None = None
-        # A dict: .get is faster. Rules of events without prices touch the row as ROW.
-        self._rules: dict[type, MergeRule] = {
-            kind: rule if kind in _PRICE_TYPES else _row_only(rule)
-            for kind, rule in MERGE_RULES.items()
-        }
+        self._rules: dict[type, MergeRule] = store_rules()
 
     # --- watchlist ---------------------------------------------------------------------
 
@@ -208,46 +173,84 @@ class MarketDataStore:
         snaps = self._snaps
         observers = self._observers
         source = self._default_source
+        epoch = self._epoch
+        mark_changed = self._changed.add
         market = _STREAM_TYPES
         always = _ALWAYS_OBSERVED
         trade_t, quote_t = Trade, Quote
+        fmax = _FLOAT_MAX
         newest = 0
-        for index in range(start, len(events)):
-            ev: Any = events[index]
-            kind = type(ev)
-            if kind is trade_t or kind is quote_t:
-                ts = ev.timestamp_ns
-                if ts > newest:
-                    newest = ts
-            elif kind not in market:
-                return index, newest
-            merge = rules(kind)
-            if merge is None:
-                continue  # market data the store does not keep (imbalances)
-            snap = snaps.get(ev.symbol)
-            if snap is None:
-                if not self._accept_all:
-                    self.ignored_unwatched += 1
-                    continue
-                snap = snaps[ev.symbol] = SymbolSnapshot(ev.symbol, source=source)
-            outcome = merge(snap, ev)
-            if outcome is LIVE:  # _touch(snap, received_at, source, live=True), inlined
-                snap.source = source
-                snap.received_at = received_at
-                snap._epoch = self._epoch
-                snap.updates += 1
-                self.applied += 1
-                self._changed.add(snap.symbol)
-                changed = True
-            else:
-                changed = self._settle(snap, outcome, received_at, source)
-            if observers and (changed or kind in always):
-                for observer in observers:
-                    observer(ev, snap)
-            elif outcome.late_print:
-                for observer in self._late_observers:
-                    observer(ev, snap)
-        return len(events), newest
+        applied = 0  # added to self.applied once per call (finally): one write per frame
+        try:
+            for index in range(start, len(events)):
+                ev: Any = events[index]
+                kind = type(ev)
+                if kind is quote_t:
+                    ts = ev.timestamp_ns
+                    if ts > newest:
+                        newest = ts
+                    snap = snaps.get(ev.symbol)
+                    if snap is not None:
+                        # merge.merge_quote's plain case inlined (issue 16: one call less
+                        # per quote): newer or equal, both sides finite and >= 0, no day
+                        # roll due. Anything else takes the rule itself, below.
+                        held = snap.quote_ns
+                        bid, ask = ev.bid_price, ev.ask_price
+                        if (
+                            (held is None or ts >= held)
+                            and ts < snap._mark
+                            and 0.0 <= bid <= fmax
+                            and 0.0 <= ask <= fmax
+                        ):
+                            snap.bid_price = bid
+                            snap.bid_size = ev.bid_size
+                            snap.ask_price = ask
+                            snap.ask_size = ev.ask_size
+                            snap.quote_ns = ts
+                            snap.source = source
+                            snap.received_at = received_at
+                            snap._epoch = epoch
+                            snap.updates += 1
+                            applied += 1
+                            mark_changed(snap.symbol)
+                            for observer in observers:
+                                observer(ev, snap)
+                            continue
+                elif kind is trade_t:
+                    ts = ev.timestamp_ns
+                    if ts > newest:
+                        newest = ts
+                elif kind not in market:
+                    return index, newest
+                merge = rules(kind)
+                if merge is None:
+                    continue  # market data the store does not keep (imbalances)
+                snap = snaps.get(ev.symbol)
+                if snap is None:
+                    if not self._accept_all:
+                        self.ignored_unwatched += 1
+                        continue
+                    snap = snaps[ev.symbol] = SymbolSnapshot(ev.symbol, source=source)
+                outcome = merge(snap, ev)
+                if outcome is LIVE:  # _touch(snap, received_at, source, live=True), inlined
+                    snap.source = source
+                    snap.received_at = received_at
+                    snap._epoch = epoch
+                    snap.updates += 1
+                    applied += 1
+                    mark_changed(snap.symbol)
+                    changed = True
+                else:
+                    changed = self._settle(snap, outcome, received_at, source)
+                if observers and (changed or kind in always):
+                    for observer in observers:
+                        observer(ev, snap)
+                elif outcome.late_print:
+                    for observer in self._late_observers:
+                        observer(ev, snap)
+            return len(events), newest
+        finally:
+            self.applied += applied
 
     def add_observer(self, observer: Observer) -> None:
         """Call `observer(event, snapshot)` after every event that changed a snapshot, and
@@ -258,7 +261,7 @@ class MarketDataStore:
         marked with `observes_late_prints` also gets late prints that changed nothing.
         """
         self._observers = (*self._observers, observer)
-        if getattr(observer, _LATE_PRINTS_ATTR, False):
+        if getattr(observer, LATE_PRINTS_ATTR, False):
             self._late_observers = (*self._late_observers, observer)
 
     def remove_observer(self, observer: Observer) -> None:

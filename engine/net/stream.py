@@ -367,6 +367,7 @@ class StreamClient(StreamEvents):
         health = self._health
         clock = self._clock
         decode_log = self._decode_log
+        time_ns = time.time_ns
         async for frame in ws:
             received_at = clock()
             events = session.receive(frame)
@@ -383,7 +384,7 @@ class StreamClient(StreamEvents):
                 if ts > last_ts:
                     last_ts = ts
             if last_ts:
-                note_lag(time.time_ns() - last_ts, received_at, last_ts)
+                note_lag(time_ns() - last_ts, received_at, last_ts)
             if self._taps:
                 self._tap(events, received_at)
             if decode_log.suppressed:

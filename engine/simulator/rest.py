@@ -2,7 +2,10 @@
 
 `GET /v2/stocks/snapshots?symbols=AAPL,MSFT&feed=iex` -> `{"AAPL": {"latestTrade": ...,
 "latestQuote": ..., "minuteBar": ..., "dailyBar": ..., "prevDailyBar": ...}, ...}`;
-symbols outside the universe are absent. Errors are `{"message": ...}` JSON, as Alpaca's.
+a well-formed symbol asked for joins the universe (the simulator makes a market for any
+well-formed ticker, as the stream and the bars route do: engine.simulator.universe), so
+the demo's symbol check accepts COIN like AAPL; the unlisted block (ZZZ...), invalid names
+and names over the universe's cap are absent. Errors are `{"message": ...}` JSON, as Alpaca's.
 
 `SnapshotRoute` answers one request: auth, the plan's rate limit per key (HTTP 429 with
 Retry-After, engine.simulator.ratelimit), then the snapshots. With
@@ -25,6 +28,7 @@ from engine.simulator.host import SimulatorStats
 from engine.simulator.market import Market
 from engine.simulator.ratelimit import RateLimiter
 from engine.simulator.state import BarAcc, SymbolState
+from engine.simulator.universe import is_listable
 from engine.simulator.wire import rfc3339
 
 REST_FEEDS = frozenset({"iex", "sip", "delayed_sip", "boats", "overnight", "otc"})
@@ -93,6 +97,8 @@ def snapshots(config: SimulatorConfig, market: Market, query: str) -> tuple[int,
     body: dict[str, Any] = {}
     for symbol in symbols:
         st = market.state(symbol)
+        if st is None and is_listable(symbol) and market.add_symbol(symbol):
+            st = market.state(symbol)  # joins now, as a subscription would
         if st is not None:
             body[symbol] = snapshot(st)
     return 200, body

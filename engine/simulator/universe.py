@@ -1,9 +1,13 @@
 """The simulator's symbol universe: well-known names with plausible prices, and the rule
 for names outside it.
 
-Rule (documented in the package docstring): a symbol exists if it is in the configured
-universe; a valid-looking symbol (`^[A-Z]{1,5}([.][A-Z]{1,2})?$`) subscribed on the
-stream joins the universe (base price from a hash of its name). Anything else is absent
+Rule: a symbol exists if it is in the configured universe; a valid-looking symbol
+(`^[A-Z]{1,5}([.][A-Z]{1,2})?$`) subscribed on the stream, or asked for over REST
+(snapshots, bars), joins the universe (base price from a hash of its name): the
+simulator makes a market for any well-formed ticker, so the demo accepts COIN or PLTR
+like AAPL. The one exception is the unlisted block: tickers starting with
+`UNLISTED_PREFIX` ("ZZZ") are never listed over REST, so a client's unknown-symbol path
+stays testable (docs/simulator.md, "Any well-formed ticker"). Anything else is absent
 from REST snapshots and silent on the stream.
 """
 
@@ -89,6 +93,17 @@ _VALID = re.compile(r"^[A-Z]{1,5}([.][A-Z]{1,2})?$")
 def is_valid_symbol(symbol: str) -> bool:
     """True for names that look like US equity tickers (`AAPL`, `BRK.B`)."""
     return _VALID.fullmatch(symbol) is not None
+
+
+# No exchange lists these (ZZZZ, ZZZZQ): the simulator's stand-in for a ticker that does
+# not exist, refused over REST like Alpaca refuses an unknown symbol.
+UNLISTED_PREFIX = "ZZZ"
+
+
+def is_listable(symbol: str) -> bool:
+    """True for a well-formed ticker outside the unlisted block: the simulator makes a
+    market for it when a client asks (docs/simulator.md, "Any well-formed ticker")."""
+    return is_valid_symbol(symbol) and not symbol.startswith(UNLISTED_PREFIX)
 
 
 def listing(symbol: str) -> Listing:

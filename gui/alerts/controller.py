@@ -45,7 +45,9 @@ class AlertsController(QObject):
         self.banner = AlertBanner(table)
         self.banner.place_above(table)  # pushes rows down rather than covering them
         self.notifier = Notifier(self.banner, use_tray=use_tray, parent=self)
-        self.panel = AlertsPanel(book, path, self.notifier, self._price_of, window)
+        self.panel = AlertsPanel(
+            book, path, self.notifier, self._price_of, window, current_symbol=current_symbol
+        )
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.panel)
         flushed.connect(self.panel.poll)
         self.add_alert_action = QAction("Add alert…", self)
@@ -63,7 +65,7 @@ class AlertsController(QObject):
 
     def add_alert_for_current(self) -> None:
         self.panel.show()
-        self.panel.open_editor(self._current_symbol() or "")
+        self.panel.add_for_current()
 
     def shutdown(self) -> None:
         """Stop observing the store, drain and save the book, close the tray icon/editor."""

@@ -90,6 +90,7 @@ class IntradayChart(QWidget):
         self._pixmap_key: tuple[object, ...] | None = None
         self.pointer: QPointF | None = None
         self._drag: QPointF | None = None
+        self.empty_text = "No trades or bars yet for this symbol"  # the pane names it
 
     def set_palette(self, palette: Palette) -> None:
         """Repaint in `palette`'s colours (theme or colour-blind switch)."""
@@ -160,7 +161,7 @@ class IntradayChart(QWidget):
         self.paints += 1
         key = (*self._seen, self.chart_style, self.minutes, self.view.span, self.view.right,
                self.width(), self.height(), self.devicePixelRatioF(), self._colour_gen,
-               self.palette().base().color().rgba(), self.hasFocus())  # fmt: skip
+               self.palette().base().color().rgba(), self.hasFocus(), self.empty_text)  # fmt: skip
         if key != self._pixmap_key or self._pixmap is None:
             self._render()
             self._pixmap_key = key
@@ -199,7 +200,7 @@ class IntradayChart(QWidget):
         bounds = self.bounds(series) if series is not None else None
         self._bounds = bounds
         if self.history is None or series is None or bounds is None:
-            self._message(p, "No trades or bars yet for this symbol")
+            self._message(p, self.empty_text)
             return None
         frame = render(p, QRectF(self.rect()), self.history, self.snap, series,
                        self.view.window(bounds), self.chart_style, self.colours)  # fmt: skip

@@ -6,7 +6,16 @@ the settings, and restored on start.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QToolButton,
+    QWidget,
+)
 
 from gui.detail.chart import STYLES, IntradayChart, parse_style
 from gui.settings.persistence import AppSettings
@@ -21,6 +30,24 @@ _TIPS = {
     ("line", 1): "Line of 1-minute closes",
 }
 HINT = "drag or \u2190/\u2192 pan \u00b7 wheel or +/\u2212 zoom \u00b7 Home: today"
+
+
+class HintLabel(QLabel):
+    """The hint, cut with "…" to the room there is (the whole of it in the tooltip): it
+    never makes the detail pane wider than its dock (issue 18 #6, #10d at 1024x600)."""
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.full_text = text
+        self.setToolTip(text)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        metrics = self.fontMetrics()
+        elided = metrics.elidedText(self.full_text, Qt.TextElideMode.ElideRight, self.width())
+        self.setText(elided if metrics.horizontalAdvance("drag or …") <= self.width() else "")
+        super().resizeEvent(event)
 
 
 class ChartControls(QWidget):
@@ -49,11 +76,9 @@ class ChartControls(QWidget):
             layout.addWidget(button)
             self.buttons[choice] = button
             button.clicked.connect(lambda _=False, c=choice: self.choose(*c))
-        hint = QLabel(HINT, self)
+        self.hint = hint = HintLabel(HINT, self)
         hint.setStyleSheet("QLabel { color: palette(mid); }")
-        hint.setMinimumWidth(0)
-        layout.addStretch(1)
-        layout.addWidget(hint)
+        layout.addWidget(hint, 1)
         saved = parse_style(settings.chart_style()) if settings is not None else None
         self.choose(*(saved or (chart.chart_style, chart.minutes)), save=False)
 

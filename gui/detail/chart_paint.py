@@ -4,7 +4,8 @@
 16:00-20:00 ET, from each day's calendar: 13:00 on an early close), grid and axes, halt
 spans, candles or the close line, volume bars, the 1-second trade line of the last 15
 minutes, LULD bands, today's levels (bid/ask, high/low, VWAP, previous close), then the
-labels, each through `Labels` so none overlaps another. Candles and volume bars go out as
+labels, each through `Labels` so none overlaps another; the level tags are stacked in the
+right margin with leader lines (gui/detail/chart_levels.py). Candles and volume bars go out as
 a few `drawLines` / `drawRects` calls, not one call per bar: 960 candles cost a few ms
 (tests/benchmarks/bench_chart.py). Bars from IEX (the Basic plan's last 15 minutes,
 docs/account-and-history.md) are drawn hollow, with a note saying from when.
@@ -26,11 +27,9 @@ from engine.market.store import SymbolSnapshot
 from gui import formatting as fmt
 from gui.detail.chart_data import SESSION_MINUTES, Series
 from gui.detail.chart_layout import Labels, price_step, time_step
+from gui.detail.chart_levels import LEADER, Tag, draw_luld, draw_tags, place_tags, tag_texts
 
 __all__ = ["Frame", "clock_label", "render"]
-
-LEVEL_NAMES = {"bid": "bid", "ask": "ask", "vwap": "VWAP", "prev": "prev",
-               "high": "H", "low": "L", "luld_up": "LULD", "luld_down": "LULD"}  # fmt: skip
 
 
 def clock_label(ns: int, pattern: str = "%H:%M") -> str:
@@ -51,6 +50,7 @@ class Frame:
     series: Series
     drawn: dict[str, int] = field(default_factory=dict)
     labels: list[tuple[str, QRectF]] = field(default_factory=list)
+    tags: list[Tag] = field(default_factory=list)  # today's level tags, in the margin
 
     def x_of(self, x: float) -> float:
         return self.plot.left() + (x - self.left) / (self.right - self.left) * self.plot.width()
@@ -117,7 +117,17 @@ def render(
     low = min([low, *(v for v in bands if v >= low - reach)])
     high = max([high, *(v for v in bands if v <= high + reach)])
     text_h = metrics.height()
-    margin_right = max(36.0, metrics.horizontalAdvance(fmt.format_price(high)) + 8)
+    # The right margin holds the price axis and the level tags ("VWAP 230.73", stacked
+    # with leader lines: gui/detail/chart_levels.py); names alone when values leave the
+    # plot too little room.
+    texts = tag_texts(levels)
+    widest = max([metrics.horizontalAdvance(fmt.format_price(high)),
+                  *(metrics.horizontalAdvance(t) for t in texts.values())])  # fmt: skip
+    if LEADER + widest + 4 > 0.4 * bounds.width():
+        texts = tag_texts(levels, short=True)
+        widest = max([metrics.horizontalAdvance(fmt.format_price(high)),
+                      *(metrics.horizontalAdvance(t) for t in texts.values())])  # fmt: skip
+    margin_right = max(36.0, LEADER + widest + 4)
     area = bounds.adjusted(4, 6, -margin_right, -(text_h + 4))
     if area.width() < 20 or area.height() < 20:
         return None
@@ -129,6 +139,9 @@ def render(
         plot.setBottom(volume.top() - 4)
     vmax = float(max(series.volume[a:b], default=0)) or 1.0
     f = Frame(plot, volume, left, right, low, high, vmax, series)
+    column = QRectF(area.right() + LEADER, area.top(), margin_right - LEADER, area.height())
+    # Tags first: the grid's price labels and the notes give way to them.
+    f.tags = place_tags(plot, column, levels, texts, f.y_of, labels)
     p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
     _sessions(p, f, area, colours, labels)
     _grid(p, f, area, colours, labels, metrics)
@@ -153,12 +166,14 @@ def render(
         p.drawEllipse(points[-1], 2.5, 2.5)
         f.drawn["trades"] = len(points)
     if today_shown:
-        _luld(p, f, history, snap, colours)
+        drawn = draw_luld(p, plot, f.x_of, f.y_of, left, right, history, series.axis_of,
+                          snap, colours["luld"])  # fmt: skip
+        if drawn:
+            f.drawn["luld"] = drawn
         _levels(p, f, levels, colours)
     p.restore()
-    _notes(p, f, a, b, colours, labels)  # first: the IEX note matters more than a level name
-    if today_shown:
-        _level_labels(p, f, levels, colours, labels)
+    _notes(p, f, a, b, colours, labels)
+    draw_tags(p, plot, f.tags, colours, metrics, f.drawn)
     f.labels = labels.placed
     return f
 
@@ -199,7 +214,8 @@ def _grid(p: QPainter, f: Frame, area: QRectF, colours: dict[str, QColor], label
         y = f.y_of(price)
         lines.append(QLineF(f.plot.left(), y, f.plot.right(), y))
         p.setPen(axis)
-        labels.draw(p, fmt.format_price(price), f.plot.right() + 4, y + metrics.ascent() / 2 - 1)
+        x = f.plot.right() + LEADER  # in line with the level tags (gui/detail/chart_levels.py)
+        labels.draw(p, fmt.format_price(price), x, y + metrics.ascent() / 2 - 1)
         price += step
     width = metrics.horizontalAdvance("00:00")
     px_per_minute = f.plot.width() / max(1e-9, f.right - f.left)
@@ -300,30 +316,6 @@ def _volume(p: QPainter, f: Frame, area: QRectF, a: int, b: int,
     f.drawn["volume"] = b - a
 
 
-def _luld(p: QPainter, f: Frame, history: SymbolHistory, snap: SymbolSnapshot | None,
-          colours: dict[str, QColor]) -> None:  # fmt: skip
-    """LULD bands as step lines over time (the current band across if no history)."""
-    series = f.series
-    bands = [(series.axis_of(t), lo, hi) for t, lo, hi in history.lulds]
-    if not bands and snap is not None and snap.luld_up and snap.luld_down:
-        bands = [(f.left, snap.luld_down, snap.luld_up)]
-    if not bands:
-        return
-    p.setPen(QPen(colours["luld"], 1.1, Qt.PenStyle.DashLine))
-    for side in (1, 2):
-        line: list[QPointF] = []
-        for i, band in enumerate(bands):
-            start = max(f.left, band[0])
-            end = bands[i + 1][0] if i + 1 < len(bands) else f.right
-            if end < f.left:
-                continue
-            y = f.y_of(band[side])
-            line += [QPointF(f.x_of(start), y), QPointF(f.x_of(end), y)]
-        if len(line) > 1:
-            p.drawPolyline(QPolygonF(line))
-    f.drawn["luld"] = len(bands)
-
-
 def _levels(p: QPainter, f: Frame, levels: dict[str, float], colours: dict[str, QColor]) -> None:
     for key, value in levels.items():
         if key.startswith("luld"):
@@ -339,31 +331,6 @@ def _levels(p: QPainter, f: Frame, levels: dict[str, float], colours: dict[str, 
         f.drawn[key] = 1
 
 
-def _level_labels(p: QPainter, f: Frame, levels: dict[str, float], colours: dict[str, QColor],
-                  labels: Labels) -> None:  # fmt: skip
-    plot, m = f.plot, labels.metrics
-    for key, value in levels.items():
-        y = f.y_of(value)
-        name = LEVEL_NAMES[key]
-        if key.startswith("luld") and not plot.top() <= y <= plot.bottom():
-            # Off-chart band: say where it is at the edge it lies beyond.
-            above = y < plot.top()
-            p.setPen(colours["luld"])
-            text = f"{'▲' if above else '▼'} LULD {fmt.format_price(value)}"
-            baseline = plot.top() + m.ascent() + 1 if above else plot.bottom() - m.descent() - 1
-            labels.draw(p, text, plot.left() + 2, baseline)
-            continue
-        if not plot.top() - 2 <= y <= plot.bottom() + 2:
-            continue
-        colour = colours["luld"] if key.startswith("luld") else colours["range"]
-        p.setPen(colours.get(key, colour))
-        x = plot.right() - m.horizontalAdvance(name) - 3
-        under, over = y + m.ascent() + 1, y - m.descent() - 1
-        first_below = key in ("bid", "low", "prev")  # bid under its line, ask above
-        labels.draw_first(p, name, [(x, under), (x, over)] if first_below else
-                          [(x, over), (x, under)])  # fmt: skip
-
-
 def _notes(p: QPainter, f: Frame, a: int, b: int, colours: dict[str, QColor],
            labels: Labels) -> None:  # fmt: skip
     m = labels.metrics
@@ -376,5 +343,5 @@ def _notes(p: QPainter, f: Frame, a: int, b: int, colours: dict[str, QColor],
             f.drawn["iex_note"] = 1
     if f.volume is not None and b > a:
         p.setPen(colours["axis_text"])
-        labels.draw(p, fmt.format_volume(f.vmax), f.volume.right() + 4,
+        labels.draw(p, fmt.format_volume(f.vmax), f.volume.right() + LEADER,
                     f.volume.top() + m.ascent())  # fmt: skip

@@ -22,14 +22,19 @@ from PySide6.QtWidgets import (
 )
 
 from engine.market.history import PriceHistory, SymbolHistory, TapeState
-from engine.market.store import Freshness, MarketDataStore, SymbolSnapshot
+from engine.market.store import Freshness, MarketDataStore, Source, SymbolSnapshot
 from gui import formatting as fmt
 from gui.detail.chart import IntradayChart
 from gui.detail.chart_controls import ChartControls
-from gui.detail.time_sales import TimeSalesModel, TimeSalesView
+from gui.detail.time_sales import TimeSalesModel
+from gui.detail.time_sales_live import TimeSalesPanel
 from gui.settings.persistence import AppSettings
 
 LIVE_REFRESH_MS = 125  # chart/time & sales at most 8 Hz: smooth, and bounded cost
+NO_SELECTION = "Select a row"
+# Not any history or snapshot (None included): the chart and tape show nothing yet for
+# the symbol in the title, so the next live tick points them at it whatever it has.
+_UNSHOWN = object()
 _Row = tuple[str, Callable[[SymbolSnapshot], str]]
 PREV_CLOSE_TIP = (
     "Previous trading day's close (Alpaca snapshot prevDailyBar): the reference for "
@@ -50,6 +55,12 @@ def _pair(price: float | None, size: int | None) -> str:
 def _status(snap: SymbolSnapshot) -> str:
     if snap.halted:
         return f"HALTED — {snap.halt_reason or snap.status_message or 'no reason given'}"
+    if snap.source is Source.SIMULATOR:  # the demo: no real market (issue 18, #7d)
+        return (
+            f"simulated session · {snap.status_message}"
+            if snap.status_message
+            else ("simulated session")
+        )
     return snap.status_message or "trading"
 
 
@@ -121,11 +132,11 @@ class DetailPane(QDockWidget):
         self._clock = clock
         self._history = history
         self.symbol: str | None = None
-        self._sources: tuple[object, object] = (None, None)  # (history, snapshot) shown
+        self._sources: tuple[object, object] = (_UNSHOWN, _UNSHOWN)  # (history, snapshot) shown
         body = QWidget(self)
         layout = QVBoxLayout(body)
         layout.setContentsMargins(6, 4, 6, 4)
-        self.title = QLabel("Select a row", body)
+        self.title = QLabel(NO_SELECTION, body)
         self.title.setStyleSheet("QLabel { font-weight: bold; font-size: 13pt; }")
         layout.addWidget(self.title)
         grid = QGridLayout()
@@ -160,11 +171,13 @@ class DetailPane(QDockWidget):
         chart_layout.addWidget(self.chart_controls)
         chart_layout.addWidget(self.chart, 1)
         self.time_sales_model = TimeSalesModel(self)
-        self.time_sales = TimeSalesView(self.time_sales_model, body)
+        # The list under its live/paused bar (issue 18 #2).
+        self.time_sales_panel = TimeSalesPanel(self.time_sales_model, body)
+        self.time_sales = self.time_sales_panel.view
         splitter = QSplitter(Qt.Orientation.Vertical, body)
         splitter.setObjectName("detailSplitter")
         splitter.addWidget(chart_box)
-        splitter.addWidget(self.time_sales)
+        splitter.addWidget(self.time_sales_panel)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         layout.addWidget(splitter, 1)
@@ -183,7 +196,12 @@ class DetailPane(QDockWidget):
     def show_symbol(self, symbol: str | None) -> None:
         if symbol != self.symbol:
             self.symbol = symbol
-            self._sources = (None, None)
+            # Issue 18 #7b: (None, None) here let a symbol with no data (or no selection)
+            # keep the previous symbol's chart under the new title.
+            self._sources = (_UNSHOWN, _UNSHOWN)
+            self.chart.empty_text = (
+                f"No trades or bars yet for {symbol}" if symbol else "Select a row to chart it"
+            )
         self.refresh()
         self.refresh_live()
 
@@ -191,7 +209,7 @@ class DetailPane(QDockWidget):
         """Re-read the snapshot into the field labels (cheap: labels change only on change)."""
         symbol = self.symbol
         snap = self._store.get(symbol) if symbol else None
-        self.title.setText(symbol or "Select a row")
+        self.title.setText(symbol or NO_SELECTION)
         now = self._clock()
         freshness = self._store.freshness(symbol, now) if symbol else Freshness.EMPTY
         expired = freshness is Freshness.EXPIRED

@@ -80,6 +80,11 @@ class TimeSalesModel(QAbstractTableModel):
             roles = [Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.BackgroundRole]
             self.dataChanged.emit(self.index(0, 0), last, roles)
 
+    @property
+    def history(self) -> SymbolHistory | None:
+        """The tape shown (None: no symbol, or its data expired)."""
+        return self._history
+
     def set_history(self, history: SymbolHistory | None) -> None:
         """Show another symbol's tape (one model reset per selection change)."""
         self.beginResetModel()
@@ -205,3 +210,10 @@ class TimeSalesView(QTableView):
         metrics = self.fontMetrics()
         for column, sample in enumerate(("00:00:00.000", "88,888.88", "88,888", "Exch")):
             header.resizeSection(column, metrics.horizontalAdvance(sample) + 14)
+
+    def hold_rows(self, count: int) -> None:
+        """Keep the rows on screen still after `count` rows went in above them (paused,
+        gui/detail/time_sales_live.py): per-item scrolling, so that many steps down."""
+        self.updateGeometries()  # the scroll range grows now, not at the next layout
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.value() + count)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QFrame,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -30,9 +31,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.config import FEEDS, Credentials, keyring_available, keyring_problem
+from engine.config import Credentials, keyring_available, keyring_problem
 from engine.core.tasks import TaskSet
 from engine.plan import BASIC_SYMBOL_LIMIT, MarketDataPlan, PlanLimit, default_plan
+from gui.settings.credentials import CredentialsChoice, CredentialsRow
+from gui.settings.feeds import FeedCombo
 from gui.settings.persistence import FLUSH_MS_RANGE, TRADING_API_MODES, default_trading_api
 
 
@@ -52,6 +55,11 @@ class StreamSettings:
     # "Trust CA file (test servers)": CAs trusted besides the system's; None = none
     # (engine.net.tls: verification is never off).
     ca_file: str | None = None
+    # What to do with the credentials (gui.settings.credentials): keep, forget (removed
+    # from the OS keyring, demo data), demo (keep them saved, show demo data), alpaca
+    # (back from the demo with the saved key).
+    credentials_action: str = CredentialsChoice.KEEP
+    demo: bool = False  # showing simulated data now (the dialog offers the way back)
 
 
 _PLAN_ITEMS = {
@@ -110,7 +118,10 @@ class SettingsDialog(QDialog):
         self.secret_field.setPlaceholderText("unchanged" if current.credentials else "API secret")
         if current.credentials is not None:
             self.key_field.setText(current.credentials.key_id)
-        self.source_label = QLabel(_source_text(credentials_source), self)
+        self.source_label = QLabel(_source_text(credentials_source, current), self)
+        self.source_label.setWordWrap(True)
+        self.credentials_row = CredentialsRow(current, credentials_source, self.key_field, self)
+        self.credentials_row.chosen.connect(self._apply_choice)
         self.keyring_label = QLabel(self)
         self.keyring_label.setObjectName("keyringLabel")
         self.keyring_label.setWordWrap(True)
@@ -127,8 +138,8 @@ class SettingsDialog(QDialog):
             )
             self.keyring_label.setStyleSheet("QLabel { color: #d98c00; }")
 
-        self.feed_combo = QComboBox(self)
-        self.feed_combo.addItems(list(FEEDS))
+        self.feed_combo = FeedCombo(self)  # words on its face, the code as its text
+        self.feed_combo.setObjectName("settingsFeedCombo")
         self.feed_combo.setCurrentText(current.feed)
         self._build_plan(current.plan or default_plan(current.feed), current.plan_note)
         self._plan_feed = current.feed  # the feed whose default the plan shows, if it does
@@ -163,9 +174,13 @@ class SettingsDialog(QDialog):
         self.test_result.setWordWrap(True)
 
         form = QFormLayout()
+        # Long labels wrap rather than widen or clip the dialog (issue 18, #10c).
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("API key id", self.key_field)
         form.addRow("API secret", self.secret_field)
         form.addRow("", self.source_label)
+        form.addRow("", self.credentials_row)
         form.addRow("", self.keyring_label)
         form.addRow("Feed", self.feed_combo)
         form.addRow("Market-data plan", self.plan_combo)
@@ -176,7 +191,10 @@ class SettingsDialog(QDialog):
         form.addRow("Encoding", self.encoding_combo)
         form.addRow("Table refresh", self.flush_spin)
         form.addRow("Trust CA file (test servers)", self.ca_field)
-        form.addRow(self.test_button, self.test_result)
+        test_row = QHBoxLayout()
+        test_row.addWidget(self.test_button)
+        test_row.addWidget(self.test_result, 1)
+        form.addRow(test_row)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -204,15 +222,12 @@ class SettingsDialog(QDialog):
         self.pages.addTab(scroll, title)
 
     def showEvent(self, event: QShowEvent) -> None:
-        # Tall enough for the stream page unscrolled when the screen allows (Qt would
-        # cap a dialog at 2/3 of the screen and squeeze the wrapped notes).
+        # Sized to its content (issue 18, #10c): wide enough for the labels and fields
+        # with the wrapped notes at a readable measure, tall enough for the stream page
+        # unscrolled when the screen allows (Qt would cap a dialog at 2/3 of the screen
+        # and squeeze the wrapped notes); on a short screen (1024x600) the page scrolls.
         super().showEvent(event)
-        screen = self.screen().availableGeometry()
-        page = self._stream_page
-        extra = self.sizeHint().height() - self.pages.sizeHint().height() + 48
-        height = page.heightForWidth(max(page.width(), 480)) + extra
-        if height > self.height():
-            self.resize(self.width(), min(height, screen.height() - 80))
+        fit_to_screen(self, self._stream_page, self.pages)
 
     def _build_plan(self, plan: PlanLimit, note: str) -> None:
         self.plan_combo = QComboBox(self)
@@ -313,9 +328,15 @@ class SettingsDialog(QDialog):
             return current
         return None
 
+    def credentials_action(self) -> str:
+        """What applying does with the credentials: a button's choice, or "forget" when
+        the key field was cleared (said in words under the fields)."""
+        return self.credentials_row.action()
+
     def values(self) -> StreamSettings:
+        action = self.credentials_action()
         return StreamSettings(
-            credentials=self.entered_credentials(),
+            credentials=None if action == CredentialsChoice.FORGET else self.entered_credentials(),
             feed=self.feed_combo.currentText(),
             encoding=self.encoding_combo.currentText(),
             flush_ms=self.flush_spin.value(),
@@ -323,7 +344,15 @@ class SettingsDialog(QDialog):
             plan_note=self._current.plan_note,
             trading_api=self._trading_value(),
             ca_file=self.ca_field.text().strip() or None,
+            credentials_action=action,
+            demo=self._current.demo,
         )
+
+    def _apply_choice(self, action: str) -> None:
+        """A credentials button: apply with that choice and close (the status bar says
+        what happened)."""
+        self.credentials_row.choose(action)
+        self.accept()
 
     def _plan_value(self) -> PlanLimit | None:
         chosen = self.chosen_plan()
@@ -365,9 +394,25 @@ class SettingsDialog(QDialog):
         self.probe_finished.emit(ok, text)
 
 
-def _source_text(source: str) -> str:
+def _source_text(source: str, current: StreamSettings) -> str:
+    if current.demo and current.credentials is not None:
+        return "Showing demo data; your key stays saved (Use Alpaca data to go back)."
     return {
         "environment": "Credentials in use come from the environment.",
         "keyring": "Credentials in use come from the OS keyring.",
         "session": "Credentials in use are kept for this session only.",
     }.get(source, "No credentials: showing simulated data.")
+
+
+def fit_to_screen(dialog: QDialog, page: QWidget, pages: QTabWidget) -> None:
+    """Size `dialog` to its content within the screen: at least the content's natural
+    width (never narrower than 560 px, so the notes wrap at a readable measure), and
+    the height the page needs at that width, each capped by the available screen."""
+    screen = dialog.screen().availableGeometry()
+    width = min(max(dialog.sizeHint().width(), 560), screen.width() - 40)
+    dialog.resize(max(dialog.width(), width), dialog.height())
+    inner = max(page.width(), width - 60)
+    extra = dialog.sizeHint().height() - pages.sizeHint().height() + 48
+    height = page.heightForWidth(inner) + extra
+    if height > dialog.height():
+        dialog.resize(dialog.width(), min(height, screen.height() - 40))

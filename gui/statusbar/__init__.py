@@ -26,6 +26,7 @@ from gui.statusbar.error import LastErrorIndicator
 from gui.statusbar.feed import FeedBadge, InsecureBadge
 from gui.statusbar.history import HistoryIndicator
 from gui.statusbar.market_session import MarketSessionIndicator, utc_now
+from gui.statusbar.message import MessagePlace
 from gui.statusbar.rate import FallingBehindBadge, RateIndicator
 from gui.statusbar.reconnects import ReconnectsIndicator
 from gui.statusbar.style import StatusLabel
@@ -64,9 +65,14 @@ class StatusIndicators(QObject):
         self.budget = BudgetIndicator(budget, poll_interval_s)
         # The composition root gives it the backfill's progress (set_source).
         self.history = HistoryIndicator()
+        # Every indicator is permanent: a transient message never hides one (the DEMO
+        # badge above all); messages get their own place, where a shown error wins
+        # (gui.statusbar.message; issue 18, #5 and #7c).
+        self.message = MessagePlace(bar, self.error)
         for widget in (self.feed, self.insecure, self.connection, self.age, self.rate):
-            bar.addWidget(widget)
-        bar.addWidget(self.error, 1)
+            bar.addPermanentWidget(widget)
+        bar.addPermanentWidget(self.error)
+        bar.addPermanentWidget(self.message, 1)
         bar.addPermanentWidget(self.history)
         bar.addPermanentWidget(self.budget)
         self.budget.refresh()
@@ -74,12 +80,13 @@ class StatusIndicators(QObject):
         bar.addPermanentWidget(self.reconnects)
         # NYSE hours by the wall clock; a demo on a simulated clock passes its own.
         self.market_session = MarketSessionIndicator(
-            session_clock or utc_now, simulated=session_clock is not None
+            session_clock or utc_now, simulated=session_clock is not None, demo=demo
         )
         bar.addPermanentWidget(self.market_session)
         self.labels: tuple[StatusLabel, ...] = (
             self.feed, self.insecure, self.connection, self.age, self.rate, self.reconnects,
             self.falling_behind, self.error, self.budget, self.history, self.market_session,
+            self.message,
         )  # fmt: skip
         self._bar = bar
         self._extra: list[StatusLabel] = []  # added later (the account's), fast-checked
@@ -108,6 +115,7 @@ class StatusIndicators(QObject):
 
     def set_demo(self, demo: bool) -> None:
         self.feed.set_demo(demo)
+        self.market_session.set_demo(demo)
 
     def set_session_clock(self, clock: Callable[[], datetime] | None) -> None:
         """The market session follows `clock` (a simulated one), or the wall clock (None)."""
@@ -137,6 +145,7 @@ class StatusIndicators(QObject):
         if (
             health.state is not self._state
             or health.last_error != self.error.full_text
+            or self.error.switching()
             or health.reconnects != self.reconnects.count
             or self.falling_behind.needs_refresh()
             or self.budget.needs_refresh()

@@ -59,8 +59,11 @@ class ConnectionIndicator(StatusLabel):
         self.refresh()
 
     def refresh(self) -> None:
-        self.words = describe_state(self._health, self._clock())
-        self.level = _LEVELS[self._health.state]
+        health = self._health
+        self.words = describe_state(health, self._clock())
+        # A switch the user chose is neutral, never a warning colour (issue 18, #7a).
+        chosen = health.state_detail is not None and health.state in _DELIBERATE
+        self.level = Level.INFO if chosen else _LEVELS[health.state]
         self.restyle()
 
     def restyle(self) -> None:

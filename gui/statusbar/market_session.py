@@ -60,6 +60,21 @@ def format_countdown(seconds: float) -> str:
 
 
 SIMULATED_PREFIX = "Simulated \u00b7 "
+# The demo without a simulated trading day (no --demo-at / --demo-speed): the simulator
+# trades around the clock, so NYSE hours would only mislead (issue 18, #7d).
+SIMULATED_SESSION = "Simulated session"
+
+
+def describe_demo(at: datetime) -> tuple[str, str]:
+    """Status-bar text and tooltip of the demo's around-the-clock simulated session."""
+    local = at.astimezone(EASTERN)
+    text = f"{SIMULATED_SESSION} \u00b7 demo clock {local:%H:%M} ET"
+    tip = (
+        f"Demo: the built-in simulator trades around the clock; NYSE hours do not apply.\n"
+        f"Its clock: New York time {local:%a %Y-%m-%d %H:%M} ET\n"
+        "For a simulated trading day with its sessions, start with --demo-at 09:30."
+    )
+    return text, tip
 
 
 def describe_session(state: MarketSessionState, simulated: bool = False) -> tuple[str, Level]:
@@ -122,10 +137,12 @@ class MarketSessionIndicator(StatusLabel):
         wall_clock: Callable[[], datetime] = utc_now,
         parent: QWidget | None = None,
         simulated: bool = False,
+        demo: bool = False,
     ) -> None:
         super().__init__("marketSessionIndicator", parent=parent)
         self._wall_clock = wall_clock
         self.simulated = simulated
+        self.demo = demo
         self.state: MarketSessionState | None = None
         self._server: ServerCalendar | None = None
         self.refresh()
@@ -143,8 +160,19 @@ class MarketSessionIndicator(StatusLabel):
         self.simulated = simulated
         self.refresh()
 
+    def set_demo(self, demo: bool) -> None:
+        self.demo = demo
+        self.refresh()
+
     def refresh(self) -> None:
-        self.state = session_at(self._wall_clock())
+        now = self._wall_clock()
+        self.state = session_at(now)
+        if self.demo and not self.simulated:  # the around-the-clock demo: said plainly
+            text, tip = describe_demo(now)
+            self.show_level(Level.INFO, text)
+            if self.toolTip() != tip:
+                self.setToolTip(tip)
+            return
         text, level = describe_session(self.state, self.simulated)
         tip = session_tooltip(self.state, self.simulated)
         days, note = self._server() if self._server is not None else (None, None)

@@ -62,8 +62,14 @@ def number_text(value: int | float) -> str:
 
 def cell_text(view: QTableView, row: int, column: int, key: str) -> str:
     """One cell for export: raw number when numeric, else the display text; missing -> ""."""
+    # Read from the ticker model, which computes every value: the view's paint cache holds
+    # only what is on screen (gui.table.paint_cache). Another view: its own model.
     model = view.model()
     index = model.index(row, column)
+    ticker_model = getattr(view, "ticker_model", None)
+    if ticker_model is not None:
+        index = ticker_model.index(model.mapToSource(index).row(), column)  # type: ignore[attr-defined]
+        model = ticker_model
     raw = model.data(index, RAW_VALUE_ROLE)
     if raw is None:
         return ""

@@ -2,10 +2,16 @@
 
 A timer drains `store.drain_changes()` every `flush_interval_ms` and emits one
 `dataChanged` per contiguous block of changed rows, so per-flush cost follows changed
-rows, not message count. Rows are inserted/removed only when the watchlist changes
-(gui.table.rows). Sorting happens inside this model, on raw values, on demand and at most
-~1 Hz (never per tick: a dynamically sorting proxy re-sorts on every dataChanged,
-docs/qt.md). The view should use fixed row heights and no ResizeToContents on live columns.
+rows, not message count. Once a view has said which rows it shows (`add_viewport`), only
+changed rows that some view shows are signalled: the rest need no mark, since data() reads
+the store when a row is painted, so a row that scrolls into view, or that a sort or the
+filter brings in, is painted from the latest values (issue 16: at 10,000 symbols the
+flush spent 22-51 ms signalling thousands of rows nobody saw).
+
+Rows are inserted/removed only when the watchlist changes (gui.table.rows). Sorting
+happens inside this model, on raw values, on demand and at most ~1 Hz (never per tick: a
+dynamically sorting proxy re-sorts on every dataChanged, docs/qt.md). The view should use
+fixed row heights and no ResizeToContents on live columns.
 
 Pieces: gui.table.rows (row structure, drag and drop), gui.table.rowstates (freshness and
 tick-flash state, no Qt), gui.table.cells (what each role of a cell holds, the brushes),
@@ -15,7 +21,7 @@ gui.table.roles (role numbers and Qt flags), gui.table.columns (the columns, no 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from PySide6.QtCore import (
@@ -36,6 +42,7 @@ from gui.settings.theme import LIGHT, Palette
 from gui.table.cells import CellPresenter
 from gui.table.columns import COLUMN_INDEX, COLUMNS, ColumnDef
 from gui.table.pacing import FlushPacer
+from gui.table.paint_cache import PaintCache
 from gui.table.roles import (
     AGE_ROLES,
     ALIGN_FLAGS,
@@ -68,6 +75,9 @@ __all__ = [
 SORT_INTERVAL_MS = 1000
 AGE_INTERVAL_MS = 1000
 AGE_CHUNK_ROWS = 64  # x 2 columns = 128 cells per range, under the ~200-cell repaint-all
+
+# A view's rows on screen now, as source-model rows (gui.table.view.TickerView.shown_rows).
+Viewport = Callable[[], Collection[int]]
 
 
 class TickerTableModel(SymbolRowsModel):
@@ -106,9 +116,27 @@ class TickerTableModel(SymbolRowsModel):
         self._sort_timer.setInterval(SORT_INTERVAL_MS)
         self._sort_timer.timeout.connect(self._on_sort_timer_timeout)
         self._timers_enabled = flush_interval_ms > 0
+        self._viewports: list[Viewport] = []  # none: every changed row is signalled
+        self._paint: PaintCache | None = None  # made by the first proxy (gui.table.sort)
         if self._timers_enabled:
             self._flush_timer.start(flush_interval_ms)
             self._age_timer.start()
+
+    @property
+    def cells(self) -> CellPresenter:
+        """What each role of a cell holds (gui.table.cells): the paint cache writes from it."""
+        return self._cells
+
+    def paint_cache(self) -> PaintCache:
+        """The Qt-side copy of what the view paints (gui.table.paint_cache), made once."""
+        if self._paint is None:
+            self._paint = PaintCache(self)
+        return self._paint
+
+    def write_shown(self) -> None:
+        """Write the stale rows a view shows into the paint cache (all rows: no view)."""
+        if self._paint is not None:
+            self._paint.write_shown()
 
     @property
     def history(self) -> PriceHistory | None:
@@ -128,6 +156,9 @@ class TickerTableModel(SymbolRowsModel):
         """Theme switch (ThemeController.theme_changed): this model's tone brushes from
         `palette`, then one repaint of every row's colours."""
         self._cells.set_palette(palette)
+        if self._paint is not None:
+            self._paint.mark_all_stale()
+            self.write_shown()
         if self._symbols:
             last_row, last_column = len(self._symbols) - 1, len(self.columns) - 1
             self.dataChanged.emit(
@@ -144,6 +175,25 @@ class TickerTableModel(SymbolRowsModel):
         return self._sort_column
 
     # --- live updates -----------------------------------------------------------------
+
+    def add_viewport(self, shown_rows: Viewport) -> None:
+        """A view of this model: from now on a flush signals only the changed rows some
+        view shows (`shown_rows()`, source rows); the others are painted from the store
+        when they come into view (data() computes every cell when it is painted)."""
+        self._viewports.append(shown_rows)
+
+    def remove_viewport(self, shown_rows: Viewport) -> None:
+        if shown_rows in self._viewports:
+            self._viewports.remove(shown_rows)
+
+    def shown(self, rows: Collection[int]) -> Collection[int]:
+        """`rows` that some registered view shows; all of them when no view registered."""
+        if not self._viewports:
+            return rows
+        shown: set[int] = set()
+        for viewport in self._viewports:
+            shown.update(viewport())
+        return shown.intersection(rows)
 
     def flush(self) -> int:
         """Drain store changes, emit one dataChanged per contiguous row block; returns rows."""
@@ -174,7 +224,12 @@ class TickerTableModel(SymbolRowsModel):
         """The flush timer's current interval in ms (0 when stopped)."""
         return self._flush_timer.interval() if self._flush_timer.isActive() else 0
 
-    def _emit_rows(self, rows: Iterable[int]) -> None:
+    def _emit_rows(self, rows: Collection[int]) -> None:
+        if self._paint is not None:
+            self._paint.mark_stale(rows)
+        rows = self.shown(rows)
+        if self._paint is not None:
+            self._paint.write(rows)
         last_column = len(self.columns) - 1
         # createIndex, not index(): index() re-enters Python for rowCount/columnCount
         # twice per call (QAbstractTableModel::hasIndex); rows here are known valid.
@@ -192,10 +247,21 @@ class TickerTableModel(SymbolRowsModel):
         # more than ~200 cells makes QTableView repaint its whole viewport, while a small
         # range outside the visible rows repaints nothing.
         count = len(self._symbols)
-        for first in range(0, count, AGE_CHUNK_ROWS):
-            last = min(first + AGE_CHUNK_ROWS, count) - 1
+        if self._paint is not None:
+            self._paint.mark_all_stale()  # every row's age moved on
+            self.write_shown()
+        if self._viewports:  # the rows on screen; the others read their age when painted
+            blocks = contiguous_blocks(self.shown(range(count)))
+        else:
+            blocks = [
+                (first, min(first + AGE_CHUNK_ROWS, count) - 1)
+                for first in range(0, count, AGE_CHUNK_ROWS)
+            ]
+        for first, last in blocks:
             self.dataChanged.emit(
-                self.index(first, self._age_first), self.index(last, self._age_last), AGE_ROLES
+                self.createIndex(first, self._age_first),
+                self.createIndex(last, self._age_last),
+                AGE_ROLES,
             )
 
     # --- sorting ------------------------------------------------------------------------

@@ -67,27 +67,28 @@ class RowStates:
     def refresh(self, symbols: Iterable[str], rows_of: Mapping[str, int], now: float) -> set[int]:
         """Refresh the rows of `symbols` (symbols not in `rows_of` are not ours: skipped,
         e.g. a wildcard subscription); returns their rows."""
+        # One loop, locals only: at 10,000 symbols a flush refreshes ~1,000 rows, and this
+        # loop is most of what the flush costs once only rows on screen are signalled
+        # (gui.table.model, issue 16).
         rows: set[int] = set()
-        row_of = rows_of.get
-        refresh_one = self._refresh_one
+        row_of, state_of = rows_of.get, self.by_symbol.__getitem__
+        freshness, snap_of = self._store.freshness, self._store.get
+        flashing, flash_until = self._flashing, now + self._flash_seconds
         for symbol in symbols:
             row = row_of(symbol)
             if row is None:
                 continue
-            refresh_one(symbol, now)
+            state = state_of(symbol)
+            state.freshness = freshness(symbol, now)
+            snap = snap_of(symbol)
+            price = None if snap is None else snap.last_price
+            seen = state.seen_price
+            if price is not None and seen is not None and price != seen:
+                state.flash_tick = 1 if price > seen else -1
+                state.flash_until = flashing[symbol] = flash_until
+            state.seen_price = price
             rows.add(row)
         return rows
-
-    def _refresh_one(self, symbol: str, now: float) -> None:
-        state = self.by_symbol[symbol]
-        state.freshness = self._store.freshness(symbol, now)
-        snap = self._store.get(symbol)
-        price = None if snap is None else snap.last_price
-        if price is not None and state.seen_price is not None and price != state.seen_price:
-            state.flash_tick = 1 if price > state.seen_price else -1
-            state.flash_until = now + self._flash_seconds
-            self._flashing[symbol] = state.flash_until
-        state.seen_price = price
 
     def end_flashes(self, rows_of: Mapping[str, int], now: float, rows: set[int]) -> None:
         """Stop the flashes that are over and add their rows to `rows`."""

@@ -2,8 +2,10 @@
 
 The proxy only filters (symbol substring); sorting stays in the source model, on demand
 and at ~1 Hz, because a dynamically sorting proxy re-sorts on every tick (docs/qt.md).
-The proxy needs nothing of the ticker model beyond QAbstractItemModel's own virtuals
-`sort` and `multiData`, which the model overrides, so this module does not import it.
+The proxy's source is the ticker model's paint cache (gui.table.paint_cache, same rows),
+so the view paints without calling Python; `sort` goes to the ticker model and
+`mapFromSource` also takes the ticker model's indexes. This module does not import the
+model (it would be a cycle): it needs only its `sort` and `paint_cache`.
 """
 
 from __future__ import annotations
@@ -13,8 +15,6 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractItemModel,
     QModelIndex,
-    QModelRoleData,
-    QModelRoleDataSpan,
     QObject,
     QPersistentModelIndex,
     QSortFilterProxyModel,
@@ -52,7 +52,10 @@ class TickerFilterProxy(QSortFilterProxyModel):
         self.setFilterKeyColumn(COLUMN_INDEX["symbol"])
         self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.setSortRole(SORT_ROLE)
-        self.setSourceModel(source)
+        # The view paints from Qt items, never calling Python per cell (issue 16): the
+        # source is the model's paint cache, whose rows are the model's rows.
+        self._paint_model = source.paint_cache()  # type: ignore[attr-defined]
+        self.setSourceModel(self._paint_model)
 
     def set_filter_text(self, text: str) -> None:
         """Show only rows whose symbol contains `text` (case-insensitive); "" shows all."""
@@ -61,11 +64,9 @@ class TickerFilterProxy(QSortFilterProxyModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self._ticker_model.sort(column, order)
 
-    def multiData(
-        self,
-        index: QModelIndex | QPersistentModelIndex,
-        roleDataSpan: QModelRoleDataSpan | QModelRoleData,  # noqa: N803 (Qt's name)
-    ) -> None:
-        # QSortFilterProxyModel would answer multiData with one source data() call per
-        # role; forwarding keeps a painted cell at one call into the model (gui.table.model).
-        self._ticker_model.multiData(self.mapToSource(index), roleDataSpan)
+    def mapFromSource(self, source_index: QModelIndex | QPersistentModelIndex) -> QModelIndex:
+        """Also takes an index of the ticker model (same rows as the paint cache): callers
+        map `model.index(row, 0)` to the view's row."""
+        if source_index.isValid() and source_index.model() is self._ticker_model:
+            source_index = self._paint_model.index(source_index.row(), source_index.column())
+        return super().mapFromSource(source_index)

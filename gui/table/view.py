@@ -13,13 +13,22 @@ import logging
 import time
 
 from PySide6.QtCore import QEvent, QPoint, Qt, QTimer
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
+from PySide6.QtGui import QHelpEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QMenu,
+    QTableView,
+    QToolTip,
+    QWidget,
+)
 
 from gui.settings.persistence import AppSettings
 from gui.table import header_layout as hl
 from gui.table.columns_history import RANGE_BAR_KEYS
 from gui.table.delegates_range import RangeBarDelegate
 from gui.table.model import TickerFilterProxy, TickerTableModel
+from gui.table.roles import TOOLTIP
 
 ROW_HEIGHT_PX = 22
 SAVE_DEBOUNCE_MS = 400
@@ -103,16 +112,57 @@ class TickerView(QTableView):
         for i, column in enumerate(model.columns):
             if column.key in RANGE_BAR_KEYS:
                 self.setItemDelegateForColumn(i, self.range_bars)
+        # A flush signals only the rows some view shows (gui.table.model: issue 16).
+        shown_rows = self.shown_rows
+        model.add_viewport(shown_rows)
+        self.destroyed.connect(lambda *_: model.remove_viewport(shown_rows))
+
+    def shown_rows(self) -> list[int]:
+        """The source-model rows on screen now (none while the view is hidden): what a
+        flush must signal; rows scrolled, sorted or filtered in later are painted then."""
+        if not self.isVisible():
+            return []
+        # A filter or row change lays the view out later: do it now (a no-op otherwise),
+        # or the old scroll offset would say no row is on screen.
+        self.executeDelayedItemsLayout()
+        first = self.rowAt(0)
+        if first < 0:
+            return []
+        proxy = self.model()
+        last = self.rowAt(self.viewport().height() - 1)
+        if last < 0:
+            last = proxy.rowCount() - 1
+        to_source, index = proxy.mapToSource, proxy.index  # type: ignore[attr-defined]
+        return [to_source(index(row, 0)).row() for row in range(first, last + 1)]
 
     def viewportEvent(self, event: QEvent) -> bool:
         """Time each viewport paint for the flush pacer (gui.table.pacing): under a firehose
         the table's repaint, not the socket, is what fills the GUI thread."""
-        if event.type() != QEvent.Type.Paint:
+        kind = event.type()
+        if kind == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            return self._show_tooltip(event)
+        if kind != QEvent.Type.Paint:
             return super().viewportEvent(event)
         start = time.perf_counter()
+        # Rows that changed off screen and are now shown (scrolled, sorted or filtered
+        # in) get their latest values before they are painted (gui.table.paint_cache).
+        self.ticker_model.paint_cache().write(self.shown_rows(), announce=False)
         handled = super().viewportEvent(event)
         self.ticker_model.pacer.note_paint(time.perf_counter() - start)
         return handled
+
+    def _show_tooltip(self, event: QHelpEvent) -> bool:
+        """Tooltips are computed on hover, from the ticker model (not kept per cell)."""
+        index = self.indexAt(event.pos())
+        if not index.isValid():
+            QToolTip.hideText()
+            event.ignore()
+            return True
+        source = self.model().mapToSource(index)  # type: ignore[attr-defined]
+        model = self.ticker_model
+        text = model.data(model.index(source.row(), source.column()), TOOLTIP)
+        QToolTip.showText(event.globalPos(), text or "", self.viewport(), self.visualRect(index))
+        return True
 
     def _keys(self) -> list[str]:
         return [column.key for column in self.ticker_model.columns]

@@ -6,8 +6,18 @@ network traffic; then existence. With the account's asset list loaded (a
 network round trip, and the field suggests symbols by ticker or company name while
 typing (gui.watchlists.search). Without a list (no account, not loaded yet) the REST
 snapshot endpoint tells which symbols exist, when a checker is available (Alpaca omits
-unknown symbols from its answer). An unknown or invalid symbol is refused with a message
-and nothing else changes.
+unknown symbols from its answer). Bad syntax refuses the whole text (kept in the field to
+fix). Unknown symbols cost only themselves: the good ones of a pasted list are added, the
+refused ones are named in the message and left in the field (issue 18, #4).
+
+In the demo (`open_universe`) the simulator makes a market for any well-formed ticker
+(engine.simulator.universe): its asset list, loaded at start, is not the last word, so a
+ticker the list lacks (COIN, PLTR) goes to the snapshot check, which lists it.
+
+The field is never disabled while a check runs: a disabled widget gives its focus away
+(to the Filter field next in the chain, where the next ticker typed filtered the table to
+nothing: issue 18, #3). The text being checked leaves the field at once, so the next
+ticker can be typed; refused symbols come back into it.
 
 A big paste (10,000 symbols) is bounded, never silently cut: the field holds up to
 MAX_FIELD_CHARS (QLineEdit's own default, 32,767, would drop the tail of the paste without
@@ -31,6 +41,7 @@ from engine.account.models import Asset
 from engine.config import parse_symbols
 from engine.core.tasks import TaskSet
 from gui.settings.theme import LIGHT, Palette
+from gui.watchlists.filtermark import FilterMark
 from gui.watchlists.search import SymbolField
 
 log = logging.getLogger(__name__)
@@ -41,6 +52,7 @@ SymbolChecker = Callable[[list[str]], Awaitable[set[str]]]
 PASTE_LIMIT = 500  # new symbols one Enter adds at most (the REST check's batch stays small)
 MAX_FIELD_CHARS = 200_000  # ~15,000 symbols; a longer paste is cut here, and said so
 NAMED_IN_MESSAGE = 10  # symbols a message names before it counts the rest
+MAX_PENDING_CHECKS = 4  # snapshot checks in flight at once (Enter after Enter)
 
 
 def _message_css(palette: Palette, error: bool) -> str:
@@ -93,6 +105,9 @@ class WatchlistBar(QToolBar):
         self.filter_field.setMaximumWidth(160)
         self.filter_field.textChanged.connect(self.filter_changed)
         self.addWidget(self.filter_field)
+        self.filter_mark = FilterMark(self.filter_field, self)
+        self.addWidget(self.filter_mark)
+        self.clear_filter_action = self.filter_mark.clear_action  # Esc
         # Not toolbar buttons: the window adds them to its menu so the shortcuts work
         # window-wide (an action hidden with setVisible(False) has dead shortcuts).
         self.focus_add_action = QAction("Add symbols…", self)
@@ -101,9 +116,9 @@ class WatchlistBar(QToolBar):
         self.focus_filter_action = QAction("Filter…", self)
         self.focus_filter_action.setShortcut(QKeySequence.StandardKey.Find)
         self.focus_filter_action.triggered.connect(self.focus_filter)
-        self.busy = False
-        self._rest: list[str] = []  # not added this time (over PASTE_LIMIT): back in the field
-        self._note = ""
+        self.pending = 0  # snapshot checks in flight
+        # The demo: any well-formed ticker gets a simulated market (module docstring).
+        self.open_universe = False
         # Counters (docs/reliability.md, "Bad input"): pastes over the limit, symbols left
         # in the field for a later Enter, pastes cut at MAX_FIELD_CHARS.
         self.over_limit = 0
@@ -111,6 +126,16 @@ class WatchlistBar(QToolBar):
         self.field_full = 0
         self.palette_in_use = LIGHT
         self.message_is_error = False
+
+    @property
+    def busy(self) -> bool:
+        """A snapshot check is in flight (the field stays usable meanwhile)."""
+        return self.pending > 0
+
+    def set_open_universe(self, on: bool) -> None:
+        """The demo's rule: any well-formed ticker is accepted (the simulator lists it)."""
+        self.open_universe = on
+        self._on_directory()
 
     def set_directory(self, directory: SymbolDirectory | None) -> None:
         """Search and validate against `directory`'s asset list (None: the REST check)."""
@@ -132,6 +157,8 @@ class WatchlistBar(QToolBar):
         if directory is not None:
             loaded = directory.assets is not None
             tip = "\n".join([tip, *([_SEARCH_TIP] if loaded else []), directory.describe()])
+        if self.open_universe:
+            tip = f"{tip}\n{_DEMO_TIP}"
         self.add_field.setToolTip(tip)
         note = directory.take_note() if directory is not None else None
         if note:  # a failed refresh, said once (engine.account.assets_cache)
@@ -157,11 +184,10 @@ class WatchlistBar(QToolBar):
         self.palette_in_use = palette
         if self.message.text():
             self.message.setStyleSheet(_message_css(palette, self.message_is_error))
+        self.filter_mark.set_palette(palette)
 
     def submit(self) -> None:
         """Validate the field's text; accepted symbols are emitted (maybe after REST)."""
-        if self.busy:
-            return
         text = self.add_field.text()
         cut = ""
         if len(text) >= MAX_FIELD_CHARS:  # the paste may have been longer: say so
@@ -185,62 +211,68 @@ class WatchlistBar(QToolBar):
             else:
                 self.show_message("Type one or more symbols, e.g. AAPL, MSFT", error=True)
             return
-        new, self._rest = fresh[:PASTE_LIMIT], fresh[PASTE_LIMIT:]
-        self._note = _rest_note(len(self._rest)) + cut
-        if self._rest:
+        if self.pending >= MAX_PENDING_CHECKS:  # bounded; the text stays for the next Enter
+            self.show_message("Still checking the last symbols: press Enter again in a "
+                              "moment", error=True)  # fmt: skip
+            return
+        new, rest = fresh[:PASTE_LIMIT], fresh[PASTE_LIMIT:]
+        note = _rest_note(len(rest)) + cut
+        if rest:
             self.over_limit += 1
-            self.left_in_field += len(self._rest)
+            self.left_in_field += len(rest)
             log.info("paste of %d new symbols: %d added, %d left in the field",
-                     len(fresh), len(new), len(self._rest))  # fmt: skip
+                     len(fresh), len(new), len(rest))  # fmt: skip
+        # What is not added this time goes back into the field: the next Enter adds it.
+        self.add_field.hide_popup()
+        self.add_field.setText(", ".join(rest))
         assets = self.directory.assets if self.directory is not None else None
-        if assets is not None:  # the asset list decides, no network round trip
-            self.add_field.hide_popup()
-            refused = assets.refusals(new)
-            if refused:
-                shown = "; ".join(refused[:3])
-                more = f" (+{len(refused) - 3} more)" if len(refused) > 3 else ""
-                self.show_message(f"Not added — {shown}{more}", error=True)
-                return
-            self._accept(new, note=self._note)
+        refused = assets.refusals(new) if assets is not None else []
+        if assets is not None and not (refused and self.open_universe):
+            # The asset list decides, no network round trip.
+            good = [s for s in new if s in assets]
+            shown = "; ".join(refused[:3])
+            more = f" (+{len(refused) - 3} more)" if len(refused) > 3 else ""
+            self._settle(good, [s for s in new if s not in assets], f"{shown}{more}", note)
             return
         if self.checker is None:
-            self._accept(new, note=self._note)
+            self._settle(new, [], "", note)
             return
-        self.busy = True
-        self.add_field.hide_popup()
-        self.add_field.setEnabled(False)
+        self.pending += 1
         self.show_message(f"Checking {_names(new)} …", error=False)
-        self._tasks.spawn(self._check(new), name="tickerdesk-check-symbols")
+        self._tasks.spawn(self._check(new, note), name="tickerdesk-check-symbols")
 
-    async def _check(self, symbols: list[str]) -> None:
+    async def _check(self, symbols: list[str], note: str) -> None:
         assert self.checker is not None
         try:
             known = await self.checker(symbols)
         except Exception as exc:  # REST down: the stream itself is the last word
             log.warning("symbol check failed: %s", exc)
-            self._finish()
-            self._accept(symbols, note=f" (not verified: {exc}){self._note}")
+            self.pending -= 1
+            self._settle(symbols, [], "", f" (not verified: {exc}){note}")
             return
-        self._finish()
+        except BaseException:  # cancelled at shutdown: nothing to say
+            self.pending -= 1
+            raise
+        self.pending -= 1
         unknown = [s for s in symbols if s not in known]
-        if unknown:
-            self.show_message(f"Not added — unknown symbol: {_names(unknown)}", error=True)
+        good = [s for s in symbols if s in known]
+        self._settle(good, unknown, f"unknown symbol: {_names(unknown)}", note)
+
+    def _settle(self, good: list[str], refused: list[str], why: str, note: str) -> None:
+        """Add `good`; name `refused` (`why`) and put them back in the field to fix."""
+        if refused:
+            typed = self.add_field.text().strip()  # what was typed meanwhile stays
+            self.add_field.setText(", ".join(refused) + (f", {typed}" if typed else ""))
+        if not good:
+            self.show_message(f"Not added — {why}", error=True)
             return
-        self._accept(symbols, note=self._note)
-
-    def _finish(self) -> None:
-        self.busy = False
-        self.add_field.setEnabled(True)
-
-    def _accept(self, symbols: list[str], note: str) -> None:
-        # What was over the limit goes back into the field: the next Enter adds it.
-        self.add_field.setText(", ".join(self._rest))
-        self._rest = []
-        self.show_message(f"Added {_names(symbols)}{note}", error=bool(note))
-        self.symbols_accepted.emit(symbols)
+        tail = f" · not added — {why} (left in the field)" if refused else ""
+        self.show_message(f"Added {_names(good)}{note}{tail}", error=bool(note or refused))
+        self.symbols_accepted.emit(good)
 
 
 _FIELD_TIP = "Comma- or space-separated symbols; Enter adds them"
+_DEMO_TIP = "Demo: any well-formed ticker gets a simulated market"
 _SEARCH_TIP = "Type a symbol or a company name: Up/Down choose, Tab completes, Enter adds"
 
 

@@ -4,6 +4,7 @@ One TickerTableModel serves every tab (it drains the store's change set, which a
 model would then miss); switching tabs is one `set_symbols`. Row edits (add, remove, drag)
 flow back into the active list. Lists and the active tab are written on every change
 (docs/design.md, invariant 6). The model never watches the store: WatchlistSet owns the union.
+Removing rows goes through `remove_symbols`, which Ctrl+Z undoes (gui.watchlists.undo).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QWidget
 
 from engine.market.store import MarketDataStore
@@ -18,6 +20,7 @@ from gui.settings.persistence import AppSettings
 from gui.table.model import TickerTableModel
 from gui.watchlists.book import DEFAULT_NAME, WatchlistSet
 from gui.watchlists.tabs import WatchlistTabs
+from gui.watchlists.undo import RemovalUndo
 
 
 class WatchlistController(QObject):
@@ -40,6 +43,10 @@ class WatchlistController(QObject):
         self._settings = settings
         self._sort_order = sort_order
         self._loaded = False
+        self.undo = RemovalUndo(self.lists, self._put_back, self)
+        self.undo_action = self.undo.action
+        # Outcomes go where the tabs' go (the status bar).
+        self.undo.message_shown.connect(self.tabs.message_shown)
         model.watchlist_changed.connect(self._on_model_watchlist_changed)
         self.lists.active_changed.connect(self._on_lists_active_changed)
         self.lists.lists_changed.connect(self.save)
@@ -68,6 +75,26 @@ class WatchlistController(QObject):
 
     def _on_model_watchlist_changed(self) -> None:
         self.lists.set_symbols(self.lists.active(), self._model.symbols())
+
+    def remove_symbols(self, symbols: Sequence[str]) -> list[str]:
+        """Remove `symbols` from the list shown, undoably (Ctrl+Z); returns those removed."""
+        removal = self.undo.record(self.lists.active(), symbols, self._model.symbols())
+        if removal is None:
+            return []
+        gone = removal.symbols()
+        self._model.remove_symbols(gone)
+        self.tabs.message_shown.emit(f"Removed {', '.join(gone)} (Ctrl+Z to undo)")
+        return gone
+
+    def _put_back(self, index: int, symbols: list[str]) -> None:
+        self.set_list_symbols(index, symbols)
+        column = self._model.sort_column()
+        if column >= 0 and index == self.lists.active():  # a sorted table stays sorted
+            self._model.sort_now(column, self._sort_order())
+
+    def shortcut_actions(self) -> dict[str, QAction]:
+        """gui.shortcuts ids -> this room's actions (the tabs' and Undo)."""
+        return {**self.tabs.shortcut_actions(), "undo": self.undo_action}
 
     def set_list_symbols(self, index: int, symbols: Sequence[str]) -> None:
         """Replace list `index`'s symbols (a sync pulled from Alpaca); the table follows

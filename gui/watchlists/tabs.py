@@ -1,5 +1,10 @@
 """Tab strip over a WatchlistSet: switch, create (+ / Ctrl+T), rename (double-click), delete, drag.
 
+Keys (bound from gui.shortcuts): Ctrl+Tab / Ctrl+PgDn next, Ctrl+Shift+Tab / Ctrl+PgUp
+previous, Alt+1..9 the n-th tab. The Alt+n actions stay enabled even past the last tab
+(saying so in words): a disabled action would let Alt+1 reach a focused line edit, which
+types "1" into it (issue 18, #3: it landed in the Filter field).
+
 All dialogs are non-modal and opened with open(), never exec(): a nested event loop under
 qasync fails with "Cannot enter into task" (qasync #59, docs/qt.md).
 """
@@ -22,6 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from gui.watchlists.book import WatchlistSet
+
+GOTO_TABS = 9  # Alt+1 .. Alt+9
 
 
 class FittedTabBar(QTabBar):
@@ -103,6 +110,34 @@ class WatchlistTabs(QWidget):
             [QKeySequence("Ctrl+Shift+Tab"), QKeySequence("Ctrl+Shift+Backtab")]
         )
         self.previous_action.triggered.connect(lambda: self.lists.step_active(-1))
+        self.goto_actions: list[QAction] = []
+        for n in range(1, GOTO_TABS + 1):
+            action = QAction(f"Watchlist {n}", self)
+            action.setShortcut(QKeySequence(f"Alt+{n}"))
+            action.triggered.connect(lambda _=False, i=n - 1: self.show_list(i))
+            self.goto_actions.append(action)
+        # Window-wide while the tabs are shown; not in a menu (nine rows of clutter).
+        self.addActions(self.goto_actions)
+
+    def shortcut_actions(self) -> dict[str, QAction]:
+        """gui.shortcuts ids -> the tabs' actions."""
+        return {
+            "new_watchlist": self.new_action,
+            "next_watchlist": self.next_action,
+            "previous_watchlist": self.previous_action,
+            **{f"watchlist_{i + 1}": a for i, a in enumerate(self.goto_actions)},
+        }
+
+    def show_list(self, index: int) -> bool:
+        """Show list `index` (Alt+1 is index 0); past the last tab, say so."""
+        count = self.lists.count()
+        if not 0 <= index < count:
+            self.message_shown.emit(
+                f"There is no watchlist {index + 1} ({count} tab{'s' if count != 1 else ''})"
+            )
+            return False
+        self.lists.set_active(index)
+        return True
 
     def actions_for_menu(self) -> list[QAction]:
         return [

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
@@ -19,6 +20,7 @@ from engine.events import Subscription
 from engine.net.health import StreamHealth
 from gui.shortcuts import ShortcutsDialog
 from gui.statusbar.details import ConnectionDetailsDialog
+from gui.window.about import AboutDialog, places
 
 
 class WindowDialogs(QObject):
@@ -30,6 +32,7 @@ class WindowDialogs(QObject):
         health: StreamHealth,
         subscription: Callable[[], Subscription] = Subscription,
         clock: Callable[[], float] = time.monotonic,
+        settings_path: Path | None = None,
     ) -> None:
         super().__init__(window)
         self._window = window
@@ -40,8 +43,17 @@ class WindowDialogs(QObject):
         self.details_action.triggered.connect(self.open_connection_details)
         self.shortcuts_action = QAction("Keyboard shortcuts", self)
         self.shortcuts_action.triggered.connect(self.open_shortcuts)
+        self.about_action = QAction("About Tickerdesk", self)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_action.triggered.connect(self.open_about)
         self.details_dialog: ConnectionDetailsDialog | None = None
         self.shortcuts_dialog: ShortcutsDialog | None = None
+        self.about_dialog: AboutDialog | None = None
+        self._settings_path = settings_path
+
+    def help_entries(self) -> list[QAction | None]:
+        """The Help menu: keyboard shortcuts, then About."""
+        return [self.shortcuts_action, self.about_action]
 
     def shortcut_actions(self) -> dict[str, QAction]:
         """Ids in gui.shortcuts of the actions this object owns."""
@@ -59,10 +71,24 @@ class WindowDialogs(QObject):
             self.shortcuts_dialog = ShortcutsDialog(self._window)
         return _show(self.shortcuts_dialog)
 
+    def open_about(self) -> AboutDialog:
+        if self.about_dialog is None:
+            from gui.settings.persistence import default_settings_path
+
+            path = self._settings_path or _settings_path_of(self._window)
+            self.about_dialog = AboutDialog(places(path or default_settings_path()), self._window)
+        return _show(self.about_dialog)
+
     def close(self) -> None:
-        for dialog in (self.details_dialog, self.shortcuts_dialog):
+        for dialog in (self.details_dialog, self.shortcuts_dialog, self.about_dialog):
             if dialog is not None:
                 dialog.close()
+
+
+def _settings_path_of(window: QWidget) -> Path | None:
+    # The window's settings file (MainWindow.settings.path), if it has one.
+    path = getattr(getattr(window, "settings", None), "path", None)
+    return path if isinstance(path, Path) else None
 
 
 def _show[D: QDialog](dialog: D) -> D:

@@ -8,14 +8,16 @@ window's menu bar reads as one table in gui.main_window.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QComboBox, QMenu, QMenuBar, QWidget
+from PySide6.QtWidgets import QMenu, QMenuBar, QWidget
 
 from engine.config import FEEDS
+from gui.settings.feeds import FEED_TIPS, FeedCombo, feed_words
 
 # An action, a run of actions, a callable that fills the menu itself (theme, display),
 # a submenu, or None for a separator.
@@ -31,6 +33,27 @@ class Submenu:
     on_show: Callable[[QMenu], object] | None = None
 
 
+_LONE_AMPERSAND = re.compile(r"(?<!&)&(?!&)")
+
+
+def menu_text(text: str) -> str:
+    """`text` as a menu or button label shows it: a lone `&` doubled, or Qt takes it as a
+    mnemonic and eats it ("Day P&L" showed as "Day PL"). Idempotent: `&&` stays."""
+    return _LONE_AMPERSAND.sub("&&", text)
+
+
+def literal_entries(menu: QMenu) -> None:
+    """The menu's action texts are data (column names, list names), never mnemonics."""
+    for action in menu.actions():
+        if not action.isSeparator() and action.menu() is None:
+            action.setText(menu_text(action.text()))
+
+
+def _refill(menu: QMenu, fill: Callable[[QMenu], object]) -> None:
+    fill(menu)
+    literal_entries(menu)  # a generated list names data: "Day P&L" must keep its "&"
+
+
 def fill_menu(menu: QMenu, entries: Iterable[Entry]) -> None:
     for entry in entries:
         if entry is None:
@@ -41,7 +64,7 @@ def fill_menu(menu: QMenu, entries: Iterable[Entry]) -> None:
             sub = menu.addMenu(entry.title)
             fill_menu(sub, entry.entries)
             if entry.on_show is not None:
-                sub.aboutToShow.connect(lambda sub=sub, fill=entry.on_show: fill(sub))
+                sub.aboutToShow.connect(lambda sub=sub, fill=entry.on_show: _refill(sub, fill))
         elif callable(entry):
             entry(menu)
         else:
@@ -70,14 +93,14 @@ class WindowActions:
         self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
         self.quit_action = QAction("Quit", parent)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        self.feed_combo = QComboBox(parent)
+        # Codes as text, words on its face (gui.settings.feeds): "IEX — free, one exchange".
+        self.feed_combo = FeedCombo(parent)
         self.feed_combo.setObjectName("feedCombo")
-        self.feed_combo.addItems(list(FEEDS))
         self.feed_combo.setCurrentText(feed)
-        self.feed_combo.setToolTip("Alpaca data feed")
         self.feed_group = QActionGroup(parent)
         for name in FEEDS:
-            action = QAction(name, self.feed_group)
+            action = QAction(menu_text(feed_words(name)), self.feed_group)
+            action.setToolTip(FEED_TIPS.get(name, ""))
             action.setCheckable(True)
             action.setChecked(name == feed)
             action.setData(name)

@@ -1,6 +1,7 @@
 """End-to-end stream throughput: simulator -> (a) bare websockets, (b) our client, (c) alpaca-py.
 
-Run: /tmp/venv/bin/python tests/benchmarks/bench_engine.py [--quick] [--profile]
+Run: .venv/bin/python tests/benchmarks/bench_engine.py [--quick] [--profile]
+         [--baseline TREE]   (e.g. `git worktree add /tmp/base e9a1d70`, then /tmp/base)
 The simulator and every consumer run in their own processes (2-core machine: producer
 and consumer must not share a core). Per cell and run, consumers (a), (b), (c) take turns
 on the same simulator; each prints messages received in a timed window and its own CPU
@@ -12,7 +13,14 @@ live in benchmark scripts). Consumers:
       header / JSON `"T":` keys), no decoding;
   (b) engine.net.stream.StreamClient decoding into engine.market.store.MarketDataStore;
   (c) alpaca-py StockDataStream (url_override, raw_data=False, msgpack, async counting
-      handler); alpaca-py always asks for msgpack, so it has no JSON cells.
+      handler); alpaca-py always asks for msgpack, so it runs once per frame size and run
+      and both encodings of (b) are compared with that one sample (issue 16: "5x at frames
+      of 10 and 50, JSON and msgpack");
+  (d) the bare loop an app would write without us: `websockets`, stdlib `json.loads` (or
+      `msgpack.unpackb`, what alpaca-py decodes with), a dict of the latest message per
+      symbol (`latest[m["S"]] = m`), nothing validated, no timestamps parsed;
+  (B) with `--baseline TREE`: (b) again, its `engine` package imported from TREE
+      (PYTHONPATH), in the same runs on the same simulator: before/after in one run.
 The simulator runs without deflate (all three get the same bytes; alpaca-py would
 negotiate it) and is itself the limit near ~110k msgs/s on one core: past that its own
 queue grows until its slow-client check sends 407 to any consumer, even (a).
@@ -38,7 +46,7 @@ from pathlib import Path
 from typing import IO, Any, NoReturn
 
 FEED = "iex"
-KINDS = ("a", "b", "c")
+KINDS = ("a", "b", "c", "d", "B")
 ENCODINGS = ("json", "msgpack")
 _SIM_BOOT_S = 20.0
 
@@ -98,6 +106,43 @@ async def _run_bare(url: str, encoding: str, symbols: list[str], meter: Meter) -
             async for frame in ws:
                 meter.frames += 1
                 meter.messages += count(frame)
+                if not meter.started.is_set():
+                    meter.started.set()
+        except ConnectionClosed:
+            pass
+        meter.closed = f"{ws.close_code} {ws.close_reason}"
+
+
+async def _run_dict(url: str, encoding: str, symbols: list[str], meter: Meter) -> None:
+    """(d): decode every frame with the stdlib (json) or msgpack-python, keep the latest
+    message per symbol in a dict; count what it kept."""
+    import msgpack  # type: ignore[import-untyped,unused-ignore]
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    mp = encoding == "msgpack"
+    headers = {"Content-Type": "application/msgpack"} if mp else {}
+    loads = msgpack.unpackb if mp else json.loads
+
+    def out(obj: dict[str, object]) -> str | bytes:
+        return msgpack.packb(obj) if mp else json.dumps(obj)  # type: ignore[no-any-return]
+
+    latest: dict[str, dict[str, Any]] = {}
+    async with connect(
+        f"{url}/v2/{FEED}", additional_headers=headers, compression=None, max_size=2**24
+    ) as ws:
+        await ws.recv()  # connected
+        await ws.send(out({"action": "auth", "key": "bench-d", "secret": "x"}))
+        await ws.recv()  # authenticated
+        await ws.send(out({"action": "subscribe", "trades": symbols, "quotes": symbols}))
+        await ws.recv()  # subscription
+        try:
+            async for frame in ws:
+                messages = loads(frame)
+                for m in messages:
+                    latest[m["S"]] = m
+                meter.frames += 1
+                meter.messages += len(messages)
                 if not meter.started.is_set():
                     meter.started.set()
         except ConnectionClosed:
@@ -189,7 +234,9 @@ async def consume(
     keep: list[Any] = []  # the running task or client: referenced until the process exits
     if kind == "a":
         keep.append(loop.create_task(_run_bare(url, encoding, symbols, meter)))
-    elif kind == "b":
+    elif kind == "d":
+        keep.append(loop.create_task(_run_dict(url, encoding, symbols, meter)))
+    elif kind in ("b", "B"):
         client, sync = await asyncio.wait_for(_run_ours(url, encoding, symbols, meter), 30)
         keep.append(client)
     else:
@@ -318,7 +365,10 @@ def run_consumer(
     ]
     if profile_out:
         cmd += ["--profile-out", profile_out]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.seconds + 120)
+    env = None
+    if kind == "B":  # the same consumer, its `engine` imported from the baseline tree
+        env = dict(os.environ, PYTHONPATH=str(args.baseline))
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.seconds + 120, env=env)
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"consumer {kind} failed: {done.stderr[-3000:]}")
@@ -334,26 +384,37 @@ Cell = dict[str, Sample]  # one run: consumer kind -> its sample
 def run_cells(
     rate: float, batches: list[int], args: argparse.Namespace
 ) -> dict[tuple[str, int], list[Cell]]:
-    """For each (encoding, batch): a list of runs, each {kind: Sample} on one simulator."""
+    """For each (encoding, batch): a list of runs, each {kind: Sample} on one simulator.
+
+    alpaca-py (c) speaks msgpack only: it runs once per batch and run, and its sample is
+    put in both encodings' runs, so (b) JSON and (b) msgpack are each compared with it.
+    """
+    kinds = [k for k in KINDS if k != "B" or args.baseline]
     results: dict[tuple[str, int], list[Cell]] = {}
     for batch in batches:
         sim = start_sim(rate, batch, args.compression)
         try:
             for rep in range(args.runs):
-                order = KINDS[rep % 3 :] + KINDS[: rep % 3]  # rotate: cancel drift
-                for encoding in ENCODINGS:
-                    run: Cell = {}
-                    for kind in order:
+                shift = rep % len(kinds)
+                order = kinds[shift:] + kinds[:shift]  # rotate: cancel drift
+                runs: dict[str, Cell] = {enc: {} for enc in ENCODINGS}
+                for kind in order:
+                    for encoding in ENCODINGS:
                         if kind == "c" and encoding == "json":
                             continue  # alpaca-py always negotiates msgpack
                         try:
-                            run[kind] = run_consumer(sim, kind, encoding, args)
+                            sample = run_consumer(sim, kind, encoding, args)
                         except (RuntimeError, subprocess.TimeoutExpired) as exc:
                             # One failed window (e.g. a shared checkout mid-edit) must not
                             # cost the whole table: the cell shows fewer runs.
                             print(f"\n  {encoding} batch {batch} ({kind}) failed: {exc!s:.300}")
-                    results.setdefault((encoding, batch), []).append(run)
-                    print(".", end="", flush=True)
+                            continue
+                        targets = ENCODINGS if kind == "c" else (encoding,)
+                        for enc in targets:
+                            runs[enc][kind] = sample
+                        print(".", end="", flush=True)
+                for encoding in ENCODINGS:
+                    results.setdefault((encoding, batch), []).append(runs[encoding])
         finally:
             sim.stop()
     print()
@@ -384,35 +445,39 @@ def _fmt(v: float | None, ratio: bool = False) -> str:
     return f"{v:.2f}" if ratio else f"{v / 1000:.1f}k"
 
 
+RATIOS = (("b", "c"), ("b", "d"), ("b", "a"), ("B", "c"), ("B", "d"), ("b", "B"))
+
+
 def print_table(title: str, rate: float, results: dict[tuple[str, int], list[Cell]]) -> None:
     print(
         f"\n== {title}: offered {rate:,.0f} msgs/s, medians of runs "
-        f"(k = 1000 msgs/s; cap = msgs per consumer CPU-second) =="
+        f"(k = 1000 msgs/s; cap = msgs per consumer CPU-second; c is msgpack in both rows) =="
     )
+    kinds = [k for k in KINDS if any(k in r for runs in results.values() for r in runs)]
+    ratios = [(x, y) for x, y in RATIOS if x in kinds and y in kinds]
     head = (
-        f"{'enc':8}{'batch':>6}{'msg/frm a|b':>13}{'deliv a':>9}{'deliv b':>9}"
-        f"{'deliv c':>9}{'cap a':>9}{'cap b':>9}{'cap c':>9}{'b/a dlv':>9}"
-        f"{'b/a cap':>9}{'b/c dlv':>9}{'b/c cap':>9}{'407 a/b/c':>11}{'runs':>6}"
+        f"{'enc':8}{'batch':>6}{'msg/frm':>8}"
+        + "".join(f"{'dlv ' + k:>8}" for k in kinds)
+        + "".join(f"{'cap ' + k:>8}" for k in kinds)
+        + "".join(f"{x + '/' + y + ' cap':>10}" for x, y in ratios)
+        + f"{'407s':>6}{'runs':>6}"
     )
     print(head)
     for (enc, batch), runs in results.items():
-        present = [k for k in KINDS if any(k in r for r in runs)]
-        drops = "/".join(
-            str(sum(r[k].drops for r in runs if k in r)) if k in present else "-" for k in KINDS
-        )
-        complete = min(sum(k in r for r in runs) for k in present) if present else 0
-        mpf_a, mpf_b = _med(runs, _get("a", "per_frame")), _med(runs, _get("b", "per_frame"))
-        mpf = f"{mpf_a or 0:.1f}|{mpf_b or 0:.1f}"
+        drops = sum(s.drops for r in runs for s in r.values())
+        complete = min(sum(k in r for r in runs) for k in kinds) if kinds else 0
+        mpf = _med(runs, _get("b", "per_frame")) or 0.0
         print(
-            f"{enc:8}{batch:>6}{mpf:>13}"
-            + "".join(f"{_fmt(_med(runs, _get(k, 'rate'))):>9}" for k in KINDS)
-            + "".join(f"{_fmt(_med(runs, _get(k, 'capacity'))):>9}" for k in KINDS)
-            + f"{_fmt(_med(runs, _ratio('b', 'a', 'rate')), True):>9}"
-            + f"{_fmt(_med(runs, _ratio('b', 'a', 'capacity')), True):>9}"
-            + f"{_fmt(_med(runs, _ratio('b', 'c', 'rate')), True):>9}"
-            + f"{_fmt(_med(runs, _ratio('b', 'c', 'capacity')), True):>9}"
-            + f"{drops:>11}{complete:>6}"
+            f"{enc:8}{batch:>6}{mpf:>8.1f}"
+            + "".join(f"{_fmt(_med(runs, _get(k, 'rate'))):>8}" for k in kinds)
+            + "".join(f"{_fmt(_med(runs, _get(k, 'capacity'))):>8}" for k in kinds)
+            + "".join(f"{_fmt(_med(runs, _ratio(x, y, 'capacity')), True):>10}" for x, y in ratios)
+            + f"{drops:>6}{complete:>6}"
         )
+    print(
+        "  a = websockets counting only; b = ours; c = alpaca-py; d = websockets + json.loads"
+        " (msgpack.unpackb) + dict of latest per symbol; B = ours from --baseline"
+    )
 
 
 def profile_ours(encoding: str, batch: int, rate: float, args: argparse.Namespace) -> None:
@@ -454,7 +519,7 @@ def main(argv: list[str] | None = None) -> int:
         default=100_000.0,
         help="firehose offered msgs/s (past ~110k the simulator's own send backlog trips 407)",
     )
-    p.add_argument("--batches", default="1,10,50", help="frame sizes (simulator --batch-max)")
+    p.add_argument("--batches", default="10,50", help="frame sizes (simulator --batch-max)")
     p.add_argument("--firehose-batches", default="10,50")
     p.add_argument("--compression", action="store_true", help="let the simulator offer deflate")
     p.add_argument("--quick", action="store_true", help="1 s windows, firehose batch 50 only")
@@ -471,7 +536,14 @@ def main(argv: list[str] | None = None) -> int:
         help="offered msgs/s while profiling: near the simulator's own sustainable maximum",
     )
     p.add_argument("--profile-lines", type=int, default=45)
+    p.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout (e.g. a git worktree of today's main): its engine runs as (B)",
+    )
     args = p.parse_args(argv)
+    if args.baseline is not None and not (args.baseline / "engine").is_dir():
+        p.error(f"--baseline {args.baseline}: no engine package there")
     if args.consume:
         logging.basicConfig(level=logging.ERROR)
         asyncio.run(
@@ -488,6 +560,7 @@ def main(argv: list[str] | None = None) -> int:
         f"bench_engine: {args.runs} runs/cell, {args.seconds:g} s windows, simulator "
         f"deflate={'on' if args.compression else 'off'}, 50 symbols trades+quotes, "
         f"feed {FEED}; (c) = alpaca-py StockDataStream, msgpack only"
+        + (f"; (B) = {args.baseline}" if args.baseline else "")
     )
     fixed = run_cells(args.rate, batches, args)
     if fixed:

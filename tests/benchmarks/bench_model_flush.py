@@ -1,83 +1,116 @@
-"""Benchmark: TickerTableModel flush and sort cost with 2,000 rows in a visible QTableView.
+"""Benchmark: TickerTableModel flush, repaint and sort cost in the app's own table view.
 
-Run: /tmp/venv/bin/python tests/benchmarks/bench_model_flush.py [--runs 5] [--frames 100]
-Prints p50/p99 (ms) of flush() alone and of flush() plus the repaint it causes, for 10,
-100 and 2,000 changed rows per frame, then sort_now and tick_ages; each number is the
-median over the runs. Offscreen platform, so painting is real but nothing is shown.
+Run: .venv/bin/python tests/benchmarks/bench_model_flush.py [--runs 5] [--frames 100]
+     [--baseline TREE]
+The view is the app's TickerView (1400x900, fixed rows, the range bars) with the sparkline
+delegate over a PriceHistory, as MainWindow wires them, every symbol with 60 s of trades.
+Prints, medians over the runs of per-run percentiles (ms):
+- a full repaint of the viewport (nothing changed: what scrolling or a flush touching
+  every visible row costs in painting), 2,000 rows;
+- flush() alone and flush() plus the repaint it causes, for 10, 100 and 2,000 changed
+  rows of 2,000, and 1,000 changed rows of 10,000 (20k msgs/s at the 50 ms flush);
+- sort_now and tick_ages.
+--baseline TREE runs the same measurements on the app in TREE (e.g. `git worktree add
+/tmp/base <commit>`) in the same run, interleaved run by run, and prints both side by
+side with the ratio. Each measurement runs in a child process (PYTHONPATH = the tree).
+Offscreen platform: painting is real, nothing is shown.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
 import random
 import statistics
 import string
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-from benchstats import percentile
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QHeaderView, QTableView
-
-from engine.events import Quote, Trade
-from engine.market.store import MarketDataStore
-from gui.table.columns import COLUMN_INDEX
-from gui.table.model import TickerFilterProxy, TickerTableModel
-
-ROWS = 2_000
+ROOT = Path(__file__).resolve().parents[2]
 NS = 1_700_000_000_000_000_000
+CASES = ((2_000, 10), (2_000, 100), (2_000, 2_000), (10_000, 1_000))
+SPARK_SECONDS = 60
 
 
-def build(app: QApplication) -> tuple[MarketDataStore, TickerTableModel, QTableView, list[str]]:
-    symbols = ["".join(t) for t in itertools.product(string.ascii_uppercase, repeat=3)][:ROWS]
-    store = MarketDataStore()
-    model = TickerTableModel(store, flush_interval_ms=0)  # driven by hand below
-    model.set_symbols(symbols)
-    view = QTableView()
-    view.setModel(TickerFilterProxy(model))
-    # Fixed row heights, no ResizeToContents on live columns (docs/qt.md).
-    view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-    view.verticalHeader().setDefaultSectionSize(22)
-    view.resize(1400, 900)
-    view.show()
-    app.processEvents()
-    return store, model, view, symbols
+def _symbols(count: int) -> list[str]:
+    letters = string.ascii_uppercase
+    return ["".join(t) for t in itertools.product(letters, repeat=3 if count <= 17_576 else 4)][
+        :count
+    ]
 
 
-def one_run(
-    app: QApplication, changed: int, frames: int, rng: random.Random
-) -> tuple[float, float, float, float]:
-    store, model, view, symbols = build(app)
-    seq = itertools.count()
-    flush_ms: list[float] = []
-    paint_ms: list[float] = []
-    for _ in range(frames + 5):
-        for symbol in rng.sample(symbols, changed):
-            price = rng.uniform(5, 500)
-            ts = NS + next(seq)
-            store.apply(Trade(symbol, price, 100, ts))
-            store.apply(Quote(symbol, price - 0.01, 200, price + 0.01, 300, ts))
+class Rig:
+    """Store + history + model + TickerView (+ sparkline delegate) as MainWindow wires them."""
+
+    def __init__(self, app: Any, rows: int, rng: random.Random, tmp: str) -> None:
+        from PySide6.QtWidgets import QHeaderView
+
+        from engine.events import Quote, Trade
+        from engine.market.history import PriceHistory
+        from engine.market.store import MarketDataStore
+        from gui.settings.persistence import AppSettings
+        from gui.table.columns import COLUMN_INDEX
+        from gui.table.delegates import SparklineDelegate
+        from gui.table.model import TickerFilterProxy, TickerTableModel
+        from gui.table.view import TickerView
+
+        self.app, self.rng, self.Trade, self.Quote = app, rng, Trade, Quote
+        self.symbols = _symbols(rows)
+        self.store = MarketDataStore()
+        self.history = PriceHistory()
+        self.store.add_observer(self.history.on_event)
+        self.model = TickerTableModel(self.store, flush_interval_ms=0)  # driven by hand
+        self.model.set_symbols(self.symbols)
+        self.model.history = self.history
+        self.seq = itertools.count()
+        for second in range(SPARK_SECONDS):
+            for symbol in self.symbols:
+                self.trade(symbol, NS + second * 1_000_000_000)
+        self.now_ns = NS + SPARK_SECONDS * 1_000_000_000
+        self.model.flush()
+        self.proxy = TickerFilterProxy(self.model)
+        self.view = TickerView(self.model, self.proxy, AppSettings(Path(tmp) / "b.ini"))
+        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.sparklines = SparklineDelegate(self.view)
+        self.view.setItemDelegateForColumn(COLUMN_INDEX["spark"], self.sparklines)
+        self.view.size_columns_to_samples()
+        self.view.resize(1400, 900)
+        self.view.show()
+        app.processEvents()
+
+    def trade(self, symbol: str, ts: int) -> None:
+        price = round(self.rng.uniform(5, 500), 2)
+        self.store.apply(self.Trade(symbol, price, 100, ts + next(self.seq), next(self.seq), "V"))
+        self.store.apply(self.Quote(symbol, price - 0.01, 200, price + 0.01, 300, ts))
+
+    def frame(self, changed: int) -> tuple[float, float]:
+        self.now_ns += 1_000_000_000
+        for symbol in self.rng.sample(self.symbols, changed):
+            self.trade(symbol, self.now_ns)
         start = time.perf_counter()
-        model.flush()
+        self.model.flush()
         mid = time.perf_counter()
-        app.processEvents()  # the repaint the flush asked for
+        self.app.processEvents()  # the repaint the flush asked for
         end = time.perf_counter()
-        flush_ms.append((mid - start) * 1e3)
-        paint_ms.append((end - start) * 1e3)
-    flush_ms, paint_ms = flush_ms[5:], paint_ms[5:]  # drop warm-up frames
-    view.close()
-    view.deleteLater()
-    app.processEvents()
-    return (
-        percentile(flush_ms, 0.5),
-        percentile(flush_ms, 0.99),
-        percentile(paint_ms, 0.5),
-        percentile(paint_ms, 0.99),
-    )
+        return (mid - start) * 1e3, (end - start) * 1e3
+
+    def close(self) -> None:
+        self.view.close()
+        self.view.deleteLater()
+        self.app.processEvents()
+
+
+def _pcts(samples: list[float]) -> list[float]:
+    from benchstats import percentile
+
+    return [percentile(samples, 0.5), percentile(samples, 0.99)]
 
 
 def timed(fn: Callable[[], object], repeat: int) -> float:
@@ -89,66 +122,127 @@ def timed(fn: Callable[[], object], repeat: int) -> float:
     return statistics.median(samples)
 
 
-def sort_costs(app: QApplication, rng: random.Random) -> tuple[float, float, float, float]:
-    store, model, view, symbols = build(app)
-    for i, symbol in enumerate(symbols):
-        store.apply(Trade(symbol, rng.uniform(5, 500), 100, NS + i))
-    model.flush()
-    app.processEvents()
-    last = COLUMN_INDEX["last"]
-    orders = itertools.cycle([Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder])
-    reorder = timed(lambda: model.sort_now(last, next(orders)), 20)  # full permutation
-    model.sort_now(last, Qt.SortOrder.AscendingOrder)
-    unchanged = timed(lambda: model.sort_now(last, Qt.SortOrder.AscendingOrder), 20)
+def one_run(frames: int, seed: int) -> dict[str, float]:
+    """Child: every figure once, in this process (the tree on PYTHONPATH)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
 
-    def reorder_and_paint() -> None:
-        model.sort_now(last, next(orders))
-        app.processEvents()
+    from gui.table.columns import COLUMN_INDEX
 
-    with_paint = timed(reorder_and_paint, 20)
+    app = QApplication.instance() or QApplication([])
+    rng = random.Random(seed)
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        rig = Rig(app, 2_000, rng, tmp)
+        viewport = rig.view.viewport()
+        paints = []
+        for _ in range(frames):
+            start = time.perf_counter()
+            viewport.repaint()
+            paints.append((time.perf_counter() - start) * 1e3)
+        out["repaint_p50"], out["repaint_p99"] = _pcts(paints[5:])
+        for rows, changed in CASES:
+            if rows != 2_000:
+                rig.close()
+                rig = Rig(app, rows, rng, tmp)
+            for _ in range(5):
+                rig.frame(changed)  # warm-up
+            flush, total = zip(*(rig.frame(changed) for _ in range(frames)), strict=True)
+            key = f"{rows}/{changed}"
+            out[f"flush_p50 {key}"], out[f"flush_p99 {key}"] = _pcts(list(flush))
+            out[f"paint_p50 {key}"], out[f"paint_p99 {key}"] = _pcts(list(total))
+        rig.close()
+        rig = Rig(app, 2_000, rng, tmp)
+        model = rig.model
+        last = COLUMN_INDEX["last"]
+        orders = itertools.cycle([Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder])
+        out["sort_reorder"] = timed(lambda: model.sort_now(last, next(orders)), 20)
+        model.sort_now(last, Qt.SortOrder.AscendingOrder)
+        out["sort_unchanged"] = timed(lambda: model.sort_now(last, Qt.SortOrder.AscendingOrder), 20)
 
-    def ages_and_paint() -> None:
-        model.tick_ages()
-        app.processEvents()
+        def reorder_and_paint() -> None:
+            model.sort_now(last, next(orders))
+            app.processEvents()
 
-    ages = timed(ages_and_paint, 20)
-    view.close()
-    view.deleteLater()
-    app.processEvents()
-    return reorder, unchanged, with_paint, ages
+        out["sort_paint"] = timed(reorder_and_paint, 20)
+
+        def ages_and_paint() -> None:
+            model.tick_ages()
+            app.processEvents()
+
+        out["ages_paint"] = timed(ages_and_paint, 20)
+        rig.close()
+    return out
+
+
+LABELS = [
+    ("repaint_p50", "full repaint 1400x900, 2,000 rows, sparklines: p50"),
+    ("repaint_p99", "full repaint ...: p99"),
+    *(
+        (f"{kind}_{q} {rows}/{changed}", f"{label} {q}, {changed:,} of {rows:,} rows changed")
+        for rows, changed in CASES
+        for kind, label in (("flush", "flush"), ("paint", "flush + repaint"))
+        for q in ("p50", "p99")
+    ),
+    ("sort_reorder", "sort_now, 2,000 rows, full reorder"),
+    ("sort_unchanged", "sort_now, already sorted (no layoutChanged)"),
+    ("sort_paint", "sort_now + repaint"),
+    ("ages_paint", "tick_ages (sweep + Age/Status) + repaint"),
+]
+
+
+def child(tree: Path, frames: int, seed: int) -> dict[str, float]:
+    cmd = [sys.executable, __file__, "--child", "--frames", str(frames), "--seed", str(seed)]
+    env = dict(os.environ, PYTHONPATH=str(tree), QT_QPA_PLATFORM="offscreen")
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=tree, env=env, timeout=900)
+    for line in reversed(out.stdout.splitlines()):
+        if line.startswith("{"):
+            result: dict[str, float] = json.loads(line)
+            return result
+    raise RuntimeError(f"run in {tree} failed:\n{out.stderr[-3000:]}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--frames", type=int, default=100)
+    parser.add_argument("--baseline", metavar="TREE", help="also measure the app in TREE")
+    parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    app = QApplication.instance() or QApplication([])
-    assert isinstance(app, QApplication)
-    rng = random.Random(1234)
+    if args.child:
+        print(json.dumps(one_run(args.frames, args.seed)), flush=True)
+        return
+    trees = {"this tree": ROOT}
+    if args.baseline:
+        trees = {"baseline": Path(args.baseline).resolve(), **trees}
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+    print(f"load average at start: {os.getloadavg()[0]:.2f}, cores: {os.cpu_count()}")
     print(
-        f"{ROWS} rows, visible QTableView (offscreen) via TickerFilterProxy; "
-        f"{args.frames} frames x {args.runs} runs; medians of per-run percentiles (ms)"
+        f"TickerView 1400x900 (offscreen) + sparklines, {args.frames} frames x {args.runs} "
+        f"runs, interleaved; medians of per-run percentiles (ms)"
     )
-    print(
-        f"{'changed rows':>12} | {'flush p50':>9} {'flush p99':>9} | "
-        f"{'+paint p50':>10} {'+paint p99':>10}"
-    )
-    for changed in (10, 100, 2_000):
-        runs = [one_run(app, changed, args.frames, rng) for _ in range(args.runs)]
-        cols = [statistics.median(r[i] for r in runs) for i in range(4)]
-        print(
-            f"{changed:>12} | {cols[0]:>9.3f} {cols[1]:>9.3f} | {cols[2]:>10.3f} {cols[3]:>10.3f}"
-        )
-    sorts = [sort_costs(app, rng) for _ in range(args.runs)]
-    reorder, unchanged, with_paint, ages = (
-        statistics.median(s[i] for s in sorts) for i in range(4)
-    )
-    print(f"sort_now, 2,000 rows, full reorder:        {reorder:8.3f} ms")
-    print(f"sort_now, already sorted (no layoutChanged): {unchanged:6.3f} ms")
-    print(f"sort_now + repaint:                        {with_paint:8.3f} ms")
-    print(f"tick_ages (sweep + Age/Status range) + repaint: {ages:5.3f} ms")
+    for run in range(args.runs):
+        for name, tree in trees.items():
+            results[name].append(child(tree, args.frames, args.seed + run))
+    medians = {
+        name: {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+        for name, runs in results.items()
+    }
+    names = list(trees)
+    head = "".join(f"{n:>12}" for n in names)
+    ratio = "  after/before" if args.baseline else ""
+    print(f"{'figure':<58}{head}{ratio}")
+    for key, label in LABELS:
+        values = [medians[n][key] for n in names]
+        line = f"{label:<58}" + "".join(f"{v:>12.3f}" for v in values)
+        if args.baseline and values[0]:
+            line += f"  x{values[1] / values[0]:.2f}"
+        print(line)
+    print(f"load average at end: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchstats, in a child too
     main()

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QMenu
 
 from engine.alerts.book import AlertBook
 from engine.config import FEEDS
+from gui.settings.feeds import feed_words
 from engine.events import Trade
 from engine.market.history import PriceHistory
 from engine.market.store import MarketDataStore
@@ -99,12 +100,18 @@ def _titles(menu: QMenu) -> list[str]:
 def test_menu_bar_is_laid_out_from_one_declaration(make_window: Any) -> None:
     window = make_window()
     menus = {a.text(): a.menu() for a in window.menuBar().actions()}
-    assert list(menus) == ["&File", "&Stream", "&View", "&Watchlists", "&Help"]
+    # "&Edit" added deliberately (issue 18, #9a: Edit > Undo, Ctrl+Z, undoes a removal).
+    # "Win&dow" added deliberately (issue 18: windows, link colours, layouts, Reset layout).
+    assert list(menus) == [
+        "&File", "&Edit", "&Stream", "&View", "&Watchlists", "Win&dow", "&Help"
+    ]  # fmt: skip
     stream = _titles(menus["&Stream"])
     assert stream[0] == "Disconnect"
     assert "Connection details…" in stream
     feed_menu = next(a.menu() for a in menus["&Stream"].actions() if a.text() == "Feed")
-    assert _titles(feed_menu) == list(FEEDS)
+    # Words, not bare codes, deliberately (issue 18, #10e); the action data stays the code.
+    assert _titles(feed_menu) == [feed_words(feed) for feed in FEEDS]
+    assert [a.data() for a in feed_menu.actions()] == list(FEEDS)
     view = menus["&View"]
     theme_menu = next(a.menu() for a in view.actions() if a.text() == "Theme")
     assert _titles(theme_menu)[:3] == ["System", "Light", "Dark"]
@@ -112,7 +119,8 @@ def test_menu_bar_is_laid_out_from_one_declaration(make_window: Any) -> None:
     columns_menu.aboutToShow.emit()  # filled when it opens
     assert len(columns_menu.actions()) > 0
     assert "Alerts list" in _titles(view)
-    assert _titles(menus["&Help"]) == ["Keyboard shortcuts"]
+    # "About Tickerdesk" added deliberately (issue 18, #10f).
+    assert _titles(menus["&Help"]) == ["Keyboard shortcuts", "About Tickerdesk"]
     feed_menu.actions()[1].trigger()  # the menu moves the toolbar's combo
     assert window.feed_combo.currentText() == FEEDS[1]
 

@@ -177,7 +177,12 @@ def test_unknown_symbol_is_refused_at_once_from_the_list(
             field.hide_popup()
             qtbot.keyClick(field, Qt.Key.Key_Return)
             assert "ZZZZ: not a tradable US stock on Alpaca" in p.bar.message.text()
-            assert p.accepted == []  # all or nothing
+            # Changed deliberately (issue 18, #4): was "all or nothing" (accepted == []).
+            # One unknown ticker now costs only itself: NVDA is added, ZZZZ named and
+            # left in the field to fix.
+            assert p.accepted == [["NVDA"]]
+            assert p.bar.message.text().startswith("Added NVDA · not added — ZZZZ")
+            assert field.text() == "ZZZZ"
             assert p.checked == []
             assert p.requests == loaded
 

@@ -1,0 +1,1 @@
+"""Tests of gui/window: docks and minimum size, detached windows, links, layouts."""
