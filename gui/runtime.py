@@ -11,7 +11,6 @@ main coroutine; tests drive it on a fresh loop per test (and `make_window` uses
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import time
@@ -59,8 +58,6 @@ if TYPE_CHECKING:
 __all__ = ["EngineParts", "Runtime", "RuntimeOptions", "engine_parts"]
 
 log = logging.getLogger(__name__)
-# REST work waits at most this long for the stream's first data (Runtime.start).
-_REST_AFTER_S = 1.0
 
 
 class Runtime(Switching):
@@ -92,7 +89,6 @@ class Runtime(Switching):
         self.account = AccountLink(clock)  # the user's Alpaca account, read-only
         self._union: set[str] = set()
         self._stream_on = True  # the user's Connect toggle
-        self._account_started = False
         self._switching = asyncio.Lock()  # one feed or REST change at a time, in order
         self.credentials: Credentials | None = None
         self.credentials_source = "none"
@@ -183,38 +179,14 @@ class Runtime(Switching):
         )  # fmt: skip
         self.budget_keeper.set_poller(self.rest.poller)
         self.budget_keeper.apply()
+        self.rest.request(self.window.all_symbols())
         self.tasks.add(self.client.start())
         self.account.attach(self.window)
-        # The first live row first (issue 16): snapshots, history and the account are
-        # REST work (in the demo the same process's simulator computes the bars), and
-        # asked at once they hold up the stream's handshake and first frame.
-        self.tasks.spawn(self._after_first_data(), name="tickerdesk-rest-after-stream")
+        self._start_account()
         self.gateway.attach(self.window)
         await self.gateway.start()
         if opts.show_window:
             self.window.show()
-
-    async def _after_first_data(self) -> None:
-        """Ask for snapshots, history and the account once the stream's first market
-        data changed a row, or after _REST_AFTER_S (a closed market, no stream)."""
-        first = asyncio.Event()
-        store = self.store
-
-        def seen(_event: object, _snap: object) -> None:
-            first.set()  # O(1) on the hot path, and removed as soon as this task resumes
-
-        if store is not None:
-            store.add_observer(seen)
-        try:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(first.wait(), _REST_AFTER_S)
-        finally:
-            if store is not None:
-                store.remove_observer(seen)
-        if self.window is not None:
-            self.rest.request(self.window.all_symbols())
-            if not self._account_started:  # a switch meanwhile may have started it
-                self._start_account()
 
     async def _start_simulator(self, symbols: list[str]) -> None:
         rate = self.options.simulator_rate
@@ -238,7 +210,6 @@ class Runtime(Switching):
             self.window.status.history.set_source(self.rest.progress)
 
     def _start_account(self) -> None:
-        self._account_started = True
         assert self.window is not None
         assert self.store is not None
         where = endpoint(

@@ -189,7 +189,10 @@ def make_wire_stamp(*, msgpack: bool) -> Callable[[Ext | str], int]:
     """A wire `t` (RFC 3339 str, or msgpack Timestamp ext) -> int ns; ValueError if bad.
 
     JSON frames only ever hold strings, so without `msgpack` the RFC 3339 parser itself
-    is returned (one call less per message).
+    is returned (one call less per message). An ext hook giving int ns straight from
+    msgspec is not possible: msgspec (0.23) decodes ext type -1 itself (to a datetime,
+    microseconds only) and never calls `ext_hook` for it, and a `dec_hook` result must
+    already be the declared type (tried for issue 16), so the `Ext` is converted here.
     """
     parse_text = make_rfc3339_parser()
     if not msgpack:

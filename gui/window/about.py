@@ -41,10 +41,13 @@ LOGS_WORDS = (
 
 
 def version_of(distribution: str) -> str:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return "not installed"
+    # PySide6 installs as PySide6-Essentials (+ Addons) in many environments.
+    for name in (distribution, f"{distribution}-Essentials"):
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return "not installed"
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ Realistic mixed frames (about 6 quotes : 3 trades : 1 bar, nanosecond timestamps
 and 50 messages, JSON text and msgpack bytes (Timestamp ext), against a stdlib
 `json.loads` baseline measured in the same run.
 
-Run: /tmp/venv/bin/python tests/benchmarks/bench_decode.py [--messages N] [--runs R]
+Run: .venv/bin/python tests/benchmarks/bench_decode.py [--messages N] [--runs R]
 """
 
 from __future__ import annotations

@@ -125,7 +125,7 @@ async def _run_dict(url: str, encoding: str, symbols: list[str], meter: Meter) -
     loads = msgpack.unpackb if mp else json.loads
 
     def out(obj: dict[str, object]) -> str | bytes:
-        return msgpack.packb(obj) if mp else json.dumps(obj)  # type: ignore[no-any-return]
+        return msgpack.packb(obj) if mp else json.dumps(obj)
 
     latest: dict[str, dict[str, Any]] = {}
     async with connect(

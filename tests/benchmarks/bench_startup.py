@@ -26,7 +26,12 @@ Plus the time to a bare `import gui.runtime` (interpreter + PySide6 + our module
 Medians of --runs (default 5). Numbers only, no assertions. Loopback only (the demo's
 simulator listens on 127.0.0.1).
 
+With --baseline TREE (e.g. a `git worktree add /tmp/base e9a1d70`), every run also
+launches TREE's app the same two ways (its `gui` and `engine` on PYTHONPATH, cwd TREE),
+interleaved with this tree's, and the medians of both are printed side by side.
+
 Run: .venv/bin/python tests/benchmarks/bench_startup.py [--runs 5] [--demo-at TIME]
+         [--baseline TREE]
 """
 
 from __future__ import annotations
@@ -52,20 +57,22 @@ POLL_S = 0.005
 HISTORY_TIMEOUT_S = 60.0
 
 
-def _env() -> dict[str, str]:
+def _env(tree: Path = ROOT) -> dict[str, str]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", TICKERDESK_TRACE_STARTUP="1")
+    if tree != ROOT:
+        env["PYTHONPATH"] = str(tree)  # that tree's gui and engine, not the editable install
     for name in ("APCA_API_KEY_ID", "APCA_API_SECRET_KEY", "ALPACA_API_KEY", "ALPACA_API_SECRET"):
         env.pop(name, None)  # demo mode regardless of the caller's credentials
     return env
 
 
-def one_run(settings: Path, demo_at: str) -> tuple[float, float, float]:
+def one_run(settings: Path, demo_at: str, tree: Path = ROOT) -> tuple[float, float, float]:
     """(outside s, inside s, whole smoke run s) for one `python -m gui` launch."""
     cmd = [sys.executable, "-m", "gui", "--demo-at", demo_at, "--smoke-test",
            "--settings", str(settings)]  # fmt: skip
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                            cwd=ROOT, env=_env())  # fmt: skip
+                            cwd=tree, env=_env(tree))  # fmt: skip
     assert proc.stdout is not None
     outside = inside = float("nan")
     for line in proc.stdout:
@@ -76,12 +83,12 @@ def one_run(settings: Path, demo_at: str) -> tuple[float, float, float]:
     return outside, inside, time.perf_counter() - t0
 
 
-def history_run(settings: Path, demo_at: str) -> dict[str, Any]:
+def history_run(settings: Path, demo_at: str, tree: Path = ROOT) -> dict[str, Any]:
     """One launch of this script's child mode; its figures plus launch-relative ones."""
     cmd = [sys.executable, __file__, "--child", "--settings", str(settings), "--demo-at", demo_at]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=ROOT, env=_env())  # fmt: skip
+                            cwd=tree, env=_env(tree))  # fmt: skip
     assert proc.stdout is not None
     row: dict[str, Any] = {"launch_row": math.nan, "launch_history": math.nan}
     for line in proc.stdout:
@@ -254,6 +261,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--demo-at", default=DEMO_AT,
                         help=f"the demo's simulated moment (default {DEMO_AT})")  # fmt: skip
+    parser.add_argument("--baseline", type=Path,
+                        help="another checkout (e.g. a git worktree of today's main), "
+                             "launched the same way in the same runs")  # fmt: skip
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--settings", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -267,9 +277,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         import_time()  # warm the OS file cache and __pycache__ once, like a second launch
         imports = [import_time() for _ in range(args.runs)]
+        base_rows: list[tuple[float, float, float]] = []
+        base_hist: list[dict[str, Any]] = []
         for i in range(args.runs):  # interleaved: both see the same load
+            if args.baseline is not None:  # first on odd runs, second on even: no order bias
+                base_first = i % 2 == 1
+                if base_first:
+                    base_rows.append(one_run(Path(tmp) / f"b{i}.ini", args.demo_at, args.baseline))
+                    base_hist.append(history_run(Path(tmp) / f"bh{i}.ini", args.demo_at,
+                                                 args.baseline))  # fmt: skip
             rows.append(one_run(Path(tmp) / f"startup{i}.ini", args.demo_at))
             hist_rows.append(history_run(Path(tmp) / f"history{i}.ini", args.demo_at))
+            if args.baseline is not None and not base_first:
+                base_rows.append(one_run(Path(tmp) / f"b{i}.ini", args.demo_at, args.baseline))
+                base_hist.append(history_run(Path(tmp) / f"bh{i}.ini", args.demo_at,
+                                             args.baseline))  # fmt: skip
     for i, (outside, inside, whole) in enumerate(rows, 1):
         print(f"run {i}: first live row {outside:.3f} s (app's own figure {inside:.3f} s), "
               f"smoke run to exit {whole:.3f} s")  # fmt: skip
@@ -296,6 +318,29 @@ def main() -> None:
           f"(runs: {', '.join(str(r['calls']) for r in hist_rows)}); "
           f"process start -> Runtime.start() call "
           f"{_median(hist_rows, 'age_at_start'):.3f} s")  # fmt: skip
+    if args.baseline is not None:
+        _compare(rows, hist_rows, base_rows, base_hist, args.baseline)
+
+
+def _compare(rows: list[tuple[float, float, float]], hist: list[dict[str, Any]],
+             base_rows: list[tuple[float, float, float]], base_hist: list[dict[str, Any]],
+             tree: Path) -> None:  # fmt: skip
+    """Medians of this tree and the baseline's, from the same interleaved runs."""
+    print(f"\nthis tree vs --baseline {tree} (medians of the same {len(rows)} runs):")
+    figures = [
+        ("launch -> first live row (outside)", [r[0] for r in rows], [r[0] for r in base_rows]),
+        ("  app's own figure (process age)", [r[1] for r in rows], [r[1] for r in base_rows]),
+        ("Runtime.start() -> first live row", [r["start_row"] for r in hist],
+         [r["start_row"] for r in base_hist]),
+        ("process start -> Runtime.start()", [r["age_at_start"] for r in hist],
+         [r["age_at_start"] for r in base_hist]),
+        ("Runtime.start() -> history full", [r["start_history"] for r in hist],
+         [r["start_history"] for r in base_hist]),
+    ]  # fmt: skip
+    for label, now, base in figures:
+        a = statistics.median(v for v in now if not math.isnan(v))
+        b = statistics.median(v for v in base if not math.isnan(v))
+        print(f"  {label:36}: {a:.3f} s  (baseline {b:.3f} s, {a - b:+.3f} s)")
 
 
 if __name__ == "__main__":

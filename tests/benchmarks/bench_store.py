@@ -1,6 +1,6 @@
 """Benchmark engine.market.store: per-event apply cost, sweep and drain cost (prints medians).
 
-Run: /tmp/venv/bin/python tests/benchmarks/bench_store.py
+Run: .venv/bin/python tests/benchmarks/bench_store.py
 """
 
 from __future__ import annotations

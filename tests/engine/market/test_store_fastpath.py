@@ -102,5 +102,6 @@ def test_nan_and_inf_quotes_are_rejected_on_the_stream_path_too() -> None:
     ]
     store.apply_stream(bad, 0, 2.0)
     snap = store.get("AAPL")
-    assert snap is not None and snap.bid_price is None and snap.ask_price is None
-    assert store.rejected_invalid == 3 and store.applied == 0
+    assert snap is not None
+    assert (snap.bid_price, snap.ask_price) == (None, None)
+    assert (store.rejected_invalid, store.applied) == (3, 0)
