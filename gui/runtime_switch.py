@@ -76,6 +76,9 @@ class Switching:
     _switching: asyncio.Lock
     _streamed: set[str]
     _parked: Credentials | None = None  # saved key kept while "Use demo data" shows the demo
+    # The newest stream config asked for while a switch is queued or running: later asks
+    # replace it, so the last choice wins whatever order the switches would finish in.
+    _wanted_config: StreamConfig | None = None
     _parked_source = "none"
 
     def _start_rest(self) -> None:
@@ -213,10 +216,17 @@ class Switching:
         if problem:
             self.window.statusBar().showMessage(problem, 10000)
             return problem
-        if changes_timeline(self.client.config.feed, config.feed):
+        if self._wanted_config is not None or changes_timeline(
+            self.client.config.feed, config.feed
+        ):
             # delayed_sip runs 15 minutes behind (docs/protocol.md, "Endpoints"): kept
-            # data would win every merge by exchange time and freeze the rows.
-            self.tasks.spawn(self._change_feed(config), name="tickerdesk-change-feed")
+            # data would win every merge by exchange time and freeze the rows. While such
+            # a switch is queued, every later ask queues behind it (latest wins): a quick
+            # sip -> delayed_sip -> iex must end on iex, never on delayed_sip.
+            queued = self._wanted_config is not None
+            self._wanted_config = config
+            if not queued:
+                self.tasks.spawn(self._change_feed(), name="tickerdesk-change-feed")
             return None
         try:
             self.client.reconfigure(config)
@@ -227,28 +237,35 @@ class Switching:
         self.tasks.spawn(self._restart_rest(), name="tickerdesk-restart-rest")
         return None
 
-    async def _change_feed(self, config: StreamConfig) -> None:
+    async def _change_feed(self) -> None:
         """Another timeline: stop stream and REST, forget the market data (the watchlists
-        stay), then connect on the new feed and ask REST for fresh snapshots."""
+        stay), then connect on the newest feed asked for and ask REST for fresh snapshots."""
         assert self.client is not None
         async with self._switching:
-            why = describe_change(self.client.config, config)
-            await self.client.stop()  # no frame of the old feed can arrive after this
-            # A chosen switch, not an outage: say why until streaming (docs/design.md).
-            self.health.set_state(ConnectionState.CONNECTING, detail=why)
-            await self.rest.stop()  # nor a snapshot of it
-            if self.store is not None:
-                self.store.reset()
-            self.parts.history.clear()
-            self._streamed.clear()
-            try:
-                self.client.reconfigure(config)
-            except ConfigError as exc:  # checked in _reconfigure; kept for a changed rule
-                log.warning("%s", exc)
-            self._sync_plan(config.feed)
-            if self._stream_on:
-                self.tasks.add(self.client.start())
-            await self._rest_anew()
+            while self._wanted_config is not None:
+                await self._switch_to(self._wanted_config)
+
+    async def _switch_to(self, config: StreamConfig) -> None:
+        assert self.client is not None
+        why = describe_change(self.client.config, config)
+        await self.client.stop()  # no frame of the old feed can arrive after this
+        # A chosen switch, not an outage: say why until streaming (docs/design.md).
+        self.health.set_state(ConnectionState.CONNECTING, detail=why)
+        await self.rest.stop()  # nor a snapshot of it
+        if self.store is not None:
+            self.store.reset()
+        self.parts.history.clear()
+        self._streamed.clear()
+        config = self._wanted_config or config  # the newest ask, made while we waited
+        self._wanted_config = None
+        try:
+            self.client.reconfigure(config)
+        except ConfigError as exc:  # checked in _reconfigure; kept for a changed rule
+            log.warning("%s", exc)
+        self._sync_plan(config.feed)
+        if self._stream_on:
+            self.tasks.add(self.client.start())
+        await self._rest_anew()
 
     async def _restart_rest(self) -> None:
         async with self._switching:

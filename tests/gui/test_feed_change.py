@@ -96,3 +96,43 @@ def test_switching_to_delayed_sip_and_back_never_freezes_the_rows(
         assert len(session.tasks) == 0
 
     qloop.run_until_complete(scenario())
+
+
+@OFFSCREEN_SHOW
+def test_quick_feed_switches_end_on_the_last_choice(
+    qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    """sip -> delayed_sip -> iex in quick succession: the delayed_sip switch (a new
+    timeline, so queued) must not land after the iex choice and leave the app streaming
+    delayed_sip while the feed list shows iex."""
+    AppSettings(tmp_path / "quick.ini").set_trading_api("off")
+
+    async def scenario() -> None:
+        async with Simulator(SimulatorConfig(seed=6, rate=300.0)) as sim:
+            options = RuntimeOptions(
+                url=sim.ws_url, rest_url=sim.rest_url, symbols=SYMBOLS, feed="sip",
+                settings_path=tmp_path / "quick.ini", env={}, use_keyring=False,
+            )  # fmt: skip
+            session = Runtime(options, asyncio.Event())
+            try:
+                await session.start()
+                window, client = session.window, session.client
+                assert window is not None
+                assert client is not None
+                await until(lambda: not session.symbols_without_data(), "sip data")
+                window.feed_combo.setCurrentText("delayed_sip")
+                window.feed_combo.setCurrentText("iex")  # before the first switch ran
+                streaming = ConnectionState.STREAMING
+                await until(
+                    lambda: session.health.state is streaming and client.config.feed == "iex",
+                    "streaming iex",
+                )
+                await asyncio.sleep(0.5)  # a late switch would land now
+                assert client.config.feed == "iex"
+                assert session.health.feed == "iex"
+                assert window.feed_combo.currentText() == "iex"
+            finally:
+                await session.close()
+        assert len(session.tasks) == 0
+
+    qloop.run_until_complete(scenario())
