@@ -76,6 +76,7 @@ class CellPresenter:
         keys = [column.key for column in columns]
         self._spark_column = keys.index("spark") if "spark" in keys else -1
         self._symbol_column = keys.index("symbol") if "symbol" in keys else -1
+        self._has_figures = any(column.figure is not None for column in columns)
         self._brushes: dict[Tone, QBrush] = tone_brushes(palette)
         self._mark_colours = (QColor(palette.highlight), QColor(palette.text))
         self._resync_mark: QPixmap | None = None  # made on first use (needs a QGuiApplication)
@@ -111,6 +112,37 @@ class CellPresenter:
         return raw_value(
             column, snap, self._states[symbol], now, self.symbol_history(symbol), self.exchange_ns()
         )
+
+    def row_paint(self, symbol: str) -> list[tuple[str, QBrush | None, QBrush | None]]:
+        """(text, foreground, background) of every cell of a row, in one pass (the paint
+        cache, gui.table.paint_cache): the same values as display/foreground/background,
+        with the snapshot, row state and each raw value looked up once per row."""
+        snap = self._store.get(symbol)
+        columns = self.columns
+        if snap is None:
+            return [
+                (c.formatter(symbol if c.key == "symbol" else None), None, None) for c in columns
+            ]
+        state = self._states[symbol]
+        brushes = self._brushes
+        now = self._clock()
+        history = self.symbol_history(symbol)
+        now_ns = self.exchange_ns() if self._has_figures else 0
+        out = []
+        for column in columns:
+            value = raw_value(column, snap, state, now, history, now_ns)
+            # As foreground(): a tone sees the value with no clock (needs_clock columns
+            # have no tone), so Age and the rest agree with data().
+            tone = foreground_tone(column, snap, state, value)
+            back = background_tone(column, snap, state)
+            out.append(
+                (
+                    column.formatter(value),
+                    None if tone is None else brushes[tone],
+                    None if back is None else brushes[back],
+                )
+            )
+        return out
 
     # --- role handlers ------------------------------------------------------------------
 

@@ -38,8 +38,8 @@ class SparklineDelegate(QStyledItemDelegate):
 
     def __init__(self, parent: Any = None, palette: Palette = LIGHT) -> None:
         super().__init__(parent)
-        # symbol -> (spark_version, width, height, polygon, direction)
-        self._cache: dict[str, tuple[int, int, int, QPolygonF, int]] = {}
+        # symbol -> (spark_version, width, height, polygon, direction, how it was scaled)
+        self._cache: dict[str, tuple[int, int, int, QPolygonF, int, Frame]] = {}
         self.polygons_built = 0  # for tests/benchmarks: cache misses
         self.colours: dict[int, QColor] = {}  # by price direction: 1 up, -1 down, 0 flat
         self.set_palette(palette)
@@ -103,12 +103,60 @@ class SparklineDelegate(QStyledItemDelegate):
         version = history.spark_version
         if cached is not None and cached[:3] == (version, width, height):
             return cached[3], cached[4]
+        if cached is not None and cached[1:3] == (width, height):
+            # Most new versions are a print in the newest bucket: the same points but the
+            # last one, inside the old low..high, so only that point moves (issue 16: a
+            # 900-point rebuild per ticking row per flush was most of the sparkline's
+            # frame cost).
+            moved = _move_last(cached[3], cached[5], history, height)
+            if moved is not None:
+                self._cache[key] = (version, width, height, cached[3], moved, cached[5])
+                return cached[3], moved
         polygon, direction = build_polygon(history, width, height)
         if len(self._cache) >= MAX_CACHE:
             self._cache.clear()
-        self._cache[key] = (version, width, height, polygon, direction)
+        self._cache[key] = (version, width, height, polygon, direction, _frame(history, width))
         self.polygons_built += 1
         return polygon, direction
+
+
+# How a polygon was scaled: (first bucket, last bucket, prices in the series, low and
+# high of its points but the last, low and high of all its points, its first price).
+Frame = tuple[int, int, int, float, float, float, float, float]
+
+
+def _frame(history: SymbolHistory, width: int) -> Frame:
+    """The scale build_polygon used, with the same thinning (one point per pixel)."""
+    series = history.prices
+    prices = list(series.prices)
+    stride = max(1, math.ceil(len(prices) / max(1, width)))
+    if stride > 1:
+        prices = prices[-1::-stride][::-1]
+    rest = prices[:-1] or prices
+    return (
+        series.buckets[0], series.buckets[-1], len(series.prices),
+        min(rest), max(rest), min(prices), max(prices), prices[0],
+    )  # fmt: skip
+
+
+def _move_last(polygon: QPolygonF, frame: Frame, history: SymbolHistory, height: int) -> int | None:
+    """Move the polygon's last point to the newest price when nothing else changed (the
+    same buckets, the same low and high); returns the new direction, None: rebuild."""
+    series = history.prices
+    first, last, count, low_rest, high_rest, low, high, first_price = frame
+    if len(series.prices) != count or count < 2 or polygon.size() < 2:
+        return None
+    if series.buckets[0] != first or series.buckets[-1] != last:
+        return None
+    price = series.prices[-1]
+    if not low < high or min(low_rest, price) != low or max(high_rest, price) != high:
+        return None  # the range moved: every point's y changes
+    y = (height - 1) - (price - low) * ((height - 1) / (high - low))  # as build_polygon
+    x = polygon.last().x()
+    polygon.removeLast()
+    polygon.append(QPointF(x, y))
+    change = price - first_price
+    return (change > 0) - (change < 0)
 
 
 def build_polygon(history: SymbolHistory, width: int, height: int) -> tuple[QPolygonF, int]:

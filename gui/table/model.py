@@ -157,7 +157,7 @@ class TickerTableModel(SymbolRowsModel):
         `palette`, then one repaint of every row's colours."""
         self._cells.set_palette(palette)
         if self._paint is not None:
-            self._paint.mark_all_stale()
+            self._paint.mark_all_stale(colours=True)
             self.write_shown()
         if self._symbols:
             last_row, last_column = len(self._symbols) - 1, len(self.columns) - 1

@@ -55,6 +55,10 @@ class PaintCache(QStandardItemModel):
         self._model = model
         self._order: list[str] = []  # symbols in row order, as last mirrored
         self._stale: set[str] = set()  # rows whose cells (but Symbol) are not current
+        # Per row, what its items hold: (text, foreground, background) per cell; None:
+        # unknown (a new row, or a reorder moved other symbols' values into it).
+        self._shadow: list[list[tuple[str, Any, Any]] | None] = []
+        self._extras: list[list[Any] | None] = []  # the delegates' values, by row
         columns = model.columns
         self._align = [ALIGN_FLAGS[c.align] for c in columns]
         self._spark = next((i for i, c in enumerate(columns) if c.key == "spark"), -1)
@@ -84,6 +88,8 @@ class PaintCache(QStandardItemModel):
         # One block with the Symbol cells already set: the proxy filters new rows on them.
         self.invisibleRootItem().insertRows(row, [self._symbol_item(s) for s in symbols])
         self._order[row:row] = symbols
+        self._shadow[row:row] = [None] * len(symbols)
+        self._extras[row:row] = [None] * len(symbols)
         self._stale.update(symbols)
         self.write_shown()
 
@@ -94,6 +100,8 @@ class PaintCache(QStandardItemModel):
         QStandardItemModel.removeRows(self, first, last - first + 1)  # not self.removeRows
         gone = self._order[first : last + 1]
         del self._order[first : last + 1]
+        del self._shadow[first : last + 1]
+        del self._extras[first : last + 1]
         self._stale.difference_update(gone)
 
     def _about_to_reorder(self, *_args: Any) -> None:
@@ -111,6 +119,12 @@ class PaintCache(QStandardItemModel):
             row = row_of.get(old[index.row()]) if 0 <= index.row() < len(old) else None
             after.append(QModelIndex() if row is None else self.index(row, index.column()))
         self._order = list(new)
+        self._shadow = [
+            shadow if old[row] == new[row] else None for row, shadow in enumerate(self._shadow)
+        ]
+        self._extras = [
+            extra if old[row] == new[row] else None for row, extra in enumerate(self._extras)
+        ]
         blocked = self.blockSignals(True)  # no dataChanged inside a layout change
         try:
             item_at = self.item
@@ -130,8 +144,12 @@ class PaintCache(QStandardItemModel):
         order = self._order
         self._stale.update(order[row] for row in rows)
 
-    def mark_all_stale(self) -> None:
+    def mark_all_stale(self, colours: bool = False) -> None:
+        """Every row; `colours`: the brushes themselves changed (a theme switch)."""
         self._stale.update(self._order)
+        if colours:
+            self._shadow = [None] * len(self._order)
+            self._extras = [None] * len(self._order)
 
     def write(self, rows: Collection[int], announce: bool = True) -> list[int]:
         """Write the stale rows among `rows` (rows on screen); returns them. `announce`:
@@ -140,43 +158,69 @@ class PaintCache(QStandardItemModel):
         todo = [row for row in rows if order[row] in stale]
         if not todo:
             return todo
+        span = [len(self._align), -1]  # the columns that changed, over all rows
         blocked = self.blockSignals(True)  # one signal per block below, not one per cell
         try:
             for row in todo:
-                self._write_row(row, order[row])
+                self._write_row(row, order[row], span)
                 stale.discard(order[row])
         finally:
             self.blockSignals(blocked)
-        if announce:
-            last_column = self.columnCount() - 1
+        if announce and span[1] >= 0:
+            # Only the changed columns: an age tick repaints Age and Source, not the rows
+            # (a range over ~200 cells repaints the whole viewport, gui.table.model).
+            left, right = span
             for first, last in contiguous_blocks(todo):
-                self.dataChanged.emit(
-                    self.index(first, 0), self.index(last, last_column), PAINT_ROLES
-                )
+                self.dataChanged.emit(self.index(first, left), self.index(last, right), PAINT_ROLES)
         return todo
 
-    def _write_row(self, row: int, symbol: str) -> None:
+    def _write_row(self, row: int, symbol: str, span: list[int]) -> None:
+        """The row's cells, each role set only when it differs from what the item holds
+        (`_shadow`: the last written text and brushes per cell, by row)."""
         cells = self._model.cells
-        display, foreground, background = cells.display, cells.foreground, cells.background
-        item_at, set_item = self.item, self.setItem
-        for column, align in enumerate(self._align):
+        paint = cells.row_paint(symbol)
+        old = self._shadow[row]
+        item_at = self.item
+        for column, cell in enumerate(paint):
+            before = None if old is None else old[column]
+            unchanged = before is not None and before[0] == cell[0]
+            if unchanged and before[1] is cell[1] and before[2] is cell[2]:  # type: ignore[index]
+                continue  # most cells of a ticking row
+            span[0] = min(span[0], column)
+            span[1] = max(span[1], column)
             item = item_at(row, column)
             if item is None:
                 item = QStandardItem()
                 item.setFlags(CELL_FLAGS)
-                item.setData(align, ALIGNMENT)
-                set_item(row, column, item)
-            if column:  # the Symbol text is written with the row
-                item.setData(display(symbol, column), DISPLAY)
-            item.setData(foreground(symbol, column), FOREGROUND)
-            item.setData(background(symbol, column), BACKGROUND)
-            if column == 0:
-                item.setData(cells.decoration(symbol, column), DECORATION)
-            elif column == self._spark:
-                item.setData(cells.sparkline(symbol, column), SPARKLINE_ROLE)
-            elif column in self._raw_columns:
-                item.setData(cells.raw(symbol, column), RAW_VALUE_ROLE)
-        self.written += len(self._align)
+                item.setData(self._align[column], ALIGNMENT)
+                self.setItem(row, column, item)
+            if before is None or before[0] != cell[0]:
+                item.setData(cell[0], DISPLAY)
+            if before is None or before[1] is not cell[1]:
+                item.setData(cell[1], FOREGROUND)
+            if before is None or before[2] is not cell[2]:
+                item.setData(cell[2], BACKGROUND)
+            self.written += 1
+        self._shadow[row] = paint
+        # Cells a delegate paints from other roles, and the resync mark: a few per row,
+        # repainted with the row (the sparkline's history object stays the same while its
+        # prices move: the delegate redraws it from there).
+        self.item(row, 0).setData(cells.decoration(symbol, 0), DECORATION)
+        extra = [(c, RAW_VALUE_ROLE, cells.raw(symbol, c)) for c in self._raw_columns]
+        if self._spark >= 0:
+            history = cells.sparkline(symbol, self._spark)
+            extra.append((self._spark, SPARKLINE_ROLE, history))
+        # What they show, to repaint them only when it moved: the sparkline's history
+        # object stays the same while its prices move (its spark_version counts).
+        seen = [value for _, _, value in extra]
+        if self._spark >= 0:
+            seen.append(None if history is None else history.spark_version)
+        if self._extras[row] != seen:
+            self._extras[row] = seen
+            for column, role, value in extra:
+                self.item(row, column).setData(value, role)
+                span[0] = min(span[0], column)
+                span[1] = max(span[1], column)
 
     def write_shown(self) -> None:
         """Write the stale rows some view shows (every row when no view said, see

@@ -106,7 +106,7 @@ class WatchlistBar(QToolBar):
         self.filter_field.textChanged.connect(self.filter_changed)
         self.addWidget(self.filter_field)
         self.filter_mark = FilterMark(self.filter_field, self)
-        self.addWidget(self.filter_mark)
+        self.filter_mark.place_in(self)
         self.clear_filter_action = self.filter_mark.clear_action  # Esc
         # Not toolbar buttons: the window adds them to its menu so the shortcuts work
         # window-wide (an action hidden with setVisible(False) has dead shortcuts).
@@ -266,7 +266,7 @@ class WatchlistBar(QToolBar):
         if not good:
             self.show_message(f"Not added — {why}", error=True)
             return
-        tail = f" · not added — {why} (left in the field)" if refused else ""
+        tail = f" · not added — {why}" if refused else ""  # the field shows them
         self.show_message(f"Added {_names(good)}{note}{tail}", error=bool(note or refused))
         self.symbols_accepted.emit(good)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractItemModel, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QToolBar, QWidget
 
 from gui.settings.theme import LIGHT, Palette
 
@@ -29,6 +29,7 @@ class FilterMark(QLabel):
         self.hidden_rows = 0
         self.total_rows = 0
         self._proxy: QAbstractItemModel | None = None
+        self._slot: QAction | None = None  # the toolbar's action holding this label
         self.clear_action = QAction("Clear filter", self)
         self.clear_action.setShortcut(QKeySequence("Esc"))
         # Only where the filter matters: in the add field Esc closes its search popup.
@@ -37,7 +38,15 @@ class FilterMark(QLabel):
         self.clear_action.triggered.connect(self.field.clear)
         field.addAction(self.clear_action)
         field.textChanged.connect(self.refresh)
-        self.hide()
+
+    def place_in(self, toolbar: QToolBar) -> None:
+        """Add to `toolbar`: there a widget is shown and hidden through its action."""
+        self._slot = toolbar.addWidget(self)
+        self._show(self.active())
+
+    def _show(self, on: bool) -> None:
+        if self._slot is not None:  # not QWidget.setVisible: the toolbar would undo it
+            self._slot.setVisible(on)
 
     def watch(self, proxy: QAbstractItemModel, view: QWidget) -> None:
         """Count `proxy`'s hidden rows (its source's rows minus its own) and let Esc in
@@ -64,7 +73,7 @@ class FilterMark(QLabel):
         total = source.rowCount() if isinstance(source, QAbstractItemModel) else shown
         self.total_rows, self.hidden_rows = total, max(0, total - shown) if active else 0
         if not active:
-            self.hide()
+            self._show(False)
             self.field.setStyleSheet("")
             self.setToolTip("")
             return
@@ -75,7 +84,7 @@ class FilterMark(QLabel):
             "Esc (in the table or the filter) clears it"
         )
         self._paint()
-        self.show()
+        self._show(True)
 
     def set_palette(self, palette: Palette) -> None:
         self.palette_in_use = palette

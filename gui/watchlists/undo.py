@@ -66,11 +66,11 @@ class RemovalUndo(QObject):
         self._update_action()
 
     def record(
-        self, index: int, symbols: Sequence[str], rows: Sequence[str] | None = None
+        self, index: int, symbols: Sequence[str], order: Sequence[str] | None = None
     ) -> Removal | None:
         """Remember that `symbols` are about to leave list `index` (call before removing);
-        `rows`: the list as shown (a sorted table's order), else the list's own order."""
-        current = list(rows) if rows is not None else self.lists.symbols(index)
+        `order`: the list as shown (a sorted table's order), else the list's own order."""
+        current = list(order) if order is not None else self.lists.symbols(index)
         rows = [(current.index(s), s) for s in dict.fromkeys(symbols) if s in current]
         if not rows:
             return None

@@ -737,7 +737,9 @@ def child(
     """One step in a fresh process; `tree` = another checkout's app (same-run baseline)."""
     cmd = [sys.executable, __file__, "--step", f"{universe}:{rate}", "--seconds", str(seconds),
            "--encoding", encoding]  # fmt: skip
-    env = dict(os.environ, PYTHONPATH=tree) if tree else None
+    # Always this tree or TREE first on the path: an editable install would otherwise
+    # import whichever checkout it points at.
+    env = dict(os.environ, PYTHONPATH=tree or str(ROOT))
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300, env=env)
     for line in reversed(out.stdout.splitlines()):
         if line.startswith("{"):

@@ -6,7 +6,8 @@ The view is the app's TickerView (1400x900, fixed rows, the range bars) with the
 delegate over a PriceHistory, as MainWindow wires them, every symbol with 60 s of trades.
 Prints, medians over the runs of per-run percentiles (ms):
 - a full repaint of the viewport (nothing changed: what scrolling or a flush touching
-  every visible row costs in painting), 2,000 rows;
+  every visible row costs in painting), 2,000 rows, and the same with the columns the
+  Python delegates paint (15 min sparkline, 52-wk range bar) hidden;
 - flush() alone and flush() plus the repaint it causes, for 10, 100 and 2,000 changed
   rows of 2,000, and 1,000 changed rows of 10,000 (20k msgs/s at the 50 ms flush);
 - sort_now and tick_ages.
@@ -37,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NS = 1_700_000_000_000_000_000
 CASES = ((2_000, 10), (2_000, 100), (2_000, 2_000), (10_000, 1_000))
 SPARK_SECONDS = 60
+DELEGATE_KEYS = ("spark", "range_52w_position")  # painted by Python delegates, shown
 
 
 def _symbols(count: int) -> list[str]:
@@ -142,6 +144,20 @@ def one_run(frames: int, seed: int) -> dict[str, float]:
             viewport.repaint()
             paints.append((time.perf_counter() - start) * 1e3)
         out["repaint_p50"], out["repaint_p99"] = _pcts(paints[5:])
+        # The same without the columns painted by Python delegates (sparkline, range
+        # bars): what they add to the frame.
+        painted = [i for i, c in enumerate(rig.model.columns) if c.key in DELEGATE_KEYS]
+        for column in painted:
+            rig.view.setColumnHidden(column, True)
+        app.processEvents()
+        bare = []
+        for _ in range(frames):
+            start = time.perf_counter()
+            viewport.repaint()
+            bare.append((time.perf_counter() - start) * 1e3)
+        out["bare_p50"], out["bare_p99"] = _pcts(bare[5:])
+        for column in painted:
+            rig.view.setColumnHidden(column, False)
         for rows, changed in CASES:
             if rows != 2_000:
                 rig.close()
@@ -179,6 +195,8 @@ def one_run(frames: int, seed: int) -> dict[str, float]:
 LABELS = [
     ("repaint_p50", "full repaint 1400x900, 2,000 rows, sparklines: p50"),
     ("repaint_p99", "full repaint ...: p99"),
+    ("bare_p50", "full repaint without the delegate columns: p50"),
+    ("bare_p99", "full repaint without the delegate columns: p99"),
     *(
         (f"{kind}_{q} {rows}/{changed}", f"{label} {q}, {changed:,} of {rows:,} rows changed")
         for rows, changed in CASES

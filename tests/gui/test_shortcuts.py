@@ -115,3 +115,33 @@ def test_zoom_keys_density_and_full_screen_apply_and_persist(
     assert again.display.density is Density.COMFORTABLE
     assert again.table.verticalHeader().defaultSectionSize() > compact
     again.shutdown()
+
+
+@OFFSCREEN_SHOW
+def test_tab_undo_and_filter_keys_are_in_the_one_table_and_listed(
+    make_window: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    # Issue 18, #9c / #9a / #3: the new keys come from the table like every other key.
+    assert "Ctrl+PgDown" in BY_ID["next_watchlist"].keys
+    assert "Ctrl+PgUp" in BY_ID["previous_watchlist"].keys
+    assert [BY_ID[f"watchlist_{n}"].keys for n in range(1, 10)] == [
+        (f"Alt+{n}",) for n in range(1, 10)
+    ]
+    assert BY_ID["undo"].keys == ("Ctrl+Z",)
+    assert BY_ID["clear_filter"].keys == ("Esc",)
+    window = make_window(tmp_path / "k.ini")
+    assert unlisted_bindings(window) == []
+    assert unbound_entries(window) == []
+    tabs = window.watchlists.tabs
+    assert tabs.goto_actions[0].shortcut() == QKeySequence("Alt+1")
+    assert QKeySequence("Ctrl+PgDown") in tabs.next_action.shortcuts()
+    assert window.watchlists.undo_action.shortcut() == QKeySequence("Ctrl+Z")
+    window.dialogs.shortcuts_action.trigger()
+    dialog = window.dialogs.shortcuts_dialog
+    assert isinstance(dialog, ShortcutsDialog)
+    rows = dict(dialog.rows())
+    assert rows["Alt+1"] == "Show watchlist 1 (the first tab)"
+    assert rows["Ctrl+Tab, Ctrl+PgDown"] == "Next watchlist"
+    assert rows["Ctrl+Z"].startswith("Undo the last removal")
+    assert rows["Esc"].startswith("Clear the filter")
+    window.shutdown()

@@ -12,12 +12,12 @@ from PySide6.QtWidgets import QMenu
 
 from engine.alerts.book import AlertBook
 from engine.config import FEEDS
-from gui.settings.feeds import feed_words
 from engine.events import Trade
 from engine.market.history import PriceHistory
 from engine.market.store import MarketDataStore
 from gui.alerts.notify import banner_css
 from gui.runtime import engine_parts
+from gui.settings.feeds import feed_words
 from gui.settings.persistence import AppSettings
 from gui.settings.theme import DARK, LIGHT, ThemeMode
 from gui.statusbar.style import Level, badge_css
