@@ -33,7 +33,7 @@ KEY, SECRET = "PKDOOR", "door-secret"
 
 
 class _MemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
         super().__init__()  # type: ignore[no-untyped-call]

@@ -80,10 +80,12 @@ def test_help_has_about_with_versions_licences_and_places(
     about = [a for a in help_menu.actions() if a.text() == "About Tickerdesk"]
     assert about
     opened: list[str] = []
-    monkeypatch.setattr(
-        "gui.window.about.QDesktopServices.openUrl",
-        lambda url: opened.append(url.toLocalFile()) or True,
-    )
+
+    def open_url(url: Any) -> bool:
+        opened.append(url.toLocalFile())
+        return True
+
+    monkeypatch.setattr("gui.window.about.QDesktopServices.openUrl", open_url)
     about[0].trigger()
     dialog = window.dialogs.about_dialog
     assert dialog is not None
