@@ -140,6 +140,7 @@ class MainWindow(QMainWindow):
             alerts, settings.alerts_path(), store, window=self, table=self.table,
             flushed=self.model.flushed, current_symbol=self.current_symbol,
         )  # fmt: skip
+        self.table.float_banner(self.alerts.banner)  # overlays, never pushes rows (#1)
         self.dialogs = WindowDialogs(self, health, subscription, clock)
         app = QApplication.instance()
         assert isinstance(app, QApplication)
@@ -230,6 +231,7 @@ class MainWindow(QMainWindow):
         self.quit_action.triggered.connect(self.quit_requested)
         self.feed_combo.currentTextChanged.connect(self._on_feed_chosen)
         self.table.customContextMenuRequested.connect(self._on_table_menu)
+        self.table.open_detail.connect(self.show_detail)  # Enter in the table (issue 18)
         self.table.selectionModel().selectionChanged.connect(self._refresh_detail)
         self.table.selectionModel().currentRowChanged.connect(self.layouts.main_selected)
 
@@ -291,6 +293,11 @@ class MainWindow(QMainWindow):
         menu.addAction(self.portfolio.copy_action)
         self.watchlists.fill_add_menu(menu, self.selected_symbols())
         menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    def show_detail(self, symbol: str) -> None:  # Enter on a row: shown, brought forward
+        self.detail.show()
+        self.detail.raise_()
+        self.detail.show_symbol(symbol)
 
     def current_symbol(self) -> str | None:
         index = self.table.currentIndex()

@@ -15,7 +15,7 @@ directly: they run for every role of every painted cell.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -113,23 +113,29 @@ class CellPresenter:
             column, snap, self._states[symbol], now, self.symbol_history(symbol), self.exchange_ns()
         )
 
-    def row_paint(self, symbol: str) -> list[tuple[str, QBrush | None, QBrush | None]]:
-        """(text, foreground, background) of every cell of a row, in one pass (the paint
+    def row_paint(
+        self, symbol: str, shown: Collection[int] | None = None
+    ) -> list[tuple[str, QBrush | None, QBrush | None] | None]:
+        """(text, foreground, background) of the cells of a row, in one pass (the paint
         cache, gui.table.paint_cache): the same values as display/foreground/background,
-        with the snapshot, row state and each raw value looked up once per row."""
+        with the snapshot, row state and each raw value looked up once per row. Only the
+        columns in `shown` (None: all); the others are None (hidden: computed when shown)."""
         snap = self._store.get(symbol)
-        columns = self.columns
+        out: list[tuple[str, QBrush | None, QBrush | None] | None] = []
         if snap is None:
-            return [
-                (c.formatter(symbol if c.key == "symbol" else None), None, None) for c in columns
-            ]
+            for index, column in enumerate(self.columns):
+                text = column.formatter(symbol if column.key == "symbol" else None)
+                out.append(None if shown is not None and index not in shown else (text, None, None))
+            return out
         state = self._states[symbol]
         brushes = self._brushes
         now = self._clock()
         history = self.symbol_history(symbol)
         now_ns = self.exchange_ns() if self._has_figures else 0
-        out = []
-        for column in columns:
+        for index, column in enumerate(self.columns):
+            if shown is not None and index not in shown:
+                out.append(None)
+                continue
             value = raw_value(column, snap, state, now, history, now_ns)
             # As foreground(): a tone sees the value with no clock (needs_clock columns
             # have no tone), so Age and the rest agree with data().

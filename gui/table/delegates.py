@@ -2,14 +2,18 @@
 
 Contract: `SparklineDelegate` paints `index.data(SPARKLINE_ROLE)` (an
 `engine.market.history.SymbolHistory`, or None) as a polyline of the last window of trade
-prices. The polygon is cached per symbol by (spark_version, cell size), so a repaint
-without new prices (scrolling, selection, age ticks) costs one drawPolyline. Up/down/flat
-colours come from the theme (`set_palette`, colour-blind blue/orange included).
+prices on a time axis: the cell's width is the last 15 minutes of exchange time, each
+price at its time, the right edge now (issue 18 #10g: two minutes of data are two
+fifteenths of the cell, not stretched over all of it). The polygon is cached per
+symbol by (spark_version, cell size), so a repaint without new prices (scrolling,
+selection, age ticks) costs one drawPolyline. Up/down/flat colours come from the theme
+(`set_palette`, colour-blind blue/orange included).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QSize, Qt
@@ -29,7 +33,6 @@ UP = QColor(LIGHT.tones[Tone.UP])
 DOWN = QColor(LIGHT.tones[Tone.DOWN])
 FLAT = QColor(LIGHT.placeholder)
 PAD_PX = 3
-MIN_SPAN = 60  # buckets: the narrowest time span a sparkline shows
 MAX_CACHE = 4_096  # polygons kept (one per symbol); cleared whole when exceeded
 
 
@@ -41,6 +44,8 @@ class SparklineDelegate(QStyledItemDelegate):
         # symbol -> (spark_version, width, height, polygon, direction, how it was scaled)
         self._cache: dict[str, tuple[int, int, int, QPolygonF, int, Frame]] = {}
         self.polygons_built = 0  # for tests/benchmarks: cache misses
+        # Exchange time in ns for the axis' right edge; None: the view's ticker model's.
+        self.now_ns: Callable[[], int] | None = None
         self.colours: dict[int, QColor] = {}  # by price direction: 1 up, -1 down, 0 flat
         self.set_palette(palette)
 
@@ -78,6 +83,9 @@ class SparklineDelegate(QStyledItemDelegate):
         if width < 4 or height < 4:
             return
         polygon, direction = self._polygon(history, width, height)
+        # The polygon's right edge is its newest bucket; now is further right by the
+        # time since that print (a quiet symbol's line slides left, as time passes).
+        shift = self._shift(history, width, widget)
         colour = self.colours[direction]
         # The column has no colour rule of its own, so a foreground brush means the
         # row is stale or expired (columns.foreground_tone): draw it muted, not green.
@@ -86,7 +94,8 @@ class SparklineDelegate(QStyledItemDelegate):
             colour = muted.color()
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.translate(rect.left(), rect.top())
+        painter.setClipRect(rect)
+        painter.translate(rect.left() - shift, rect.top())
         # Width 1.0 on purpose: measured, an antialiased 1.3 px polyline of 100 points costs
         # 0.38 ms in Qt's raster engine and a 1.0 px one 0.013 ms (thin-line fast path).
         painter.setPen(QPen(colour, 1.0))
@@ -96,6 +105,19 @@ class SparklineDelegate(QStyledItemDelegate):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.drawEllipse(last, 2.0, 2.0)
         painter.restore()
+
+    def _shift(self, history: SymbolHistory, width: int, widget: Any) -> float:
+        """Pixels from the newest bucket to now (exchange time: the ticker model's clock,
+        which is the simulator's under `--demo-at`); 0 without a clock."""
+        clock = self.now_ns
+        if clock is None:
+            model = getattr(widget, "ticker_model", None)
+            clock = getattr(getattr(model, "cells", None), "exchange_ns", None)
+        series = history.prices
+        if clock is None or not series.buckets:
+            return 0.0
+        behind = clock() // series.bucket_ns - series.buckets[-1]
+        return max(0, min(behind, series.window)) * (width - 1) / series.window
 
     def _polygon(self, history: SymbolHistory, width: int, height: int) -> tuple[QPolygonF, int]:
         key = history.symbol
@@ -172,10 +194,10 @@ def build_polygon(history: SymbolHistory, width: int, height: int) -> tuple[QPol
         prices = [*prices[-1::-stride][::-1]]
     low, high = min(prices), max(prices)
     span = high - low
-    # x = time. Until a full window has accumulated the line spans what there is (at
-    # least MIN_SPAN buckets), so a fresh start is not a dot squeezed at the right edge.
+    # x = time over the whole window, the newest bucket at the right edge (the painter
+    # shifts it left by the time since): a short history is a short line (issue 18 #10g).
     end = buckets[-1]
-    span_buckets = min(series.window, max(MIN_SPAN, end - buckets[0]))
+    span_buckets = series.window
     first = end - span_buckets
     x_scale = (width - 1) / span_buckets
     y_scale = (height - 1) / span if span > 0 else 0.0

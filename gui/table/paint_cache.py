@@ -57,7 +57,7 @@ class PaintCache(QStandardItemModel):
         self._stale: set[str] = set()  # rows whose cells (but Symbol) are not current
         # Per row, what its items hold: (text, foreground, background) per cell; None:
         # unknown (a new row, or a reorder moved other symbols' values into it).
-        self._shadow: list[list[tuple[str, Any, Any]] | None] = []
+        self._shadow: list[list[tuple[str, Any, Any] | None] | None] = []
         self._extras: list[list[Any] | None] = []  # the delegates' values, by row
         columns = model.columns
         self._align = [ALIGN_FLAGS[c.align] for c in columns]
@@ -109,8 +109,9 @@ class PaintCache(QStandardItemModel):
 
     def _reorder(self, *_args: Any) -> None:
         """A sort or a move: the same rows in a new order. Persistent indexes (the view's
-        selection and current row, through the proxy) follow their symbols; the Symbol
-        column is rewritten and the other cells are stale until shown."""
+        selection and current row, through the proxy) follow their symbols; in the rows
+        that now hold another symbol the Symbol cell is rewritten and the others are
+        stale until shown."""
         old, new = self._order, self._model.symbols()
         row_of = {symbol: row for row, symbol in enumerate(new)}
         before = self.persistentIndexList()
@@ -133,7 +134,8 @@ class PaintCache(QStandardItemModel):
                     item_at(row, 0).setData(symbol, DISPLAY)
         finally:
             self.blockSignals(blocked)
-        self._stale.update(new)
+        # Rows that kept their symbol keep their cells (a 1 Hz re-sort moves a few rows).
+        self._stale.update(symbol for row, symbol in enumerate(new) if old[row] != symbol)
         self.changePersistentIndexList(before, after)
         self.layoutChanged.emit()
         self.write_shown()
@@ -178,22 +180,19 @@ class PaintCache(QStandardItemModel):
         """The row's cells, each role set only when it differs from what the item holds
         (`_shadow`: the last written text and brushes per cell, by row)."""
         cells = self._model.cells
-        paint = cells.row_paint(symbol)
+        paint = cells.row_paint(symbol, self._model.shown_columns())
         old = self._shadow[row]
         item_at = self.item
         for column, cell in enumerate(paint):
+            if cell is None:
+                continue  # hidden: its shadow is None, so it is written once shown
             before = None if old is None else old[column]
             unchanged = before is not None and before[0] == cell[0]
             if unchanged and before[1] is cell[1] and before[2] is cell[2]:  # type: ignore[index]
                 continue  # most cells of a ticking row
             span[0] = min(span[0], column)
             span[1] = max(span[1], column)
-            item = item_at(row, column)
-            if item is None:
-                item = QStandardItem()
-                item.setFlags(CELL_FLAGS)
-                item.setData(self._align[column], ALIGNMENT)
-                self.setItem(row, column, item)
+            item = item_at(row, column) or self._new_item(row, column)
             if before is None or before[0] != cell[0]:
                 item.setData(cell[0], DISPLAY)
             if before is None or before[1] is not cell[1]:
@@ -218,9 +217,16 @@ class PaintCache(QStandardItemModel):
         if self._extras[row] != seen:
             self._extras[row] = seen
             for column, role, value in extra:
-                self.item(row, column).setData(value, role)
+                (item_at(row, column) or self._new_item(row, column)).setData(value, role)
                 span[0] = min(span[0], column)
                 span[1] = max(span[1], column)
+
+    def _new_item(self, row: int, column: int) -> QStandardItem:
+        item = QStandardItem()
+        item.setFlags(CELL_FLAGS)
+        item.setData(self._align[column], ALIGNMENT)
+        self.setItem(row, column, item)
+        return item
 
     def write_shown(self) -> None:
         """Write the stale rows some view shows (every row when no view said, see

@@ -23,6 +23,7 @@ from PySide6.QtCore import (
 
 from gui.table.columns import COLUMN_INDEX
 from gui.table.roles import RAW_VALUE_ROLE
+from gui.table.sort_hold import restore_order
 
 SORT_ROLE = RAW_VALUE_ROLE  # = gui.table.model.RawValueRole: sort by raw value, not text
 
@@ -56,13 +57,29 @@ class TickerFilterProxy(QSortFilterProxyModel):
         # source is the model's paint cache, whose rows are the model's rows.
         self._paint_model = source.paint_cache()  # type: ignore[attr-defined]
         self.setSourceModel(self._paint_model)
+        self._hand_order: list[str] | None = None  # the rows' order before the first sort
 
     def set_filter_text(self, text: str) -> None:
         """Show only rows whose symbol contains `text` (case-insensitive); "" shows all."""
         self.setFilterFixedString(text.strip())
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        self._ticker_model.sort(column, order)
+        """A header click. The first sort remembers the hand-made (drag and drop) order;
+        the third click (no sort) returns to it rather than leaving the rows in the last
+        sorted order (issue 18 #9b). A drag while sorted ends the sort (the model), so
+        the order it leaves is the hand-made one."""
+        model = self._ticker_model
+        was_sorted = model.sort_column() >= 0  # type: ignore[attr-defined]
+        if column >= 0 and not was_sorted:
+            self._hand_order = model.symbols()  # type: ignore[attr-defined]
+        model.sort(column, order)
+        if column < 0 and was_sorted and self._hand_order is not None:
+            current = model.symbols()  # type: ignore[attr-defined]
+            restored = restore_order(self._hand_order, current)
+            if restored != current:
+                model.set_symbols(restored)  # type: ignore[attr-defined]
+        if column < 0:
+            self._hand_order = None
 
     def mapFromSource(self, source_index: QModelIndex | QPersistentModelIndex) -> QModelIndex:
         """Also takes an index of the ticker model (same rows as the paint cache): callers

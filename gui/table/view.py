@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import time
 
-from PySide6.QtCore import QEvent, QPoint, Qt, QTimer
-from PySide6.QtGui import QHelpEvent
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QHelpEvent, QKeyEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -29,8 +29,11 @@ from gui.table.columns_history import RANGE_BAR_KEYS
 from gui.table.delegates_range import RangeBarDelegate
 from gui.table.model import TickerFilterProxy, TickerTableModel
 from gui.table.roles import TOOLTIP
+from gui.table.sort_hold import RowHold, float_over
+from gui.table.view_keys import TypeAhead, select_symbol, symbol_at
 
 ROW_HEIGHT_PX = 22
+MOVED_HIGHLIGHT_MS = 1200  # how long rows that moved in a re-sort stay marked
 SAVE_DEBOUNCE_MS = 400
 # Typical widest values per column key, for first-run column widths.
 COLUMN_SAMPLES = {
@@ -59,7 +62,13 @@ log = logging.getLogger(__name__)
 
 
 class TickerView(QTableView):
-    """QTableView over TickerFilterProxy with a column chooser and saved layout."""
+    """QTableView over TickerFilterProxy with a column chooser and saved layout.
+
+    Keyboard-first (issue 18): typing a ticker jumps to its row (by symbol, whatever the
+    current column), Enter selects the row and emits `open_detail(symbol)`.
+    """
+
+    open_detail = Signal(str)
 
     def __init__(
         self,
@@ -112,10 +121,31 @@ class TickerView(QTableView):
         for i, column in enumerate(model.columns):
             if column.key in RANGE_BAR_KEYS:
                 self.setItemDelegateForColumn(i, self.range_bars)
+        # Rows hold still under the pointer and while the row menu is open (issue 18 #1).
+        self.row_hold = RowHold(self.viewport(), model, self.highlight_moved)
+        self._moved: set[str] = set()
+        self._moved_timer = QTimer(self)
+        self._moved_timer.setSingleShot(True)
+        self._moved_timer.setInterval(MOVED_HIGHLIGHT_MS)
+        self._moved_timer.timeout.connect(self._end_highlight)
+        self._type_ahead = TypeAhead(self)
         # A flush signals only the rows some view shows (gui.table.model: issue 16).
         shown_rows = self.shown_rows
-        model.add_viewport(shown_rows)
+        model.add_viewport(shown_rows, self.shown_columns)
         self.destroyed.connect(lambda *_: model.remove_viewport(shown_rows))
+        # Hidden columns are not written to the paint cache: one shown again is written
+        # into every row as it is painted (hiding or showing resizes to or from 0).
+        self.horizontalHeader().sectionResized.connect(self._on_section_resized)
+
+    def shown_columns(self) -> list[int]:
+        """The model columns this view does not hide."""
+        header = self.horizontalHeader()
+        return [i for i in range(header.count()) if not header.isSectionHidden(i)]
+
+    def _on_section_resized(self, column: int, old: int, new: int) -> None:
+        if old == 0 and new > 0:  # shown again: its cells were not kept while hidden
+            self.ticker_model.paint_cache().mark_all_stale()
+            self.viewport().update()
 
     def shown_rows(self) -> list[int]:
         """The source-model rows on screen now (none while the view is hidden): what a
@@ -141,6 +171,10 @@ class TickerView(QTableView):
         kind = event.type()
         if kind == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
             return self._show_tooltip(event)
+        if kind == QEvent.Type.ContextMenu:
+            return self.row_hold.around_context_menu(
+                lambda: super(TickerView, self).viewportEvent(event)
+            )
         if kind != QEvent.Type.Paint:
             return super().viewportEvent(event)
         start = time.perf_counter()
@@ -150,6 +184,72 @@ class TickerView(QTableView):
         handled = super().viewportEvent(event)
         self.ticker_model.pacer.note_paint(time.perf_counter() - start)
         return handled
+
+    def float_banner(self, banner: QWidget) -> None:
+        """Float an alert banner over the top rows (gui.table.sort_hold.float_over)."""
+        float_over(self, banner)
+
+    # --- rows that moved in a re-sort ------------------------------------------------
+
+    def highlight_moved(self, symbols: list[str]) -> None:
+        """Mark rows a re-sort moved, briefly, so the eye finds where they went."""
+        self._moved = set(symbols)
+        self._moved_timer.start()
+        self.viewport().update()
+
+    def moved_symbols(self) -> set[str]:
+        """The symbols highlighted now (tests)."""
+        return set(self._moved)
+
+    def _end_highlight(self) -> None:
+        self._moved = set()
+        self.viewport().update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._moved:
+            return
+        painter = QPainter(self.viewport())
+        colour = QColor(self.palette().highlight().color())
+        colour.setAlpha(70)
+        proxy = self.model()
+        width = self.viewport().width()
+        for symbol in self._moved:
+            row = self.ticker_model.row_of(symbol)
+            if row is None:
+                continue
+            index = proxy.mapFromSource(self.ticker_model.index(row, 0))  # type: ignore[attr-defined]
+            if index.isValid():
+                painter.fillRect(0, self.rowViewportPosition(index.row()), width,
+                                 self.rowHeight(index.row()), colour)  # fmt: skip
+        painter.end()
+
+    # --- keyboard: type a ticker, Enter --------------------------------------------
+
+    def keyboardSearch(self, search: str) -> None:
+        """Type a ticker to jump to it (gui.table.view_keys), not Qt's current-column match."""
+        symbol = self._type_ahead.find(search)
+        if symbol is not None:
+            self.select_symbol(symbol)
+
+    def select_symbol(self, symbol: str) -> bool:
+        """Select and make current `symbol`'s row (keeps the current column)."""
+        return select_symbol(self, symbol)
+
+    def current_symbol(self) -> str | None:
+        return symbol_at(self, self.currentIndex())
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
+            event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        ):
+            symbol = self.current_symbol()
+            if symbol is not None:
+                self.select_symbol(symbol)
+                self.open_detail.emit(symbol)
+                event.accept()
+                return
+        super().keyPressEvent(event)
 
     def _show_tooltip(self, event: QHelpEvent) -> bool:
         """Tooltips are computed on hover, from the ticker model (not kept per cell)."""

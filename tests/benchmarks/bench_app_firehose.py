@@ -107,9 +107,11 @@ async def wait_streaming(session: Any, also: Callable[[], bool] = lambda: True) 
         await asyncio.sleep(0.05)
 
 
-def run_step(universe: int, rate: float, seconds: float, encoding: str) -> dict[str, Any]:
+def run_step(
+    universe: int, rate: float, seconds: float, encoding: str, feed: str = "iex"
+) -> dict[str, Any]:
     def main(ws_url: str, rest_url: str, sim_pid: int) -> Awaitable[dict[str, Any]]:
-        return _step(universe, rate, seconds, encoding, ws_url, rest_url, sim_pid)
+        return _step(universe, rate, seconds, encoding, ws_url, rest_url, sim_pid, feed)
 
     return run_with_simulator(rate, universe, main)
 
@@ -242,6 +244,7 @@ async def _step(
     ws_url: str,
     rest_url: str,
     sim_pid: int,
+    feed: str = "iex",
 ) -> dict[str, Any]:
     import httpx
     import psutil  # type: ignore[import-untyped]
@@ -258,7 +261,7 @@ async def _step(
             settings_path.write_text(f"[stream]\nencoding={encoding}\n")
         options = RuntimeOptions(
             url=ws_url, rest_url=rest_url, symbols=symbols, settings_path=settings_path,
-            env={}, use_keyring=False, show_window=True, feed="iex",
+            env={}, use_keyring=False, show_window=True, feed=feed,
         )  # fmt: skip
         session = Runtime(options, asyncio.Event())
         lag_task = asyncio.get_running_loop().create_task(probe.sample_lag(), name="bench-lag")
@@ -732,11 +735,16 @@ def verdict(row: dict[str, Any]) -> str:
 
 
 def child(
-    universe: int, rate: float, seconds: float, tree: str | None, encoding: str
+    universe: int,
+    rate: float,
+    seconds: float,
+    tree: str | None,
+    encoding: str,
+    feed: str = "iex",
 ) -> dict[str, Any]:
     """One step in a fresh process; `tree` = another checkout's app (same-run baseline)."""
     cmd = [sys.executable, __file__, "--step", f"{universe}:{rate}", "--seconds", str(seconds),
-           "--encoding", encoding]  # fmt: skip
+           "--encoding", encoding, "--step-feed", feed]  # fmt: skip
     # Always this tree or TREE first on the path: an editable install would otherwise
     # import whichever checkout it points at.
     env = dict(os.environ, PYTHONPATH=tree or str(ROOT))
@@ -817,6 +825,10 @@ def main() -> None:
     parser.add_argument("--profile", metavar="PATH",
                         help="--backfill-compare: cProfile each window to "
                         "PATH.<run>.<phase> (slows the app: not for the numbers)")  # fmt: skip
+    parser.add_argument("--step-feed", default="iex", choices=("iex", "sip"),
+                        help="the ramp's feed: iex = Basic plan (30 symbols streamed, the "
+                        "rest polled), sip = Algo Trader Plus (every symbol streams: every "
+                        "row can change)")  # fmt: skip
     parser.add_argument("--step", help=argparse.SUPPRESS)  # child mode: SYMBOLS:RATE
     parser.add_argument("--compare-step", help=argparse.SUPPRESS)  # SYMBOLS:RATE:EXTRA
     args = parser.parse_args()
@@ -833,7 +845,7 @@ def main() -> None:
     args.rates = args.rates or DEFAULT_RATES
     if args.step:
         universe, rate = args.step.split(":")
-        result = run_step(int(universe), float(rate), args.seconds, args.encoding)
+        result = run_step(int(universe), float(rate), args.seconds, args.encoding, args.step_feed)
         print(json.dumps(result), flush=True)
         return
     print(f"load average at start: {os.getloadavg()[0]:.2f}, cores: {os.cpu_count()}")
@@ -855,7 +867,7 @@ def main() -> None:
             for label, tree, encoding in variants:
                 if failures[label] >= 2:
                     continue  # two failed steps in a row: past this variant's capacity
-                runs = [child(universe, rate, args.seconds, tree, encoding)
+                runs = [child(universe, rate, args.seconds, tree, encoding, args.step_feed)
                         for _ in range(args.repeat)]  # fmt: skip
                 row = median_row(runs)
                 print(f"{fmt(row)}  [{label}: {row['encoding']}]", flush=True)

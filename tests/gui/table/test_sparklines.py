@@ -88,8 +88,9 @@ def test_delegate_paints_a_polyline_in_the_cell(
     wired: tuple[TickerTableModel, PriceHistory], store: MarketDataStore, clock: Any
 ) -> None:
     model, _ = wired
-    feed(store, "UPPY", [10.0 + i * 0.1 for i in range(120)])
-    feed(store, "DOWNY", [50.0 - i * 0.1 for i in range(120)])
+    # A full 15-minute window: the line spans the cell (the axis is time, issue 18 #10g).
+    feed(store, "UPPY", [10.0 + i * 0.1 for i in range(900)])
+    feed(store, "DOWNY", [50.0 - i * 0.05 for i in range(900)])
     model.flush()
     clock.advance(1.0)  # let the tick flash (a light green/red row background) end first
     model.flush()

@@ -1,0 +1,157 @@
+"""Issue 18 table behaviour as a user meets it: rows hold still under the pointer and
+while the row menu is open (#1), the third header click returns to the hand-made order
+(#9b), the "15 min" sparkline is on a time axis (#10g), type a ticker to jump to it and
+Enter opens the detail (keyboard-first)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QContextMenuEvent, QEnterEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from engine.events import Trade
+from engine.market.history import NS, SymbolHistory
+from engine.market.store import MarketDataStore
+from gui.table.columns import COLUMN_INDEX
+from gui.table.delegates import SparklineDelegate, build_polygon
+
+# Offscreen Qt warns that it cannot show, raise or grab for a popup: not a defect here.
+pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints", "raise", "grabbing")
+LAST = COLUMN_INDEX["last"]
+T0 = 1_750_000_000 * NS
+
+
+@pytest.fixture
+def window_symbols() -> list[str]:
+    return ["MSFT", "AAPL", "NVDA", "AMZN", "NFLX"]
+
+
+def trade(store: MarketDataStore, symbol: str, price: float, n: int) -> None:
+    store.apply(Trade(symbol, price, 100, T0 + n * NS, n, "V"))
+
+
+def enter(widget: Any) -> None:
+    QApplication.sendEvent(widget, QEnterEvent(QPointF(5, 5), QPointF(5, 5), QPointF(5, 5)))
+
+
+def leave(widget: Any) -> None:
+    QApplication.sendEvent(widget, QEvent(QEvent.Type.Leave))
+
+
+def shown(make_window: Any, qtbot: Any) -> Any:  # offscreen: "propagateSizeHints" warns
+    window = make_window()
+    window.resize(1200, 600)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def test_right_click_during_a_pending_resort_acts_on_the_row_under_the_pointer(
+    make_window: Any, qtbot: Any, store: MarketDataStore
+) -> None:
+    window = shown(make_window, qtbot)
+    for n, (symbol, price) in enumerate(
+        [("MSFT", 400.0), ("AAPL", 200.0), ("NVDA", 120.0), ("AMZN", 180.0), ("NFLX", 600.0)]
+    ):
+        trade(store, symbol, price, n + 1)
+    window.model.flush()
+    window.table.sortByColumn(LAST, Qt.SortOrder.DescendingOrder)
+    assert window.model.symbols() == ["NFLX", "MSFT", "AAPL", "AMZN", "NVDA"]
+    viewport = window.table.viewport()
+    aapl = window.table.visualRect(window.proxy.index(2, 0)).center()
+    enter(viewport)  # the pointer is over the table, aiming at AAPL
+    trade(store, "AMZN", 250.0, 10)  # AMZN now belongs above AAPL: a re-sort is pending
+    window.model.flush()
+    window.model._on_sort_timer_timeout()  # the ~1 Hz re-sort comes due
+    assert window.model.symbols()[2] == "AAPL"  # held still under the pointer
+    QTest.mouseClick(viewport, Qt.MouseButton.RightButton, pos=aapl)
+    # QTest sends no context-menu event: the window system does, after the press.
+    reason = QContextMenuEvent.Reason.Mouse
+    QApplication.sendEvent(viewport, QContextMenuEvent(reason, aapl, viewport.mapToGlobal(aapl)))
+    menu = QApplication.activePopupWidget()
+    assert menu is not None
+    assert menu.isVisible()
+    assert window.selected_symbols() == ["AAPL"]
+    window.model._on_sort_timer_timeout()
+    assert window.model.symbols()[2] == "AAPL"  # the menu is open: still held
+    leave(viewport)  # the pointer went onto the menu
+    assert window.model.symbols()[2] == "AAPL"
+    menu.close()
+    # Menu closed, pointer gone: the rows re-sort, and those that moved are marked.
+    assert window.model.symbols() == ["NFLX", "MSFT", "AMZN", "AAPL", "NVDA"]
+    assert window.table.moved_symbols() == {"AMZN", "AAPL"}
+    assert window.selected_symbols() == ["AAPL"]
+
+
+def test_alert_banner_overlays_the_table_instead_of_pushing_rows_down(
+    make_window: Any, qtbot: Any
+) -> None:
+    window = shown(make_window, qtbot)
+    top = window.table.mapTo(window, QPoint(0, 0)).y()
+    window.alerts.banner.show_message("AAPL crossed 200")
+    QApplication.processEvents()
+    assert window.alerts.banner.isVisible()
+    assert window.table.mapTo(window, QPoint(0, 0)).y() == top
+    assert window.alerts.banner.parentWidget() is window.table
+
+
+def test_third_header_click_returns_to_the_hand_made_order(
+    make_window: Any, qtbot: Any, store: MarketDataStore
+) -> None:
+    window = shown(make_window, qtbot)
+    window.model.move_row(4, 0)  # drag NFLX to the top: the hand-made order
+    hand = ["NFLX", "MSFT", "AAPL", "NVDA", "AMZN"]
+    assert window.model.symbols() == hand
+    for n, (symbol, price) in enumerate(
+        [("MSFT", 400.0), ("AAPL", 200.0), ("NVDA", 120.0), ("AMZN", 180.0), ("NFLX", 600.0)]
+    ):
+        trade(store, symbol, price, n + 1)
+    window.model.flush()
+    header = window.table.horizontalHeader()
+    x = header.sectionViewportPosition(LAST) + header.sectionSize(LAST) // 2
+    orders = []
+    for _ in range(3):
+        QTest.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, 5))
+        orders.append(window.model.symbols())
+    assert orders[0] != hand  # sorted one way,
+    assert orders[1] != hand  # then the other
+    assert orders[2] == hand  # the third click: no sort, the hand-made order back
+    assert window.model.sort_column() == -1
+    assert window.watchlists.lists.active_symbols() == hand  # kept in the watchlist
+
+
+def test_sparkline_x_positions_follow_time(qapp: Any) -> None:
+    history = SymbolHistory("AAA", NS, 900, 10, 10)
+    for second in range(120):  # two minutes of prints in a 15-minute window
+        history.prices.add(T0 + second * NS, 100.0 + second % 7, second + 1)
+    polygon, _ = build_polygon(history, 181, 16)
+    xs = [p.x() for p in polygon.toList()]
+    assert xs[-1] == pytest.approx(180.0)  # the newest print at the right edge
+    assert xs[0] == pytest.approx(180.0 * (1 - 119 / 900), abs=0.01)  # 2 min = 2/15 of it
+    assert xs[60] - xs[0] == pytest.approx(60 * 180 / 900, abs=0.01)  # evenly in time
+    delegate = SparklineDelegate()
+    delegate.now_ns = lambda: T0 + (119 + 300) * NS  # five quiet minutes later
+    assert delegate._shift(history, 91, None) == pytest.approx(300 * 90 / 900)
+
+
+def test_typing_a_ticker_jumps_to_it_and_enter_shows_the_detail(
+    make_window: Any, qtbot: Any, store: MarketDataStore
+) -> None:
+    window = shown(make_window, qtbot)
+    for n, symbol in enumerate(window.model.symbols()):
+        trade(store, symbol, 100.0 + n, n + 1)
+    window.model.flush()
+    table = window.table
+    table.setFocus()
+    table.setCurrentIndex(window.proxy.index(0, LAST))  # the cursor in "Last", not Symbol
+    QTest.keyClicks(table, "nv")
+    assert window.current_symbol() == "NVDA"
+    assert window.selected_symbols() == ["NVDA"]
+    window.detail.hide()
+    QTest.keyClick(table, Qt.Key.Key_Return)
+    assert window.detail.isVisible()
+    assert window.detail.symbol == "NVDA"
