@@ -108,7 +108,10 @@ class SparklineDelegate(QStyledItemDelegate):
 
     def _shift(self, history: SymbolHistory, width: int, widget: Any) -> float:
         """Pixels from the newest bucket to now (exchange time: the ticker model's clock,
-        which is the simulator's under `--demo-at`); 0 without a clock."""
+        which is the simulator's under `--demo-at`); 0 without a clock. The line slides
+        left only until its oldest point reaches the cell's left edge: with no prints for
+        a while (a quiet symbol, the market closed) the last stretch stays in sight, on
+        its time axis, instead of sliding out of the cell."""
         clock = self.now_ns
         if clock is None:
             model = getattr(widget, "ticker_model", None)
@@ -117,7 +120,8 @@ class SparklineDelegate(QStyledItemDelegate):
         if clock is None or not series.buckets:
             return 0.0
         behind = clock() // series.bucket_ns - series.buckets[-1]
-        return max(0, min(behind, series.window)) * (width - 1) / series.window
+        room = series.window - (series.buckets[-1] - series.buckets[0])
+        return max(0, min(behind, room)) * (width - 1) / series.window
 
     def _polygon(self, history: SymbolHistory, width: int, height: int) -> tuple[QPolygonF, int]:
         key = history.symbol

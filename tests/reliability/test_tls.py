@@ -16,12 +16,14 @@ Certificates are made here with `cryptography` (tests/reliability/tls_certs.py).
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import os
 import signal
 import sys
 import time
+import warnings
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -54,6 +56,18 @@ OFFSCREEN_SHOW = pytest.mark.qt_log_ignore("This plugin does not support propaga
 # Quick retries: a refused certificate retried at this pace would be a hot loop.
 HOT = BackoffPolicy(initial=0.02, factor=1.0, maximum=0.02, jitter=0.0, slow=30.0)
 QUIET_S = 0.6  # how long a refused client is watched for further attempts
+
+
+@pytest.fixture(autouse=True)
+def _collect_known_httpcore_leaks() -> Iterator[None]:
+    """httpcore does not close a socket whose request was cancelled mid TLS handshake
+    (docs/reliability.md, "TLS", known and left alone): collect such sockets here, inside
+    this module, so their ResourceWarning is neither lost in a later test's name nor
+    turned into that test's failure. Anything else still fails as usual."""
+    yield
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
 
 
 @pytest.fixture(scope="module")

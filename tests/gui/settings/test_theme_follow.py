@@ -27,10 +27,13 @@ def window(
     make_window: Any, qapp: Any, store: MarketDataStore, clock: Any, tmp_path: Path
 ) -> Iterator[MainWindow]:
     win = make_window(tmp_path / "t.ini", symbols=["UPPY", "DOWNY"])
-    for i in range(90):  # UPPY rises, DOWNY falls: one sparkline each way
-        store.apply(Trade("UPPY", 10.0 + i * 0.05, 100, T0 + i * NS, 2 * i + 1, "V"))
-        store.apply(Trade("DOWNY", 50.0 - i * 0.05, 100, T0 + i * NS, 2 * i + 2, "V"))
-    store.apply(Quote("UPPY", 14.40, 3, 14.50, 2, T0 + 90 * NS))
+    # UPPY rises, DOWNY falls over the sparkline's 15 minutes: one line each way, the
+    # cell's full width (the line sits on a time axis: issue 18 #10g).
+    for i in range(90):
+        t = T0 + i * 10 * NS
+        store.apply(Trade("UPPY", 10.0 + i * 0.05, 100, t, 2 * i + 1, "V"))
+        store.apply(Trade("DOWNY", 50.0 - i * 0.05, 100, t, 2 * i + 2, "V"))
+    store.apply(Quote("UPPY", 14.40, 3, 14.50, 2, T0 + 900 * NS))
     win.model.flush()
     clock.advance(2.0)  # let the tick flash end, so cells have their plain background
     win.model.flush()

@@ -136,6 +136,10 @@ def test_sparkline_x_positions_follow_time(qapp: Any) -> None:
     delegate = SparklineDelegate()
     delegate.now_ns = lambda: T0 + (119 + 300) * NS  # five quiet minutes later
     assert delegate._shift(history, 91, None) == pytest.approx(300 * 90 / 900)
+    # An hour without prints (the market closed): the line slides only until its oldest
+    # point reaches the left edge, so the last stretch stays in sight on its time axis.
+    delegate.now_ns = lambda: T0 + (119 + 3600) * NS
+    assert delegate._shift(history, 91, None) == pytest.approx((900 - 119) * 90 / 900)
 
 
 def test_typing_a_ticker_jumps_to_it_and_enter_shows_the_detail(
