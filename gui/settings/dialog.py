@@ -33,10 +33,11 @@ from PySide6.QtWidgets import (
 
 from engine.config import Credentials, keyring_available, keyring_problem
 from engine.core.tasks import TaskSet
-from engine.plan import BASIC_SYMBOL_LIMIT, MarketDataPlan, PlanLimit, default_plan
+from engine.plan import PlanLimit, default_plan
 from gui.settings.credentials import CredentialsChoice, CredentialsRow
 from gui.settings.feeds import FeedCombo
 from gui.settings.persistence import FLUSH_MS_RANGE, TRADING_API_MODES, default_trading_api
+from gui.settings.plan_fields import PlanFields
 
 
 @dataclass(frozen=True)
@@ -62,13 +63,6 @@ class StreamSettings:
     demo: bool = False  # showing simulated data now (the dialog offers the way back)
 
 
-_PLAN_ITEMS = {
-    MarketDataPlan.BASIC: f"Basic (free): {BASIC_SYMBOL_LIMIT} symbols",
-    MarketDataPlan.ALGO_TRADER_PLUS: "Algo Trader Plus: no symbol limit",
-    MarketDataPlan.CUSTOM: "Custom symbol limit",
-}
-
-
 _TRADING_ITEMS = {
     "off": "Off",
     "paper": "Paper account",
@@ -84,7 +78,7 @@ _TRADING_NOTE = (
 ConnectionProbe = Callable[[Credentials | None, str, str], Awaitable[tuple[bool, str]]]
 
 
-class SettingsDialog(QDialog):
+class SettingsDialog(PlanFields, QDialog):
     """Emits `applied(StreamSettings)` on OK; `probe_finished(bool, str)` after a test."""
 
     applied = Signal(object)
@@ -229,27 +223,6 @@ class SettingsDialog(QDialog):
         super().showEvent(event)
         fit_to_screen(self, self._stream_page, self.pages)
 
-    def _build_plan(self, plan: PlanLimit, note: str) -> None:
-        self.plan_combo = QComboBox(self)
-        self.plan_combo.setObjectName("planCombo")
-        for member, text in _PLAN_ITEMS.items():
-            self.plan_combo.addItem(text, member.value)
-        self.limit_spin = QSpinBox(self)
-        self.limit_spin.setObjectName("symbolLimitSpin")
-        self.limit_spin.setRange(0, 100_000)
-        self.limit_spin.setSpecialValueText("no limit")  # shown at 0 (Algo Trader Plus)
-        self.limit_spin.setSuffix(" symbols")
-        self.limit_spin.setToolTip("Symbols streamed at most; only for a custom limit")
-        self.limit_spin.setValue(plan.limit or 0)
-        self.plan_label = QLabel(self)
-        self.plan_label.setObjectName("planLabel")
-        self.plan_label.setWordWrap(True)
-        self._plan_note = note
-        self.plan_combo.setCurrentIndex(self.plan_combo.findData(plan.plan.value))
-        self.plan_combo.currentIndexChanged.connect(self._show_plan)
-        self.limit_spin.valueChanged.connect(self._show_plan)
-        self._show_plan()
-
     def _build_trading(self, chosen: str | None) -> None:
         self.trading_combo = QComboBox(self)
         self.trading_combo.setObjectName("tradingApiCombo")
@@ -288,35 +261,6 @@ class SettingsDialog(QDialog):
             return None  # still the key's default: not a choice to save
         return chosen
 
-    def _follow_feed(self, feed: str) -> None:
-        # A plan never chosen follows the feed (sip: Algo Trader Plus, else Basic) until
-        # the user picks one; values() then reports it as not chosen (None).
-        if self._current.plan is None and self.chosen_plan() == default_plan(self._plan_feed):
-            self.plan_combo.setCurrentIndex(self.plan_combo.findData(default_plan(feed).plan))
-        self._plan_feed = feed
-
-    def chosen_plan(self) -> PlanLimit:
-        member = MarketDataPlan(self.plan_combo.currentData())
-        if member is MarketDataPlan.CUSTOM:
-            return PlanLimit(member, max(1, self.limit_spin.value()))
-        return PlanLimit(member)
-
-    def _show_plan(self, *_args: object) -> None:
-        """The chosen plan's limit in words (docs/account-and-history.md, "Plans and limits")."""
-        member = MarketDataPlan(self.plan_combo.currentData())
-        custom = member is MarketDataPlan.CUSTOM
-        self.limit_spin.setEnabled(custom)
-        self.limit_spin.blockSignals(True)
-        if not custom:
-            self.limit_spin.setValue(PlanLimit(member).limit or 0)
-        elif self.limit_spin.value() == 0:
-            self.limit_spin.setValue(BASIC_SYMBOL_LIMIT)
-        self.limit_spin.blockSignals(False)
-        text = self.chosen_plan().describe()
-        if self._plan_note:
-            text += f"\n{self._plan_note}"
-        self.plan_label.setText(text)
-
     def entered_credentials(self) -> Credentials | None:
         """Credentials typed in the dialog; None when the key or secret is left empty."""
         key = self.key_field.text().strip()
@@ -353,13 +297,6 @@ class SettingsDialog(QDialog):
         what happened)."""
         self.credentials_row.choose(action)
         self.accept()
-
-    def _plan_value(self) -> PlanLimit | None:
-        chosen = self.chosen_plan()
-        feed = self.feed_combo.currentText()
-        if self._current.plan is None and chosen == default_plan(feed):
-            return None  # still the feed's default: not a choice to save
-        return chosen
 
     def accept(self) -> None:
         self.applied.emit(self.values())
