@@ -27,6 +27,7 @@ from gui.settings.persistence import AppSettings
 from gui.table import header_layout as hl
 from gui.table.columns_history import RANGE_BAR_KEYS
 from gui.table.delegates_range import RangeBarDelegate
+from gui.table.header_room import ArrowRoomStyle, make_room_for_arrow, title_width
 from gui.table.model import TickerFilterProxy, TickerTableModel
 from gui.table.roles import TOOLTIP
 from gui.table.sort_hold import RowHold, float_over
@@ -100,6 +101,8 @@ class TickerView(QTableView):
         self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
         header = self.horizontalHeader()
+        self._header_style = ArrowRoomStyle()  # kept: setStyle does not take ownership
+        header.setStyle(self._header_style)  # a sorted title ends before its arrow (#10b)
         header.setSectionsMovable(True)
         header.setSortIndicatorClearable(True)
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
@@ -341,13 +344,9 @@ class TickerView(QTableView):
         """Widths from typical values, once (never ResizeToContents on live data)."""
         header = self.horizontalHeader()
         metrics = self.fontMetrics()
-        header_metrics = header.fontMetrics()
         for i, column in enumerate(self.ticker_model.columns):
             sample = COLUMN_SAMPLES.get(column.key, _DEFAULT_SAMPLE)
-            width = max(
-                metrics.horizontalAdvance(sample) + 12,
-                header_metrics.horizontalAdvance(column.header) + 16,
-            )
+            width = max(metrics.horizontalAdvance(sample) + 12, title_width(header, column.header))
             header.resizeSection(i, width)
 
     def save_layout(self) -> None:
@@ -395,6 +394,7 @@ class TickerView(QTableView):
         self._save_timer.start()
 
     def _on_sort_changed(self, column: int, order: Qt.SortOrder) -> None:
+        make_room_for_arrow(self.horizontalHeader(), column)  # issue 18 #10b
         keys = self._keys()
         key = keys[column] if 0 <= column < len(keys) else ""
         self._settings.set_sort_key(key, order == Qt.SortOrder.DescendingOrder)
