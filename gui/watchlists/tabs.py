@@ -18,6 +18,7 @@ from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
+    QLineEdit,
     QMenu,
     QMessageBox,
     QStyle,
@@ -235,6 +236,12 @@ class WatchlistTabs(QWidget):
         dialog.setWindowTitle("Rename watchlist")
         dialog.setLabelText(f"New name for \u201c{old}\u201d:")
         dialog.setTextValue(old)
+        # Wide enough for its title and label, never clipped (issue 18 #10c), within 640 px.
+        text = max(dialog.labelText(), "Rename watchlist" + " " * 12, key=len)
+        wanted = dialog.fontMetrics().horizontalAdvance(text) + 64
+        field = dialog.findChild(QLineEdit)  # the layout sizes the dialog from its parts
+        if field is not None:
+            field.setMinimumWidth(max(300, min(wanted, 640)) - 24)
         dialog.textValueSelected.connect(lambda text: self.rename(old, text))
         dialog.finished.connect(dialog.deleteLater)
         self.rename_dialog = dialog

@@ -51,3 +51,18 @@ def test_many_tabs_still_shrink_to_scroll_buttons(qtbot: Any) -> None:
     assert tabs.tab_bar.sizeHint().width() > 400
     assert tabs.tab_bar.width() < 400  # squeezed; QTabBar shows its scroll buttons
     assert tabs.add_button.isVisible()
+
+
+def test_the_rename_dialog_is_wide_enough_for_its_label(qtbot: Any) -> None:
+    """Issue 18 #10c: the rename dialog clipped its text."""
+    tabs = shown_tabs(qtbot, 2, 600)
+    long_name = "Semiconductors and equipment"
+    assert tabs.rename(tabs.lists.names()[1], long_name)
+    tabs.open_rename(1)
+    dialog = tabs.rename_dialog
+    assert dialog is not None
+    qtbot.waitExposed(dialog)
+    label = dialog.fontMetrics().horizontalAdvance(dialog.labelText())
+    assert dialog.width() >= label + 40, (dialog.width(), label)
+    assert dialog.width() >= 320  # the title "Rename watchlist" is not cut either
+    dialog.reject()
