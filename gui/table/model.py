@@ -112,6 +112,9 @@ class TickerTableModel(SymbolRowsModel):
         self._age_timer = QTimer(self)
         self._age_timer.setInterval(AGE_INTERVAL_MS)
         self._age_timer.timeout.connect(self.tick_ages)
+        # The shown list's hand-made (drag and drop) order while a header sort is on: what
+        # the third header click returns to (issue 18 #9b); a tab switch sets its list's.
+        self.hand_order: list[str] | None = None
         self._sort_timer = QTimer(self)
         self._sort_timer.setInterval(SORT_INTERVAL_MS)
         self._sort_timer.timeout.connect(self._on_sort_timer_timeout)

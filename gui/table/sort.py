@@ -57,7 +57,6 @@ class TickerFilterProxy(QSortFilterProxyModel):
         # source is the model's paint cache, whose rows are the model's rows.
         self._paint_model = source.paint_cache()  # type: ignore[attr-defined]
         self.setSourceModel(self._paint_model)
-        self._hand_order: list[str] | None = None  # the rows' order before the first sort
 
     def set_filter_text(self, text: str) -> None:
         """Show only rows whose symbol contains `text` (case-insensitive); "" shows all."""
@@ -71,15 +70,16 @@ class TickerFilterProxy(QSortFilterProxyModel):
         model = self._ticker_model
         was_sorted = model.sort_column() >= 0  # type: ignore[attr-defined]
         if column >= 0 and not was_sorted:
-            self._hand_order = model.symbols()  # type: ignore[attr-defined]
+            model.hand_order = model.symbols()  # type: ignore[attr-defined]
         model.sort(column, order)
-        if column < 0 and was_sorted and self._hand_order is not None:
+        hand = getattr(model, "hand_order", None)
+        if column < 0 and was_sorted and hand is not None:
             current = model.symbols()  # type: ignore[attr-defined]
-            restored = restore_order(self._hand_order, current)
+            restored = restore_order(hand, current)
             if restored != current:
                 model.set_symbols(restored)  # type: ignore[attr-defined]
         if column < 0:
-            self._hand_order = None
+            model.hand_order = None  # type: ignore[attr-defined]
 
     def mapFromSource(self, source_index: QModelIndex | QPersistentModelIndex) -> QModelIndex:
         """Also takes an index of the ticker model (same rows as the paint cache): callers

@@ -71,6 +71,8 @@ class WatchlistController(QObject):
         self._model.set_symbols(self.lists.active_symbols())
         column = self._model.sort_column()
         if column >= 0:  # the header's sort applies to every tab
+            # This tab's own order is what ending the sort returns to (issue 18 #9b).
+            self._model.hand_order = self._model.symbols()
             self._model.sort_now(column, self._sort_order())
 
     def _on_model_watchlist_changed(self) -> None:

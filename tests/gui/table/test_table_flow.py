@@ -159,3 +159,35 @@ def test_typing_a_ticker_jumps_to_it_and_enter_shows_the_detail(
     QTest.keyClick(table, Qt.Key.Key_Return)
     assert window.detail.isVisible()
     assert window.detail.symbol == "NVDA"
+
+
+def test_ending_a_sort_after_a_tab_switch_returns_to_that_tabs_own_order(
+    make_window: Any, qtbot: Any, store: MarketDataStore
+) -> None:
+    """Issue 18 #9b across tabs: the sort applies to every tab; ending it on another tab
+    gives that tab its own hand-made order, not the first tab's (nor the sorted one)."""
+    window = shown(make_window, qtbot)
+    lists = window.watchlists.lists
+    second = ["TSLA", "AMD", "SPY"]
+    lists.add_list("Second", second)
+    assert lists.active() == 0
+    for n, (symbol, price) in enumerate(
+        [("MSFT", 400.0), ("AAPL", 200.0), ("NVDA", 120.0), ("AMZN", 180.0), ("NFLX", 600.0),
+         ("TSLA", 250.0), ("AMD", 150.0), ("SPY", 570.0)]
+    ):  # fmt: skip
+        trade(store, symbol, price, n + 1)
+    window.model.flush()
+    header = window.table.horizontalHeader()
+    x = header.sectionViewportPosition(LAST) + header.sectionSize(LAST) // 2
+
+    def click() -> None:
+        QTest.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, 5))
+
+    click()  # sorted on the first tab
+    lists.set_active(1)
+    assert window.model.symbols() != second  # the sort applies to this tab too
+    click()  # the other way
+    click()  # no sort: this tab's own order back
+    assert window.model.sort_column() == -1
+    assert window.model.symbols() == second
+    assert lists.active_symbols() == second
