@@ -9,14 +9,17 @@ conftest is its own module to mypy and pytest.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 # Without a display Qt aborts the interpreter; offscreen needs no X server (docs/qt.md).
 # Set here, before any test module can import Qt.
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
+import keyring
 import pytest
 
 from engine.market.store import MarketDataStore
+from tests.keyrings import MemoryKeyring
 
 
 class FakeClock:
@@ -40,3 +43,15 @@ def clock() -> FakeClock:
 @pytest.fixture
 def store(clock: FakeClock) -> MarketDataStore:
     return MarketDataStore(clock=clock)
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """The in-memory keyring backend for one test (the previous backend restored)."""
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import keyring
 import pytest
-from keyring.backend import KeyringBackend
-from keyring.errors import PasswordDeleteError
 
 from engine.config import (
     KEYRING_SERVICE,
@@ -23,6 +18,7 @@ from engine.config import (
     save_credentials,
     stream_url,
 )
+from tests.keyrings import MemoryKeyring
 
 
 @pytest.mark.parametrize(
@@ -124,38 +120,7 @@ def test_loopback_and_stream_url() -> None:
     assert stream_url("wss://h", "v1beta1/boats") == "wss://h/v1beta1/boats"
 
 
-class _MemoryKeyring(KeyringBackend):
-    """An in-memory keyring backend (a real Secret Service is another issue's)."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.entries.pop((service, username), None) is None:
-            raise PasswordDeleteError(username)
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[_MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = _MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
-
-
-def test_saving_a_new_key_pair_removes_the_previous_secret(memory_keyring: _MemoryKeyring) -> None:
+def test_saving_a_new_key_pair_removes_the_previous_secret(memory_keyring: MemoryKeyring) -> None:
     """Issue 12, #16: a rotated secret must not stay stored in the keyring."""
     assert save_credentials(Credentials("OLDKEY", "old-secret"))
     assert credentials_from_keyring() == Credentials("OLDKEY", "old-secret")
@@ -169,7 +134,7 @@ def test_saving_a_new_key_pair_removes_the_previous_secret(memory_keyring: _Memo
     }
 
 
-def test_saving_a_new_secret_for_the_same_key_replaces_it(memory_keyring: _MemoryKeyring) -> None:
+def test_saving_a_new_secret_for_the_same_key_replaces_it(memory_keyring: MemoryKeyring) -> None:
     assert save_credentials(Credentials("KEY", "first"))
     assert save_credentials(Credentials("KEY", "second"))
     assert memory_keyring.entries == {
@@ -178,7 +143,7 @@ def test_saving_a_new_secret_for_the_same_key_replaces_it(memory_keyring: _Memor
     }
 
 
-def test_a_previous_entry_already_gone_is_fine(memory_keyring: _MemoryKeyring) -> None:
+def test_a_previous_entry_already_gone_is_fine(memory_keyring: MemoryKeyring) -> None:
     assert save_credentials(Credentials("OLDKEY", "old-secret"))
     del memory_keyring.entries[(KEYRING_SERVICE, "OLDKEY")]  # removed by another tool
     assert save_credentials(Credentials("NEWKEY", "new-secret"))

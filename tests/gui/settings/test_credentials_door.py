@@ -7,14 +7,10 @@ on the real simulator over 127.0.0.1 (the keyring is an in-memory backend)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
 import pytest
-from keyring.backend import KeyringBackend
-from keyring.errors import PasswordDeleteError
 
 import gui.settings.dialog as settings_dialog
 from engine.config import Credentials, save_credentials
@@ -26,39 +22,11 @@ from gui.runtime import Runtime, RuntimeOptions
 from gui.settings.credentials import FORGET_ON_EMPTY_WORDS, CredentialsChoice
 from gui.settings.dialog import SettingsDialog, StreamSettings
 from gui.settings.persistence import AppSettings
+from tests.keyrings import MemoryKeyring
 from tests.waits import until
 
 OFFSCREEN_SHOW = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 KEY, SECRET = "PKDOOR", "door-secret"
-
-
-class _MemoryKeyring(KeyringBackend):
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.entries.pop((service, username), None) is None:
-            raise PasswordDeleteError(username)
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[_MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = _MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
 
 
 def _dialog(qtbot: Any, current: StreamSettings, source: str) -> SettingsDialog:
@@ -103,7 +71,7 @@ def test_settings_offer_demo_and_forget_and_a_cleared_key_means_forget(
 
 @OFFSCREEN_SHOW
 def test_forget_removes_the_key_and_the_running_app_shows_the_demo(
-    qloop: asyncio.AbstractEventLoop, tmp_path: Path, memory_keyring: _MemoryKeyring
+    qloop: asyncio.AbstractEventLoop, tmp_path: Path, memory_keyring: MemoryKeyring
 ) -> None:
     AppSettings(tmp_path / "door.ini").set_trading_api("off")  # the data feed only
 
@@ -162,7 +130,7 @@ def test_forget_removes_the_key_and_the_running_app_shows_the_demo(
 
 @OFFSCREEN_SHOW
 def test_use_demo_data_keeps_the_key_and_comes_back(
-    qloop: asyncio.AbstractEventLoop, tmp_path: Path, memory_keyring: _MemoryKeyring
+    qloop: asyncio.AbstractEventLoop, tmp_path: Path, memory_keyring: MemoryKeyring
 ) -> None:
     AppSettings(tmp_path / "back.ini").set_trading_api("off")
 
