@@ -469,3 +469,38 @@ async def run_fault(app: FaultApp, fault: Fault, outage: float) -> FaultResult:
     result.decode_errors = session.health.decode_errors - decode0
     result.watchlist_after = session.window.symbols()
     return result
+
+
+def check_before_during_after(result: FaultResult, fault: Fault, reconnects: int) -> None:
+    """The fault matrix's assertions, shared by every row (server, network, TLS):
+    before, streaming with every row live; during a fault that disconnects, the status
+    bar says so in words, every row is stale and the age says the stream is down; after,
+    recovered on its own (or after the user's fix) with nothing lost. `reconnects` is
+    the health's count, which the status bar must show."""
+    assert result.before.connection == "streaming"
+    assert set(result.before.rows) == set(SYMBOLS)
+    assert set(result.before.rows.values()) == {"stream"}
+    assert result.before.age.startswith("last message")
+    assert result.recovered, result
+    assert result.after.connection == "streaming"
+    assert set(result.after.rows.values()) == {"stream"}
+    assert result.after.age.startswith("last message")
+    assert "not streaming" not in result.after.age
+    assert result.watchlist_after == result.watchlist_before == SYMBOLS
+    assert result.after.reconnects == f"reconnects: {reconnects}"
+    if fault.disconnects:
+        assert result.disconnected
+        assert result.during is not None
+        assert result.during.connection != "streaming"
+        assert result.during.age.startswith("not streaming") or "no messages" in result.during.age
+        assert result.stale_rows_seen == set(SYMBOLS), result.seen_connection
+        assert fault.expect_error is not None
+        shown = [*result.seen_errors, *result.seen_connection]
+        assert any(fault.expect_error.lower() in text.lower() for text in shown), shown
+        assert result.recover_s is not None
+        assert result.recover_s > 0
+    else:  # slow or odd, but streaming throughout: no reconnect, nothing stale
+        assert not result.disconnected, result.seen_connection
+        assert result.seen_connection == ["streaming"]
+        assert result.stale_rows_seen == set()
+        assert result.reconnects == 0

@@ -20,6 +20,7 @@ from tests.reliability.fault_harness import (
     Fault,
     FaultApp,
     TracebackCatcher,
+    check_before_during_after,
     run_fault,
 )
 
@@ -54,42 +55,8 @@ def test_fault(
             result = await run_fault(app, fault, OUTAGE_S)
         finally:
             await app.close()
-        # Before: streaming, every row live.
-        assert result.before.connection == "streaming"
-        assert set(result.before.rows) == set(SYMBOLS)
-        assert set(result.before.rows.values()) == {"stream"}
-        assert result.before.age.startswith("last message")
-        # After: recovered on its own (or after the user's fix), nothing lost.
-        assert result.recovered, result
-        assert result.after.connection == "streaming"
-        assert set(result.after.rows.values()) == {"stream"}
-        assert result.after.age.startswith("last message")
-        assert "not streaming" not in result.after.age
-        assert result.watchlist_after == result.watchlist_before == SYMBOLS
-        assert (
-            result.after.reconnects
-            == f"reconnects: {app.session.health.reconnects if app.session else -1}"
-        )
-        if fault.disconnects:
-            # During: the status bar says so, every row is marked stale, the age says
-            # the stream is down; afterwards rows are fresh again.
-            assert result.disconnected
-            assert result.during is not None
-            assert result.during.connection != "streaming"
-            assert (
-                result.during.age.startswith("not streaming") or "no messages" in result.during.age
-            )
-            assert result.stale_rows_seen == set(SYMBOLS), result.seen_connection
-            assert fault.expect_error is not None
-            shown = [*result.seen_errors, *result.seen_connection]
-            assert any(fault.expect_error.lower() in text.lower() for text in shown), shown
-            assert result.recover_s is not None
-            assert result.recover_s > 0
-        else:
-            assert not result.disconnected, result.seen_connection
-            assert result.seen_connection == ["streaming"]
-            assert result.stale_rows_seen == set()
-            assert result.reconnects == 0
+        reconnects = app.session.health.reconnects if app.session else -1
+        check_before_during_after(result, fault, reconnects)
         if fault.name == "malformed frames":
             assert result.decode_errors >= 12
         if fault.name.startswith("clock jump"):
