@@ -167,6 +167,7 @@ def options_from_args(args: argparse.Namespace) -> RuntimeOptions:
 
 async def run(app: QApplication, args: argparse.Namespace, options: RuntimeOptions) -> int:
     """The main coroutine: start everything, wait for a stop request, shut down, return status."""
+    startup_trace.mark("loop")
     stop = asyncio.Event()
     status = 0
     session = Runtime(options, stop)
@@ -305,11 +306,13 @@ def _quiet_offscreen_noise(app: QApplication) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`tickerdesk` console script and `python -m gui`."""
+    startup_trace.mark("imports")
     args = build_parser().parse_args(argv)
     options = options_from_args(args)  # exits with a message on a bad --symbols
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
+    startup_trace.mark("qapplication")
     _quiet_offscreen_noise(app)
     apply_app_identity(app)
     # The main coroutine decides when to quit (docs/qt.md shutdown pattern).

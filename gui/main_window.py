@@ -15,7 +15,7 @@ from datetime import datetime
 
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QVBoxLayout, QWidget
 
 from engine.alerts.book import AlertBook
 from engine.config import DEFAULT_FEED
@@ -46,6 +46,7 @@ from gui.window.layouts import WindowLayouts
 from gui.window.menus import Submenu, WindowActions, fill_menu_bar
 from gui.window.painters import connect_painters
 from gui.window.tab_columns import leading_width
+from gui.window.table_menu import open_table_menu
 
 APP_TITLE = "Tickerdesk"
 DEMO_SUFFIX = " — simulated data"
@@ -190,8 +191,8 @@ class MainWindow(QMainWindow):
         self.detail_action.setText("Detail pane")
 
     def _build_menus(self) -> None:
-        bar, tabs = self.watchlist_bar, self.watchlists.tabs
-        alerts, dialogs = self.alerts, self.dialogs
+        bar, alerts, dialogs, pf = self.watchlist_bar, self.alerts, self.dialogs, self.portfolio
+        order = self.table.order  # sort, move rows and columns (gui.table.view_order)
         fill_menu_bar(self.menuBar(), {
             "&File": [self.portfolio.file_actions(), None, self.settings_action, None,
                       self.quit_action],
@@ -199,10 +200,13 @@ class MainWindow(QMainWindow):
             "&Stream": [self.connect_action, Submenu("Feed", [self.feed_group.actions()]), None,
                         dialogs.details_action],
             "&View": [bar.focus_add_action, bar.focus_filter_action, self.detail_action,
-                      Submenu("Columns", on_show=self.table.fill_columns_menu), None,
+                      Submenu("Columns", on_show=self.table.fill_columns_menu),
+                      Submenu("Sort by", on_show=order.fill_sort_menu), order.column_actions, None,
                       alerts.dock_action, Submenu("Theme", [self.theme.fill_menu]), None,
                       self.display.fill_menu],
-            "&Watchlists": [tabs.actions_for_menu()],
+            "&Watchlists": self.watchlists.menu_entries([self.remove_action, pf.copy_action,
+                pf.set_position_action, alerts.add_alert_action, *order.row_actions],
+                self.selected_symbols),
             "Win&dow": self.layouts.menu_entries(),
             "&Help": dialogs.help_entries(),
         })  # fmt: skip
@@ -213,7 +217,7 @@ class MainWindow(QMainWindow):
             "quit": self.quit_action, "copy_rows": self.portfolio.copy_action,
             **self.watchlists.shortcut_actions(), "clear_filter": bar.clear_filter_action,
             **alerts.shortcut_actions(), **self.display.shortcut_actions(),
-            **dialogs.shortcut_actions(), "reset_layout": self.layouts.reset_action,
+            **dialogs.shortcut_actions(), **self.layouts.shortcut_actions(),
         })  # fmt: skip
 
     def _connect_signals(self) -> None:
@@ -223,6 +227,7 @@ class MainWindow(QMainWindow):
         self.watchlist_bar.symbols_accepted.connect(self.add_symbols)
         self.watchlist_bar.message_shown.connect(self._on_watchlist_bar_message)
         self.layouts.message_shown.connect(self._on_watchlist_bar_message)
+        self.table.order.message_shown.connect(self._on_watchlist_bar_message)
         self.watchlist_bar.filter_changed.connect(self.proxy.set_filter_text)
         self.watchlist_bar.filter_mark.watch(self.proxy, self.table)  # "9 hidden", Esc
         self.remove_action.triggered.connect(self.remove_selected)
@@ -283,16 +288,12 @@ class MainWindow(QMainWindow):
 
     # --- table menu, detail --------------------------------------------------------
 
-    def _on_table_menu(self, pos: QPoint) -> None:
-        menu = QMenu(self)
-        menu.addAction(self.remove_action)
-        menu.addAction(self.watchlist_bar.focus_add_action)
-        menu.addAction(self.alerts.add_alert_action)
-        menu.addSeparator()
-        menu.addAction(self.portfolio.set_position_action)
-        menu.addAction(self.portfolio.copy_action)
-        self.watchlists.fill_add_menu(menu, self.selected_symbols())
-        menu.popup(self.table.viewport().mapToGlobal(pos))
+    def _on_table_menu(self, pos: QPoint) -> None:  # letters, Move row, Sort by (table_menu)
+        pf, chosen, lists = self.portfolio, self.selected_symbols(), self.watchlists
+        open_table_menu(self.table, pos, [self.remove_action, self.watchlist_bar.focus_add_action,
+            self.alerts.add_alert_action, None, pf.set_position_action, pf.copy_action,
+            Submenu("Add to watchlist", on_show=lambda m: lists.fill_add_entries(m, chosen))],
+            self)  # fmt: skip
 
     def show_detail(self, symbol: str) -> None:  # Enter on a row: shown, brought forward
         self.detail.show()

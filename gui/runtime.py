@@ -33,8 +33,10 @@ from engine.net.health import StreamHealth
 from engine.net.stream import StreamClient
 from engine.plan import SymbolBudget
 from engine.protocol import Encoding
+from gui import startup_trace
 from gui.main_window import MainWindow
 from gui.runtime_account import AccountLink, endpoint
+from gui.runtime_gate import FirstData
 from gui.runtime_gateway import GatewayLink
 from gui.runtime_parts import (
     EngineParts,
@@ -87,6 +89,9 @@ class Runtime(Switching):
         self.budget = SymbolBudget()
         self.budget_keeper: BudgetKeeper | None = None
         self.account = AccountLink(clock)  # the user's Alpaca account, read-only
+        # REST and the account send their first request after the first live row
+        # painted (or a 1 s cap): the first frame has the loop to itself (gui.runtime_gate).
+        self.first_data = FirstData()
         self._union: set[str] = set()
         self._stream_on = True  # the user's Connect toggle
         self._switching = asyncio.Lock()  # one feed or REST change at a time, in order
@@ -102,6 +107,7 @@ class Runtime(Switching):
     # --- start --------------------------------------------------------------------
 
     async def start(self) -> None:
+        startup_trace.mark("start")
         opts = self.options
         if not opts.demo:
             env = os.environ if opts.env is None else opts.env
@@ -127,6 +133,7 @@ class Runtime(Switching):
         symbols = opts.symbols or self.settings.all_watchlist_symbols() or list(DEFAULT_SYMBOLS)
         if self.demo:
             await self._start_simulator(symbols)
+            startup_trace.mark("simulator")
         else:
             self.stream_url = opts.url or LIVE_STREAM_URL
             self.rest_url = opts.rest_url or (None if opts.url or from_bus else LIVE_REST_URL)
@@ -164,6 +171,8 @@ class Runtime(Switching):
             poll_interval_s=opts.rest_poll_s,
             session_clock=self._session_clock(),
         )
+        startup_trace.mark("window built")
+        self.first_data.watch(self.window.model, self.window.table.viewport(), self._has_data)
         if opts.symbols is not None:
             self.window.model.set_symbols(opts.symbols)
         self._connect_window(self.window)
@@ -181,12 +190,15 @@ class Runtime(Switching):
         self.budget_keeper.apply()
         self.rest.request(self.window.all_symbols())
         self.tasks.add(self.client.start())
+        startup_trace.mark("rest+stream started")
         self.account.attach(self.window)
         self._start_account()
+        startup_trace.mark("account")
         self.gateway.attach(self.window)
         await self.gateway.start()
         if opts.show_window:
             self.window.show()
+        startup_trace.mark("shown")
 
     async def _start_simulator(self, symbols: list[str]) -> None:
         rate = self.options.simulator_rate
@@ -202,7 +214,7 @@ class Runtime(Switching):
         poller = self.rest.start(
             self.rest_url, config.feed, self.credentials, config.insecure, self.store,
             self.budget.plan, self.parts.history, self.exchange_ns, self.health,
-            ca_file=config.ca_file,
+            ca_file=config.ca_file, gate=self.first_data,
         )  # fmt: skip
         if self.budget_keeper is not None:
             self.budget_keeper.set_poller(poller)
@@ -223,6 +235,7 @@ class Runtime(Switching):
             self.options.insecure,
             self.exchange_ns,
             ca_file=self.options.ca_file,
+            gate=self.first_data,
         )
 
     async def _restart_account(self) -> None:
@@ -282,6 +295,15 @@ class Runtime(Switching):
         creds = creds or self.credentials
         return await probe_with(self.client.config, url, feed, encoding, creds, self.clock)
 
+    def _has_data(self) -> bool:
+        """Whether a shown symbol has stream data (the start-up gate's test; REST has
+        sent nothing yet while it waits)."""
+        store, window = self.store, self.window
+        if store is None or window is None:
+            return False
+        return any((snap := store.get(s)) is not None and snap.updates > 0
+                   for s in window.model.symbols())  # fmt: skip
+
     def window_symbols(self) -> list[str]:
         return self.window.all_symbols() if self.window is not None else []
 
@@ -297,6 +319,7 @@ class Runtime(Switching):
     async def close(self) -> None:
         """Stop everything in dependency order; safe to call after a partial start."""
         window = self.window
+        self.first_data.close()
         if self.budget_keeper is not None:
             self.budget_keeper.stop()
         await self.account.stop(window)

@@ -7,6 +7,10 @@ account widgets (positions and orders docks, fill notifications, the PAPER/LIVE 
 the trade stream's state). Tickerdesk never places, changes or cancels orders
 (docs/account-and-history.md, "Trading API (account)").
 
+The panels, the badge and the stream state show at once; with a start-up gate given
+(gui.runtime_gate) the account's requests (REST reads, trade_updates, the watchlist
+sync, the asset list) go out when it opens: after the first live row, or a 1 s cap.
+
 Which endpoint: the demo uses its simulator's Trading API and `/stream`; otherwise the
 Settings choice (off, paper, live), or, never chosen, the one the key opens
 (`gui.settings.persistence.default_trading_api`).
@@ -14,6 +18,7 @@ Settings choice (off, paper, live), or, never chosen, the one the key opens
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -28,16 +33,20 @@ from engine.account.client import LIVE_TRADING_URL, PAPER_TRADING_URL, TradingRe
 from engine.account.service import AccountService
 from engine.account.stream import trading_stream_url
 from engine.config import LIVE_REST_URL, Credentials
+from engine.core.tasks import TaskSet
 from engine.net.budget import RequestBudget
 from engine.net.health import StreamHealth
 from engine.net.rest import RestClient, RestConfig
 from engine.protocol.session import DEMO_AUTH
 from gui.account.controller import AccountPanels
+from gui.runtime_gate import FirstData
 from gui.settings.persistence import AppSettings, default_trading_api
 from gui.statusbar.account import AccountBadge, TradeStreamIndicator
 from gui.watchlists.sync import WatchlistSync
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from engine.market.store import MarketDataStore
     from engine.simulator import Simulator
     from gui.main_window import MainWindow
@@ -103,6 +112,7 @@ class AccountLink:
         self.indicator = TradeStreamIndicator(None, clock, rest_error=self._rest_error)
         self.where: TradingEndpoint | None = None
         self._rest: RestClient | None = None
+        self._gated = TaskSet()  # the connect waiting for the start-up gate
 
     def attach(self, window: MainWindow) -> None:
         """Put the badge and the stream state in the status bar (hidden while off)."""
@@ -122,9 +132,11 @@ class AccountLink:
         insecure: bool = False,
         now_ns: Callable[[], int] = time.time_ns,
         ca_file: str | None = None,
+        gate: FirstData | None = None,
     ) -> None:
         """Connect the account at `where` (None: leave it off) and show it; `now_ns` is
-        the exchange clock order ages count on (a demo's simulated one)."""
+        the exchange clock order ages count on (a demo's simulated one). The panels show
+        at once; with a `gate` not yet open, the requests start when it opens."""
         self.where = where
         if where is None:
             return
@@ -154,20 +166,30 @@ class AccountLink:
         self._dock(window, self.panels)
         window.theme.theme_changed.connect(self.panels.set_palette)
         self.panels.set_palette(window.theme.palette)
-        self.service.start()
-        self.watch_sync = WatchlistSync(
-            window.watchlists, self.service.rest, window.settings, window.tasks
+        service = self.service  # Alpaca's calendar wins on an unscheduled closure
+        self.watch_sync = WatchlistSync(window.watchlists, service.rest, window.settings,
+                                        window.tasks)  # fmt: skip
+        window.status.market_session.set_server_calendar(
+            lambda: (service.server_calendar, service.calendar_note)
         )
-        self.watch_sync.start()
         # The asset list is cached beside the settings, refreshed daily; the demo's
         # simulator answers at once, so its list stays in memory.
         path = window.settings.path
         cache = None if where.demo else path.with_name(f"{path.stem}.assets.json")
-        self.symbols.start(self.service.rest, cache)
-        service = self.service  # Alpaca's calendar wins on an unscheduled closure
-        window.status.market_session.set_server_calendar(
-            lambda: (service.server_calendar, service.calendar_note)
-        )
+        connect = functools.partial(self._connect, service, self.watch_sync, cache)
+        if gate is None or gate.is_open:
+            connect()
+        else:
+            self._gated.spawn(gate.after(connect)(), name="tickerdesk-account-gate")
+
+    def _connect(self, service: AccountService, sync: WatchlistSync, cache: Path | None) -> None:
+        """The account's requests start: REST reads and trade_updates, the watchlist
+        sync's first pass, the asset list (unless this account was stopped meanwhile)."""
+        if service is not self.service:
+            return
+        service.start()
+        sync.start()
+        self.symbols.start(service.rest, cache)
 
     @staticmethod
     def _dock(window: MainWindow, panels: AccountPanels) -> None:
@@ -185,6 +207,7 @@ class AccountLink:
 
     async def stop(self, window: MainWindow | None = None) -> None:
         """Disconnect the account and take its docks away (e.g. another key)."""
+        await self._gated.cancel_all()
         await self.symbols.stop()  # first, with the sync: both talk through the service
         sync, self.watch_sync = self.watch_sync, None
         if sync is not None:

@@ -5,6 +5,10 @@ and the history backfill (`engine.net.backfill.Backfill`), all spending one requ
 budget (Basic: 200 calls a minute; docs/account-and-history.md, "Plans and limits").
 While it runs, an `OutageWatch` turns a reconnect of the stream into a gap fill of the
 minutes the chart missed (docs/account-and-history.md, "Historical bars").
+
+At launch the poller and the backfill exist at once (the status bar counts the history
+to load) but send their first request only when the start-up gate opens
+(gui.runtime_gate: the first live row painted, or a 1 s cap).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from engine.config import Credentials
 from engine.core.tasks import TaskSet, cancel_and_wait
@@ -26,6 +30,7 @@ from engine.net.health import StreamHealth
 from engine.net.outage import OutageWatch, fill_gaps
 from engine.net.rest import RestClient, RestConfig, SnapshotPoller
 from engine.plan import PlanLimit
+from gui.runtime_gate import FirstData
 
 __all__ = ["RestPolling"]
 
@@ -50,6 +55,7 @@ class RestPolling:
         self._budget_plan: PlanLimit | None = None
         self._task: asyncio.Task[None] | None = None
         self._watch_task: asyncio.Task[None] | None = None
+        self._backfill_task: asyncio.Task[None] | None = None  # its gated start
 
     def start(
         self,
@@ -63,12 +69,14 @@ class RestPolling:
         exchange_now_ns: Callable[[], int] = time.time_ns,
         health: StreamHealth | None = None,
         ca_file: str | None = None,
+        gate: FirstData | None = None,
     ) -> SnapshotPoller | None:
         """A client, a running poller and (given a history) a running backfill for `url`
         (None: no REST here); the poller.
 
         Every REST call of the key goes through one budget at the plan's rate, kept across
-        restarts of the client for the same plan so a restart cannot reset the count."""
+        restarts of the client for the same plan so a restart cannot reset the count.
+        With a `gate` not yet open, the poller and the backfill start when it opens."""
         if url is None:
             return None
         if plan is not None and (self.budget is None or plan != self._budget_plan):
@@ -79,14 +87,20 @@ class RestPolling:
         except Exception as exc:
             log.warning("no REST snapshots: %s", exc)
             return None
-        self.poller = SnapshotPoller(self.rest, store, interval=self._interval, clock=self._clock)
-        self._task = self._tasks.spawn(self.poller.run(), name="tickerdesk-rest-poller")
+        poller = SnapshotPoller(self.rest, store, interval=self._interval, clock=self._clock)
+        self.poller = poller
+        self._task = self._tasks.spawn(_after(gate, poller.run), name="tickerdesk-rest-poller")
         if history is not None:
             self.backfill = Backfill(
                 BarsClient(self.rest), history, store, exchange_now_ns,
                 sip_recent=sip_recent_allowed(plan, feed),
             )  # fmt: skip
-            self.backfill.start()
+            if gate is None or gate.is_open:
+                self.backfill.start()
+            else:
+                self._backfill_task = self._tasks.spawn(
+                    gate.after(self.backfill.start)(), name="tickerdesk-backfill-gate"
+                )
             if health is not None:
                 gaps = fill_gaps(OutageWatch(health, exchange_now_ns), self.backfill)
                 self._watch_task = self._tasks.spawn(gaps, name="tickerdesk-outage-watch")
@@ -95,10 +109,10 @@ class RestPolling:
     async def stop(self) -> None:
         """Cancel the poller and the backfill (a request in flight is dropped, never
         applied) and close the client."""
-        for task in (self._task, self._watch_task):
+        for task in (self._task, self._watch_task, self._backfill_task):
             if task is not None:
                 await cancel_and_wait(task)  # a cancel of the caller still propagates
-        self._task = self._watch_task = None
+        self._task = self._watch_task = self._backfill_task = None
         backfill, self.backfill = self.backfill, None
         if backfill is not None:
             await backfill.stop()
@@ -130,3 +144,10 @@ class RestPolling:
         if self.rest is None:
             return set(symbols)
         return set(await self.rest.snapshots(symbols))
+
+
+async def _after(gate: FirstData | None, run: Callable[[], Awaitable[None]]) -> None:
+    """`run()` once `gate` is open (at once without one)."""
+    if gate is not None:
+        await gate.wait()
+    await run()

@@ -34,6 +34,9 @@ class Shortcut:
     """One command: its id (the window maps ids to actions), keys (portable text), words.
 
     `aliases` are bound too but not listed (spellings of the same keys, like Backtab).
+    `scope` says which windows bind it: "main" (the main window), "detached" (each
+    window opened from the Window menu; gui.window.layouts) or "table" (every ticker
+    table, in the main window and in each detached watchlist: gui.table.view_order).
     """
 
     id: str
@@ -41,6 +44,7 @@ class Shortcut:
     description: str
     group: str
     aliases: tuple[str, ...] = ()
+    scope: str = "main"
 
 
 SHORTCUTS: tuple[Shortcut, ...] = (
@@ -59,6 +63,18 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     # One entry per key: each is its own action (gui.watchlists.tabs), so Help lists nine.
     *(Shortcut(f"watchlist_{n}", (f"Alt+{n}",), f"Show watchlist {n} (the {_nth(n)} tab)",
                "Watchlist") for n in range(1, 10)),
+    # The table's own keys (gui.table.view_order), in every window with a table: they
+    # act with the table focused (Ctrl+Shift+arrows select words in the add field).
+    Shortcut("reverse_sort", ("Ctrl+Shift+S",), "Reverse the sort order (View > Sort by "
+             "chooses the column, or the hand-made order)", "Table", scope="table"),
+    Shortcut("move_row_up", ("Ctrl+Shift+Up",), "Move the current row up (hand-made order)",
+             "Table", scope="table"),
+    Shortcut("move_row_down", ("Ctrl+Shift+Down",), "Move the current row down (hand-made "
+             "order)", "Table", scope="table"),
+    Shortcut("move_column_left", ("Ctrl+Shift+Left",), "Move the current column left",
+             "Table", scope="table"),
+    Shortcut("move_column_right", ("Ctrl+Shift+Right",), "Move the current column right",
+             "Table", scope="table"),
     Shortcut("add_alert", ("Ctrl+Shift+A",), "Add an alert for the selected symbol", "Alerts"),
     Shortcut("alerts_panel", ("Ctrl+Shift+L",), "Show or hide the alerts list", "Alerts"),
     Shortcut("settings", ("Ctrl+,",), "Settings", "Application"),
@@ -70,6 +86,12 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("zoom_reset", ("Ctrl+0",), "Default text size", "View"),
     Shortcut("connection_details", ("Ctrl+I",), "Connection details", "Stream"),
     Shortcut("reset_layout", ("Ctrl+Shift+R",), "Reset the window layout", "Window"),
+    # Pane to pane (gui.window.panes): table, add field, detail chart, time & sales, alerts.
+    Shortcut("next_pane", ("F6",), "Focus the next pane (table, add field, detail, "
+             "time & sales, alerts)", "Window"),
+    Shortcut("previous_pane", ("Shift+F6",), "Focus the previous pane", "Window"),
+    Shortcut("close_window", ("Ctrl+W",), "Close a window opened from the Window menu "
+             "(its tab stays in the main window)", "Window", scope="detached"),
     Shortcut("keyboard_help", ("F1",), "This list of keyboard shortcuts", "Help"),
 )  # fmt: skip
 BY_ID: dict[str, Shortcut] = {s.id: s for s in SHORTCUTS}
@@ -117,10 +139,15 @@ def unlisted_bindings(root: QWidget) -> list[str]:
     return problems
 
 
-def unbound_entries(root: QWidget) -> list[str]:
-    """Table entries no action under `root` is bound to (listed in Help but dead)."""
+def unbound_entries(root: QWidget, scope: str = "main") -> list[str]:
+    """Table entries of `scope` (and the "table" ones, when `root` holds a ticker table)
+    no action under `root` is bound to (listed but dead)."""
     bound = {_portable(a.shortcuts()) for a in root.findChildren(QAction)}
-    return [s.id for s in SHORTCUTS if _portable(key_sequences(s)) not in bound]
+    has_table = root.findChild(QWidget, "tickerTable") is not None
+    scopes = {scope, "table"} if has_table else {scope}
+    return [
+        s.id for s in SHORTCUTS if s.scope in scopes and _portable(key_sequences(s)) not in bound
+    ]
 
 
 class ShortcutsDialog(QDialog):

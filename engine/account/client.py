@@ -16,10 +16,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-import httpx
 import msgspec
 
 from engine.account import decode
@@ -36,6 +35,9 @@ from engine.account.models import (
 from engine.core.logthrottle import LogThrottle
 from engine.net.rest import RestClient, RestError
 from engine.protocol.timestamps import format_rfc3339_ns
+
+if TYPE_CHECKING:
+    import httpx  # annotations only: RestClient imports it at the first request
 
 __all__ = [
     "LIVE_TRADING_URL",

@@ -20,14 +20,17 @@ import logging
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import httpx
 import msgspec
 
 from engine.core.logthrottle import LogThrottle
 from engine.events import Bar, BarKind
 from engine.net.rest import RestClient, RestError
 from engine.protocol.timestamps import format_rfc3339_ns, parse_rfc3339_ns
+
+if TYPE_CHECKING:
+    import httpx  # annotations only: RestClient imports it at the first request
 
 __all__ = [
     "BATCH",

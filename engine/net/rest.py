@@ -6,6 +6,10 @@ and per symbol (`engine.net.snapshots`): one bad entry is reported and skipped, 
 rest still apply. Long symbol lists go out in chunks of 100; each answered chunk counts
 even when another fails (`SnapshotBatch`). The poller that keeps the store filled is
 `engine.net.poller.SnapshotPoller`, re-exported here.
+
+httpx is imported, and the client's connection pool and TLS context made, at the first
+request, not when a `RestClient` is made: start-up shows the window and the first stream
+data before any REST call goes out (docs/performance.md, "Start-up, second round").
 """
 
 from __future__ import annotations
@@ -15,8 +19,7 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-
-import httpx
+from typing import TYPE_CHECKING
 
 from engine.config import DEFAULT_FEED, LIVE_REST_URL, Credentials, Feed, check_url_security
 from engine.core.logthrottle import LogThrottle
@@ -24,7 +27,12 @@ from engine.events import Snapshot
 from engine.net.budget import RequestBudget
 from engine.net.retry import tls_failure
 from engine.net.snapshots import decode_snapshots
-from engine.net.tls import TlsConfigError, client_context
+from engine.net.tls import TlsConfigError, client_context, shared_default_context
+
+if TYPE_CHECKING:
+    import ssl
+
+    import httpx
 
 __all__ = [
     "RestClient",
@@ -137,17 +145,10 @@ class RestClient:
         except TlsConfigError as exc:
             raise RestError(str(exc)) from None
         self._config = config
-        headers = {"Accept": "application/json", "User-Agent": "Tickerdesk/0.1"}
-        if config.credentials is not None:
-            headers["APCA-API-KEY-ID"] = config.credentials.key_id
-            headers["APCA-API-SECRET-KEY"] = config.credentials.secret
-        self._client = httpx.AsyncClient(
-            base_url=config.base_url.rstrip("/"),
-            headers=headers,
-            timeout=config.timeout,
-            transport=transport,
-            verify=context if context is not None else True,  # never False
-        )
+        self._context: ssl.SSLContext | None = context  # a CA file's, checked above
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None  # made by the first request
+        self._closed = False
         self.budget = budget if budget is not None else RequestBudget()
         self.problems = 0  # snapshot entries or parts skipped as unusable, every one
         # A format change would repeat the same warning per symbol and poll.
@@ -159,7 +160,36 @@ class RestClient:
 
     async def aclose(self) -> None:
         self._problem_log.flush(force=True)
-        await self._client.aclose()
+        self._closed = True
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    def _http(self) -> httpx.AsyncClient:
+        """The httpx client, made at the first request: importing httpx and building a
+        verifying TLS context cost ~0.1 s, off the start-up path this way."""
+        if self._client is not None:
+            return self._client
+        import httpx
+
+        if self._closed:  # as httpx says for a closed client, in words
+            raise RestError("REST client is closed")
+        config = self._config
+        headers = {"Accept": "application/json", "User-Agent": "Tickerdesk/0.1"}
+        if config.credentials is not None:
+            headers["APCA-API-KEY-ID"] = config.credentials.key_id
+            headers["APCA-API-SECRET-KEY"] = config.credentials.secret
+        # Verification is never off: a CA file's context, else the one shared default
+        # context every client uses (engine.net.tls), built once, not once per client.
+        context = self._context
+        self._client = httpx.AsyncClient(
+            base_url=config.base_url.rstrip("/"),
+            headers=headers,
+            timeout=config.timeout,
+            transport=self._transport,
+            verify=context if context is not None else shared_default_context(),
+        )
+        return self._client
 
     async def snapshots(self, symbols: Iterable[str]) -> dict[str, Snapshot]:
         """Snapshots of the symbols Alpaca knows; unknown symbols are absent.
@@ -216,8 +246,11 @@ class RestClient:
         """Any request (the Trading API's PUT/POST/DELETE of watchlists, and `get`)
         through the same budget, with the same transport-error and 429 handling."""
         await self.budget.acquire()
+        client = self._http()
+        import httpx  # loaded by _http (a dictionary look-up from here on)
+
         try:
-            response = await self._client.request(method, path, params=params, json=json)
+            response = await client.request(method, path, params=params, json=json)
         except httpx.TimeoutException as exc:
             raise RestError(f"{what} request timed out") from exc
         except httpx.HTTPError as exc:

@@ -8,14 +8,20 @@ CA and the system's CAs, with host name checking on (docs/reliability.md, "TLS")
 
 The context is built once per configuration, never per connection: reading the file is
 blocking I/O, and a configuration with an unusable file is refused at once, in words.
+
+Without a CA file the REST clients (market data, account) share one default context
+(`shared_default_context`), built at the first HTTPS-capable client, not at start-up and
+not once per client: each build reads the whole CA bundle (~25-65 ms; docs/performance.md,
+"Start-up, second round").
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import ssl
 
-__all__ = ["TlsConfigError", "client_context", "websocket_tls"]
+__all__ = ["TlsConfigError", "client_context", "shared_default_context", "websocket_tls"]
 
 
 class TlsConfigError(ValueError):
@@ -45,6 +51,16 @@ def client_context(ca_file: str | os.PathLike[str] | None) -> ssl.SSLContext | N
     # Alpaca). With a cafile, create_default_context loads only that file.
     context.load_default_certs()
     return context
+
+
+@functools.cache
+def shared_default_context() -> ssl.SSLContext:
+    """The one verifying context of the REST clients without a CA file: httpx's own
+    default (certifi's CAs, or SSL_CERT_FILE / SSL_CERT_DIR), the trust `verify=True`
+    gave each client, built once for all of them. Verification and host name checking on."""
+    from httpx import create_ssl_context
+
+    return create_ssl_context(verify=True)
 
 
 def websocket_tls(context: ssl.SSLContext | None, url: str) -> ssl.SSLContext | bool | None:

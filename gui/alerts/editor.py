@@ -25,6 +25,7 @@ from engine.alerts.book import KIND_LABELS, Alert, AlertError
 from engine.alerts.book import validate as validate_alert
 from engine.alerts.rules import COOLDOWN_CHOICES, cooldown_text, validate_cooldown
 from gui.alerts.threshold import ThresholdField
+from gui.window.mnemonics import buddy_mnemonics
 
 __all__ = ["AlertEditor"]
 
@@ -91,6 +92,9 @@ class AlertEditor(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+        buddy_mnemonics(self)  # Alt+letter focuses each field (docs/keyboard.md)
+        if symbol and alert is None:  # prefilled from the selected row: the price is next
+            self.threshold_field.setFocus()
 
     def set_cooldown(self, seconds: int) -> None:
         """Choose a cooldown the list offers (tests, scripted use)."""

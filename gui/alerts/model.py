@@ -159,20 +159,36 @@ class AlertListModel(QAbstractTableModel):
         if role == _CHECK and column == 0:
             return Qt.CheckState.Checked if alert.enabled else Qt.CheckState.Unchecked
         if role == _TOOLTIP:
-            if column == _STATE:
-                return _state_tip(alert, self._now())
-            if column == _FIRED and alert.fired_at is not None:
-                at = datetime.fromtimestamp(alert.fired_at, EASTERN)
-                return f"Last notified {at:%a %Y-%m-%d %H:%M:%S} ET by this computer's clock"
-            return alert.describe()
+            return self._tooltip(alert, column)
         if role == _ALIGN and column in (3, _FIRED):
             return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         if role != _DISPLAY:
             return None
+        return self._text(alert, column)
+
+    def _text(self, alert: Alert, column: int) -> str | None:
         values = ("", alert.symbol, KIND_LABELS[alert.kind], _threshold_text(alert),
                   state_text(alert, self._now()), str(alert.fired_count), alert.options_text(),
                   alert.note)  # fmt: skip
         return values[column] if 0 <= column < len(values) else None
+
+    def _tooltip(self, alert: Alert, column: int) -> str:
+        """Every cell's whole text (a narrow dock elides it), then what it means."""
+        if column == 0:
+            on = "On: checked, it fires" if alert.enabled else "Off: unchecked, it never fires"
+            return f"{on} (Space or a click turns it {'off' if alert.enabled else 'on'})"
+        text = self._text(alert, column) or ""
+        if column == _STATE:
+            return f"{text}\n{_state_tip(alert, self._now())}"
+        if column == _FIRED:
+            fired = f"Fired {text} time{'' if text == '1' else 's'}"
+            if alert.fired_at is None:
+                return fired
+            at = datetime.fromtimestamp(alert.fired_at, EASTERN)
+            return (f"Last notified {at:%a %Y-%m-%d %H:%M:%S} ET by this computer's clock\n"
+                    f"{fired}")  # fmt: skip
+        rule = alert.describe()
+        return rule if text and text in rule else "\n".join(t for t in (text, rule) if t)
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         if not index.isValid():

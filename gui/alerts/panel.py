@@ -10,30 +10,28 @@ else in the app. Add… starts from the symbol selected in the table (`current_s
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QDockWidget,
-    QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QListWidget,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.alerts.book import Alert, AlertBook, AlertError, AlertFired
 from gui.alerts.editor import AlertEditor
+from gui.alerts.flow import FlowLayout
 from gui.alerts.model import HEADERS, AlertListModel, fired_time
 from gui.alerts.notify import Notifier
+from gui.alerts.panel_view import AlertsHistoryList, AlertsTableView
 
 __all__ = ["HEADERS", "NOTIFY_AT_ONCE", "AlertEditor", "AlertListModel", "AlertsPanel"]
 
@@ -72,45 +70,62 @@ class AlertsPanel(QDockWidget):
         self.model = AlertListModel(book, self)
         self._repaint_at = self.model.next_change()  # a cooldown restored from the file
         self.model.enabled_toggled.connect(lambda *_: self.save())
-        self.view = QTableView(self)
-        self.view.setObjectName("alertsTable")
+        self.view = AlertsTableView(self)
         self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.verticalHeader().setVisible(False)
-        self.view.horizontalHeader().setStretchLastSection(True)
-        # Few rows, and they change on edits and firings only (not per tick): fitting is cheap.
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.view.fit_columns()  # once (and on a font change), never per update
         self.view.doubleClicked.connect(lambda _i: self.edit_selected())
-        self.history = QListWidget(self)
-        self.history.setObjectName("alertsHistory")
-        buttons = QHBoxLayout()
-        self.add_button = QPushButton("Add…", self)
-        self.add_button.setToolTip("Add an alert for the symbol selected in the table")
-        self.add_button.clicked.connect(self.add_for_current)
-        self.edit_button = QPushButton("Edit…", self)
-        self.edit_button.clicked.connect(self.edit_selected)
-        self.delete_button = QPushButton("Delete", self)
-        self.delete_button.clicked.connect(self.delete_selected)
-        self.rearm_button = QPushButton("Re-arm", self)
-        self.rearm_button.setToolTip("Arm the selected rule again (a once-only rule that fired)")
-        self.rearm_button.clicked.connect(self.rearm_selected)
-        self.sound_box = QCheckBox("Sound", self)
+        self.view.delete_requested.connect(self.delete_selected)
+        self.view.edit_requested.connect(self.edit_selected)
+        self.view.toggle_requested.connect(self.toggle_selected)
+        self.view.add_requested.connect(self.add_for_current)
+        self.history = AlertsHistoryList(self)
+        # Mnemonics (Alt+letter) clash with no menu title (File Edit Stream View Watchlists
+        # Window Help) nor one another; tests/gui/alerts/test_alerts_narrow.py checks.
+        self.add_button = self._button("&Add…", self.add_for_current,
+                                       "Add an alert for the symbol selected in the table"
+                                       " (Insert in the list)")  # fmt: skip
+        self.edit_button = self._button(
+            "Ed&it…", self.edit_selected, "Edit the selected rule (Enter in the list)"
+        )
+        self.delete_button = self._button(
+            "&Remove", self.delete_selected, "Remove the selected rule (Delete in the list)"
+        )
+        self.toggle_button = self._button(
+            "Disa&ble", self.toggle_selected, "Turn the selected rule off or on (Space in the list)"
+        )
+        self.rearm_button = self._button("Re-ar&m", self.rearm_selected,
+                                         "Arm the selected rule again (a once-only rule that"
+                                         " fired)")  # fmt: skip
+        self.sound_box = QCheckBox("S&ound", self)
+        self.sound_box.setToolTip("Play a sound with each notification")
         self.sound_box.setChecked(notifier.sound if notifier else False)
         self.sound_box.toggled.connect(self._on_sound_toggled)
-        self.clear_button = QPushButton("Clear history", self)
-        self.clear_button.clicked.connect(self.clear_history)
-        for w in (self.add_button, self.edit_button, self.delete_button, self.rearm_button):
+        self.clear_button = self._button(
+            "&Clear history", self.clear_history, "Empty the Recent alerts list"
+        )
+        # The buttons wrap onto more rows in a narrow dock (never run off its edge).
+        buttons = FlowLayout()
+        rule_buttons: list[QWidget] = [self.add_button, self.edit_button, self.delete_button,
+                                       self.toggle_button, self.rearm_button]  # fmt: skip
+        for w in rule_buttons:
             buttons.addWidget(w)
-        buttons.addStretch(1)
-        buttons.addWidget(self.sound_box)
-        buttons.addWidget(self.clear_button)
+        # Top to bottom as drawn: the rule buttons, the rules, the history's own controls
+        # (above it, with its title), the history.
+        chain = [*rule_buttons, self.view, self.sound_box, self.clear_button, self.history]
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
+        self.view.selectionModel().selectionChanged.connect(self._show_selected_state)
+        self.model.modelReset.connect(self._show_selected_state)
+        self.model.dataChanged.connect(self._show_selected_state)
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(self.view)
         history_box = QWidget(split)
         history_layout = QVBoxLayout(history_box)
         history_layout.setContentsMargins(0, 0, 0, 0)
-        history_layout.addWidget(QLabel("Recent alerts", history_box))
+        history_bar = FlowLayout()
+        for w in (QLabel("Recent alerts", history_box), self.sound_box, self.clear_button):
+            history_bar.addWidget(w)
+        history_layout.addLayout(history_bar)
         history_layout.addWidget(self.history)
         split.addWidget(history_box)
         body = QWidget(self)
@@ -120,6 +135,24 @@ class AlertsPanel(QDockWidget):
         layout.addWidget(split, 1)
         self.setWidget(body)
         self._fill_history()
+        self._show_selected_state()
+
+    def _button(self, text: str, slot: Callable[[], object], tip: str) -> QPushButton:
+        button = QPushButton(text, self)
+        button.setToolTip(tip)
+        button.setAutoDefault(True)  # Enter presses it when it has focus, like Space
+        button.clicked.connect(lambda _=False: slot())
+        return button
+
+    def _show_selected_state(self, *_args: object) -> None:
+        """The buttons that act on a rule are usable only with one selected; the on/off
+        button says what it will do."""
+        alert = self.selected_alert()
+        for button in (self.edit_button, self.delete_button, self.toggle_button,
+                       self.rearm_button):  # fmt: skip
+            button.setEnabled(alert is not None)
+        self.toggle_button.setText("Ena&ble" if alert is not None and not alert.enabled
+                                   else "Disa&ble")  # fmt: skip
 
     # --- polling (GUI flush timer) -------------------------------------------------
 
@@ -158,7 +191,7 @@ class AlertsPanel(QDockWidget):
         self.history.clear()
         for item in reversed(self.book.history()):
             held = "" if item.notified else "  · cooldown: not notified"
-            self.history.addItem(f"{fired_time(item)}  {item.message()}{held}")
+            self.history.add_line(f"{fired_time(item)}  {item.message()}{held}")
 
     # --- editing ---------------------------------------------------------------------
 
@@ -195,8 +228,23 @@ class AlertsPanel(QDockWidget):
     def delete_selected(self) -> None:
         alert = self.selected_alert()
         if alert is not None:
+            row = self.model.row_of(alert.id)
             self.book.remove(alert.id)
             self._after_edit()
+            self._select_row(min(row, self.model.rowCount() - 1))  # Delete again: the next
+
+    def toggle_selected(self) -> None:
+        """Turn the selected rule off or on (the On check box, from the keyboard)."""
+        alert = self.selected_alert()
+        if alert is not None:
+            index = self.model.index(self.model.row_of(alert.id), 0)
+            on = Qt.CheckState.Unchecked if alert.enabled else Qt.CheckState.Checked
+            self.model.setData(index, on, Qt.ItemDataRole.CheckStateRole)
+            self._show_selected_state()
+
+    def _select_row(self, row: int) -> None:
+        if row >= 0:
+            self.view.selectRow(row)
 
     def clear_history(self) -> None:
         self.book.clear_history()

@@ -6,8 +6,8 @@ the settings, and restored on start.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
@@ -76,11 +76,24 @@ class ChartControls(QWidget):
             layout.addWidget(button)
             self.buttons[choice] = button
             button.clicked.connect(lambda _=False, c=choice: self.choose(*c))
+            button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            button.installEventFilter(self)  # Enter presses it, as Space does
         self.hint = hint = HintLabel(HINT, self)
         hint.setStyleSheet("QLabel { color: palette(mid); }")
         layout.addWidget(hint, 1)
         saved = parse_style(settings.chart_style()) if settings is not None else None
         self.choose(*(saved or (chart.chart_style, chart.minutes)), save=False)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and isinstance(watched, QToolButton)
+        ):
+            watched.click()
+            return True
+        return super().eventFilter(watched, event)
 
     def choose(self, style: str, minutes: int, save: bool = True) -> None:
         self._chart.set_style(style, minutes)

@@ -8,13 +8,13 @@ while the pane is hidden. Expired data is shown as missing (docs/design.md, inva
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import (
     QDockWidget,
-    QGridLayout,
     QLabel,
     QSplitter,
     QVBoxLayout,
@@ -26,10 +26,13 @@ from engine.market.store import Freshness, MarketDataStore, Source, SymbolSnapsh
 from gui import formatting as fmt
 from gui.detail.chart import IntradayChart
 from gui.detail.chart_controls import ChartControls
+from gui.detail.pane_fields import FieldGrid, FieldsArea, ValueLabel
 from gui.detail.time_sales import TimeSalesModel
 from gui.detail.time_sales_live import TimeSalesPanel
 from gui.settings.persistence import AppSettings
 
+MIN_WIDTH = 260  # as narrow as a dock gets (gui/window/geometry.py, DOCK_MIN_WIDTH)
+SPLIT_FIELDS_MIN = 100  # px: the fields' least share of a short pane before they scroll
 LIVE_REFRESH_MS = 125  # chart/time & sales at most 8 Hz: smooth, and bounded cost
 NO_SELECTION = "Select a row"
 # Not any history or snapshot (None included): the chart and tape show nothing yet for
@@ -139,28 +142,12 @@ class DetailPane(QDockWidget):
         self.title = QLabel(NO_SELECTION, body)
         self.title.setStyleSheet("QLabel { font-weight: bold; font-size: 13pt; }")
         layout.addWidget(self.title)
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(10)
-        grid.setVerticalSpacing(1)
-        self.values: dict[str, QLabel] = {}
+        # The fields: wrapped values that never ask for width, in a grid that picks its
+        # shape from the pane's width (gui/detail/pane_fields.py, docs/ui.md).
         names = [name for name, _ in ROWS] + ["Freshness", "Age"]
-        half = (len(names) + 1) // 2
-        for i, name in enumerate(names):
-            row, col = i % half, (i // half) * 2
-            key = QLabel(name, body)
-            key.setStyleSheet("QLabel { color: palette(mid); }")
-            value = QLabel(fmt.MISSING, body)
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            tip = _TIPS.get(name)
-            if tip:
-                key.setToolTip(tip)
-                value.setToolTip(tip)
-            grid.addWidget(key, row, col)
-            grid.addWidget(value, row, col + 1)
-            self.values[name] = value
-        grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(3, 1)
-        layout.addLayout(grid)
+        self.fields = FieldGrid(names, _TIPS)
+        self.values: dict[str, ValueLabel] = self.fields.values
+        self.fields_area = FieldsArea(self.fields, body)
         # The chart with its style row (1m / 5m / 15m / Line, saved in `settings`).
         chart_box = QWidget(body)
         chart_layout = QVBoxLayout(chart_box)
@@ -176,13 +163,26 @@ class DetailPane(QDockWidget):
         self.time_sales = self.time_sales_panel.view
         splitter = QSplitter(Qt.Orientation.Vertical, body)
         splitter.setObjectName("detailSplitter")
+        splitter.addWidget(self.fields_area)
         splitter.addWidget(chart_box)
         splitter.addWidget(self.time_sales_panel)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setCollapsible(0, False)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 3)
+        splitter.setStretchFactor(2, 2)
+        self.splitter = splitter
+        self.split_by_hand = False  # the user dragged a handle: their sizes stay
+        splitter.splitterMoved.connect(self._on_split_moved)
+        splitter.installEventFilter(self)
+        self._split_timer = QTimer(self)
+        self._split_timer.setSingleShot(True)
+        self._split_timer.setInterval(0)
+        self._split_timer.timeout.connect(self.split)
+        self.fields_area.height_changed.connect(self._split_timer.start)
         layout.addWidget(splitter, 1)
         self.setWidget(body)
-        self.setMinimumWidth(300)
+        self.setMinimumWidth(MIN_WIDTH)
+        self._tab_order()
         self._live_timer = QTimer(self)
         self._live_timer.setInterval(live_interval_ms)
         self._live_timer.timeout.connect(self.refresh_live)
@@ -246,6 +246,31 @@ class DetailPane(QDockWidget):
         return self._history.get(self.symbol)
 
     def _set(self, name: str, text: str) -> None:
-        label = self.values[name]
-        if label.text() != text:
-            label.setText(text)
+        self.values[name].set_value(text)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.splitter and event.type() == QEvent.Type.Resize:
+            self._split_timer.start()  # after the splitter's own share-out of the change
+        return super().eventFilter(watched, event)
+
+    def split(self) -> None:
+        """Share the splitter's height: the fields what they need, up to half (a narrow pane
+        lays them out taller; they scroll beyond that), then chart 3 : time & sales 2.
+        Until the user drags a handle; then their sizes stay."""
+        total = self.splitter.height() - 2 * self.splitter.handleWidth()
+        if self.split_by_hand or total <= 0:
+            return
+        fields = min(self.fields_area.maximumHeight(), max(total // 2, SPLIT_FIELDS_MIN))
+        rest = max(0, total - fields)
+        self.splitter.setSizes([fields, rest * 3 // 5, rest - rest * 3 // 5])
+
+    def _on_split_moved(self, _pos: int, _index: int) -> None:
+        self.split_by_hand = True
+
+    def _tab_order(self) -> None:
+        # Top to bottom as drawn: the style buttons, the chart (arrows pan, +/- zoom), the
+        # time & sales list, its "jump to latest" (the chart is built before its buttons).
+        chain = [*self.chart_controls.buttons.values(), self.chart, self.time_sales,
+                 self.time_sales_panel.jump]  # fmt: skip
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)

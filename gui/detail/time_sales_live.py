@@ -8,7 +8,7 @@ carried over to the next symbol. The rule now (docs/qt.md, "Time & sales"):
 - **paused**: scrolled away from the top (wheel, arrow keys, scroll bar, a click on a row
   that scrolls). The rows on screen hold still as new prints are inserted above them, and
   the bar says "paused · 37 new · jump to latest"; that text is a button (Tab from the
-  list reaches it, Space presses it; Ctrl+Home in the list does the same).
+  list reaches it, Space or Enter presses it; Ctrl+Home in the list does the same).
 - Scrolling back to the top by any means resumes live and clears the count.
 - Another symbol starts live at the top with no count.
 """
@@ -66,7 +66,7 @@ class TimeSalesPanel(QWidget):
         self.jump.setObjectName("tapeJump")
         self.jump.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.jump.setToolTip("Back to the newest print and follow the tape (Ctrl+Home in the list)")
-        self.jump.setAutoDefault(False)
+        self.jump.setAutoDefault(True)  # Enter presses it too (not in a dialog: no default)
         self.jump.hide()
         # One height for both states: the list under the bar never jumps.
         bar_height = self.fontMetrics().height() + 6

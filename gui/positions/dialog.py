@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.positions.book import Position, format_quantity, parse_row
+from gui.window.mnemonics import buddy_mnemonics
 
 _ERROR_CSS = "QLabel { color: #d32f2f; }"
 
@@ -72,6 +73,7 @@ class PositionDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+        buddy_mnemonics(self)  # Alt+Q quantity, Alt+C cost basis (docs/keyboard.md)
 
     def accept(self) -> None:
         """Save if the fields parse; otherwise say why and stay open."""

@@ -38,6 +38,7 @@ from gui.settings.credentials import CredentialsChoice, CredentialsRow
 from gui.settings.feeds import FeedCombo
 from gui.settings.persistence import FLUSH_MS_RANGE, TRADING_API_MODES, default_trading_api
 from gui.settings.plan_fields import PlanFields
+from gui.window.mnemonics import buddy_mnemonics
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,8 @@ class SettingsDialog(PlanFields, QDialog):
         # unscrolled when the screen allows (Qt would cap a dialog at 2/3 of the screen
         # and squeeze the wrapped notes); on a short screen (1024x600) the page scrolls.
         super().showEvent(event)
+        # Alt+letter reaches every field, pages added by now included (docs/keyboard.md).
+        buddy_mnemonics(self)
         fit_to_screen(self, self._stream_page, self.pages)
 
     def _build_trading(self, chosen: str | None) -> None:

@@ -15,7 +15,7 @@ directly: they run for every role of every painted cell.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -46,12 +46,38 @@ from gui.table.roles import (
     TOOLTIP,
 )
 
-__all__ = ["DECORATION", "RESYNC_MARK_PX", "CellPresenter", "Handler"]
+__all__ = ["DECORATION", "RESYNC_MARK_PX", "CellPresenter", "Handler", "RowMemo"]
 
 DECORATION = int(Qt.ItemDataRole.DecorationRole)  # the resync mark in the Symbol cell
 RESYNC_MARK_PX = 8
 
 Handler = Callable[[str, int], Any]  # (symbol, column) -> the role's value, None = no data
+_UNSET: Any = object()  # a memo's value not known: the cell is formatted again
+
+
+class RowMemo:
+    """What one row of the paint cache's items holds (gui.table.paint_cache): per column
+    the text and brushes last written, and the raw values they were made from, valid
+    while `symbol` and the row's tone inputs (`key`) stay the same."""
+
+    __slots__ = ("age_epoch", "bgs", "extras", "fgs", "key", "symbol", "texts", "values")
+
+    def __init__(self, width: int) -> None:
+        self.symbol: str | None = None
+        self.key: tuple[Any, ...] | None = None
+        self.values: list[Any] = [_UNSET] * width
+        self.texts: list[str | None] = [None] * width  # None: nothing written yet
+        self.fgs: list[Any] = [_UNSET] * width
+        self.bgs: list[Any] = [_UNSET] * width
+        self.extras: list[Any] | None = None  # the delegates' values (paint cache)
+        self.age_epoch = -1  # the paint cache's clock tick its timed cells were written at
+
+    def forget_colours(self) -> None:
+        """A theme switch: every brush is a new object, every cell is looked at again."""
+        self.key = None
+        self.fgs = [_UNSET] * len(self.fgs)
+        self.bgs = [_UNSET] * len(self.bgs)
+        self.extras = None
 
 
 class CellPresenter:
@@ -113,41 +139,54 @@ class CellPresenter:
             column, snap, self._states[symbol], now, self.symbol_history(symbol), self.exchange_ns()
         )
 
-    def row_paint(
-        self, symbol: str, shown: Collection[int] | None = None
-    ) -> list[tuple[str, QBrush | None, QBrush | None] | None]:
-        """(text, foreground, background) of the cells of a row, in one pass (the paint
-        cache, gui.table.paint_cache): the same values as display/foreground/background,
-        with the snapshot, row state and each raw value looked up once per row. Only the
-        columns in `shown` (None: all); the others are None (hidden: computed when shown)."""
+    def row_changes(
+        self, symbol: str, columns: Iterable[int], memo: RowMemo
+    ) -> list[tuple[int, int, Any]]:
+        """What differs between the cells of `symbol`'s row, in `columns`, and what the
+        paint cache's items hold (`memo`, updated here): (column, role, value) for each
+        role to set. A cell is formatted only when its raw value or the row's tone inputs
+        (freshness, halt, flash, tick) changed since it was written (issue 16: a ticking
+        row changes a few cells, the rest cost one compare), and a role is listed only
+        when its text or brush differs from what the item holds."""
         snap = self._store.get(symbol)
-        out: list[tuple[str, QBrush | None, QBrush | None] | None] = []
-        if snap is None:
-            for index, column in enumerate(self.columns):
-                text = column.formatter(symbol if column.key == "symbol" else None)
-                out.append(None if shown is not None and index not in shown else (text, None, None))
-            return out
-        state = self._states[symbol]
+        state = self._states.get(symbol)
+        key = None if snap is None or state is None else (
+            state.freshness, snap.halted, state.flash_tick, snap.tick
+        )  # fmt: skip
+        if memo.symbol != symbol or memo.key != key or key is None:
+            memo.symbol, memo.key = symbol, key
+            memo.values = [_UNSET] * len(self.columns)  # every value looked at again
+        values, texts, fgs, bgs = memo.values, memo.texts, memo.fgs, memo.bgs
+        out: list[tuple[int, int, Any]] = []
         brushes = self._brushes
         now = self._clock()
         history = self.symbol_history(symbol)
         now_ns = self.exchange_ns() if self._has_figures else 0
-        for index, column in enumerate(self.columns):
-            if shown is not None and index not in shown:
-                out.append(None)
-                continue
-            value = raw_value(column, snap, state, now, history, now_ns)
-            # As foreground(): a tone sees the value with no clock (needs_clock columns
-            # have no tone), so Age and the rest agree with data().
-            tone = foreground_tone(column, snap, state, value)
-            back = background_tone(column, snap, state)
-            out.append(
-                (
-                    column.formatter(value),
-                    None if tone is None else brushes[tone],
-                    None if back is None else brushes[back],
-                )
-            )
+        for index in columns:
+            column = self.columns[index]
+            if snap is None or state is None:
+                value: Any = symbol if column.key == "symbol" else None
+                fg = bg = None
+            else:
+                value = raw_value(column, snap, state, now, history, now_ns)
+                old = values[index]
+                if old is value or (type(old) is type(value) and old == value):
+                    continue  # most cells of a ticking row
+                tone = foreground_tone(column, snap, state, value)
+                back = background_tone(column, snap, state)
+                fg = None if tone is None else brushes[tone]
+                bg = None if back is None else brushes[back]
+            values[index] = value
+            text = column.formatter(value)
+            if text != texts[index]:
+                texts[index] = text
+                out.append((index, DISPLAY, text))
+            if fg is not fgs[index]:
+                fgs[index] = fg
+                out.append((index, FOREGROUND, fg))
+            if bg is not bgs[index]:
+                bgs[index] = bg
+                out.append((index, BACKGROUND, bg))
         return out
 
     # --- role handlers ------------------------------------------------------------------

@@ -269,8 +269,9 @@ class TickerTableModel(SymbolRowsModel):
         # range outside the visible rows repaints nothing.
         count = len(self._symbols)
         if self._paint is not None:
-            self._paint.mark_all_stale()  # every row's age moved on
-            self.write_shown()
+            # Every row's age moved on: rows on screen get their Age (and the day's
+            # figures) now, only those cells; the others when they are shown.
+            self._paint.tick_clock()
         if self._viewports:  # the rows on screen; the others read their age when painted
             blocks = contiguous_blocks(self.shown(range(count)))
         else:
@@ -315,17 +316,30 @@ class TickerTableModel(SymbolRowsModel):
         if self._sort_column >= 0 and not self.sort_held():
             self.sort_now(self._sort_column, self._sort_order)
 
+    sort_released = Signal(list)  # the order before a hold's end re-sorted (sort_hold.RowHold)
+
     def sort_held(self) -> bool:
         """True while a view holds the rows still (pointer over it, its menu open)."""
-        return bool(getattr(self, "_sort_hold", False))
+        return bool(self.__dict__.get("_hold_set"))
 
-    def hold_sort(self, held: bool) -> None:
+    def hold_sort(self, held: bool, holder: object = None) -> None:
         """Hold the ~1 Hz re-sort (issue 18 #1: rows must not move under the pointer, or a
-        click lands on another symbol); on release re-sort at once. Explicit sorts (a
-        header click, an add) still run: the user asked for those."""
-        self._sort_hold = held
-        if not held and self._sort_column >= 0:
-            self.sort_now(self._sort_column, self._sort_order)
+        click lands on another symbol) while any `holder` (a view) holds; when the last
+        lets go, re-sort at once and say so (`sort_released`: each view marks the rows
+        that moved). Explicit sorts (a header click, an add) still run."""
+        holders: set[object] = self.__dict__.setdefault("_hold_set", set())
+        if held:
+            holders.add(holder)
+        elif holder in holders:
+            holders.discard(holder)
+            if not holders and self._sort_column >= 0:
+                before = list(self._symbols)
+                self.sort_now(self._sort_column, self._sort_order)
+                self.sort_released.emit(before)
+
+    def drop_sort_holder(self, holder: object) -> None:
+        """Forget a holder gone without letting go (its view destroyed); the tick re-sorts."""
+        self.__dict__.get("_hold_set", set()).discard(holder)
 
     def _order_changed_by_hand(self) -> None:
         # A drag ends the sort order; otherwise the ~1 Hz re-sort would undo the user's

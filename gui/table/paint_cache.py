@@ -21,9 +21,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QMimeData, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 
+from gui.table.cells import RowMemo
 from gui.table.columns_history import RANGE_BAR_KEYS
 from gui.table.roles import (
     ALIGN_FLAGS,
@@ -36,7 +37,6 @@ from gui.table.roles import (
     ROOT_FLAGS,
     SPARKLINE_ROLE,
 )
-from gui.table.rowstates import contiguous_blocks
 
 if TYPE_CHECKING:
     from gui.table.model import TickerTableModel
@@ -50,21 +50,37 @@ PAINT_ROLES = [DISPLAY, FOREGROUND, BACKGROUND, DECORATION, RAW_VALUE_ROLE, SPAR
 class PaintCache(QStandardItemModel):
     """The ticker model's rows as Qt items, written for rows on screen (see module doc)."""
 
+    # Rows were inserted and their Symbol cells written after the rows were announced:
+    # a filtering proxy must look at them again (gui.table.sort.TickerFilterProxy).
+    symbols_written = Signal()
+
     def __init__(self, model: TickerTableModel) -> None:
         super().__init__(0, len(model.columns), model)
         self._model = model
         self._order: list[str] = []  # symbols in row order, as last mirrored
         self._stale: set[str] = set()  # rows whose cells (but Symbol) are not current
-        # Per row, what its items hold: (text, foreground, background) per cell; None:
-        # unknown (a new row, or a reorder moved other symbols' values into it).
-        self._shadow: list[list[tuple[str, Any, Any] | None] | None] = []
-        self._extras: list[list[Any] | None] = []  # the delegates' values, by row
+        # Per row, what its items hold (gui.table.cells.RowMemo); None: nothing written
+        # but the Symbol. Rows are slots: a reorder writes new symbols into them and the
+        # memo still says what each item holds, so only cells that differ are set.
+        self._memos: list[RowMemo | None] = []
         columns = model.columns
+        self._width = len(columns)
         self._align = [ALIGN_FLAGS[c.align] for c in columns]
         self._spark = next((i for i, c in enumerate(columns) if c.key == "spark"), -1)
         # Painted by delegates from these roles (gui.table.delegates*): only their columns.
-        self._raw_columns = {i for i, c in enumerate(columns) if c.key in RANGE_BAR_KEYS}
+        self._raw_columns = [i for i, c in enumerate(columns) if c.key in RANGE_BAR_KEYS]
+        # Cells that move with the clock, not with data (Age; the figures of the day):
+        # the 1 Hz age tick writes only these, only in rows on screen (`tick_clock`).
+        self._timed = [i for i, c in enumerate(columns) if c.needs_clock or c.figure]
+        self._age_epoch = 0
+        self._columns_seen: frozenset[int] = frozenset()  # the columns views showed
         self.written = 0  # cells written (tests, benchmarks)
+        # Items are made by Qt (from this prototype) when a cell is first set through its
+        # index: no Python wrapper per item is kept, so the cyclic GC has nothing of the
+        # cache to walk (issue 16: 72 ms pauses at 10,000 rows with wrapped items).
+        prototype = QStandardItem()
+        prototype.setFlags(CELL_FLAGS)
+        self.setItemPrototype(prototype)
         self.invisibleRootItem().setFlags(ROOT_FLAGS)
         model.rowsInserted.connect(self._on_inserted)
         model.rowsRemoved.connect(self._on_removed)
@@ -76,21 +92,25 @@ class PaintCache(QStandardItemModel):
 
     # --- rows: follow the ticker model -------------------------------------------------
 
-    def _symbol_item(self, symbol: str) -> QStandardItem:
-        item = QStandardItem(symbol)
-        item.setFlags(CELL_FLAGS)
-        item.setData(self._align[0], ALIGNMENT)
-        return item
-
     def _insert(self, row: int, symbols: Sequence[str]) -> None:
         if not symbols:
             return
-        # One block with the Symbol cells already set: the proxy filters new rows on them.
-        self.invisibleRootItem().insertRows(row, [self._symbol_item(s) for s in symbols])
+        last = row + len(symbols) - 1
+        QStandardItemModel.insertRows(self, row, len(symbols))
         self._order[row:row] = symbols
-        self._shadow[row:row] = [None] * len(symbols)
-        self._extras[row:row] = [None] * len(symbols)
+        self._memos[row:row] = [None] * len(symbols)
         self._stale.update(symbols)
+        blocked = self.blockSignals(True)  # one dataChanged for the block, below
+        try:
+            index, set_data, align = self.index, self.setData, self._align[0]
+            for offset, symbol in enumerate(symbols):
+                cell = index(row + offset, 0)
+                set_data(cell, symbol, DISPLAY)
+                set_data(cell, align, ALIGNMENT)
+        finally:
+            self.blockSignals(blocked)
+        self.dataChanged.emit(self.index(row, 0), self.index(last, 0), [DISPLAY, ALIGNMENT])
+        self.symbols_written.emit()
         self.write_shown()
 
     def _on_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
@@ -100,8 +120,7 @@ class PaintCache(QStandardItemModel):
         QStandardItemModel.removeRows(self, first, last - first + 1)  # not self.removeRows
         gone = self._order[first : last + 1]
         del self._order[first : last + 1]
-        del self._shadow[first : last + 1]
-        del self._extras[first : last + 1]
+        del self._memos[first : last + 1]
         self._stale.difference_update(gone)
 
     def _about_to_reorder(self, *_args: Any) -> None:
@@ -109,9 +128,10 @@ class PaintCache(QStandardItemModel):
 
     def _reorder(self, *_args: Any) -> None:
         """A sort or a move: the same rows in a new order. Persistent indexes (the view's
-        selection and current row, through the proxy) follow their symbols; in the rows
-        that now hold another symbol the Symbol cell is rewritten and the others are
-        stale until shown."""
+        selection and current row, through the proxy) follow their symbols; the rows that
+        now hold another symbol get it in their Symbol cell (the filter reads it) and the
+        rest of their cells when they are on screen (now, or when scrolled in), each cell
+        set only where it differs: a re-sort costs the rows it moved, not the table."""
         old, new = self._order, self._model.symbols()
         row_of = {symbol: row for row, symbol in enumerate(new)}
         before = self.persistentIndexList()
@@ -119,26 +139,19 @@ class PaintCache(QStandardItemModel):
         for index in before:
             row = row_of.get(old[index.row()]) if 0 <= index.row() < len(old) else None
             after.append(QModelIndex() if row is None else self.index(row, index.column()))
+        moved = [row for row, symbol in enumerate(new) if old[row] != symbol]
         self._order = list(new)
-        self._shadow = [
-            shadow if old[row] == new[row] else None for row, shadow in enumerate(self._shadow)
-        ]
-        self._extras = [
-            extra if old[row] == new[row] else None for row, extra in enumerate(self._extras)
-        ]
         blocked = self.blockSignals(True)  # no dataChanged inside a layout change
         try:
-            item_at = self.item
-            for row, symbol in enumerate(new):
-                if old[row] != symbol:
-                    item_at(row, 0).setData(symbol, DISPLAY)
+            cell, set_data = self.index, self.setData
+            for row in moved:
+                set_data(cell(row, 0), new[row], DISPLAY)
         finally:
             self.blockSignals(blocked)
-        # Rows that kept their symbol keep their cells (a 1 Hz re-sort moves a few rows).
-        self._stale.update(symbol for row, symbol in enumerate(new) if old[row] != symbol)
+        self._stale.update(new[row] for row in moved)
         self.changePersistentIndexList(before, after)
         self.layoutChanged.emit()
-        self.write_shown()
+        self.write_shown()  # the rows on screen now: what a view reads next
 
     # --- cells ---------------------------------------------------------------------------
 
@@ -150,83 +163,109 @@ class PaintCache(QStandardItemModel):
         """Every row; `colours`: the brushes themselves changed (a theme switch)."""
         self._stale.update(self._order)
         if colours:
-            self._shadow = [None] * len(self._order)
-            self._extras = [None] * len(self._order)
+            for memo in self._memos:
+                if memo is not None:
+                    memo.forget_colours()
+
+    def tick_clock(self) -> None:
+        """The 1 Hz age tick: the timed cells (Age, the day's figures) of every row are
+        due; rows on screen are written now (only those cells), the others when shown."""
+        self._age_epoch += 1
+        self.write_shown()
 
     def write(self, rows: Collection[int], announce: bool = True) -> list[int]:
-        """Write the stale rows among `rows` (rows on screen); returns them. `announce`:
-        one dataChanged per block (a flush); False when the view is about to paint them."""
-        stale, order = self._stale, self._order
-        todo = [row for row in rows if order[row] in stale]
+        """Write the rows among `rows` (rows on screen) that are stale, or whose timed
+        cells are due; returns them. `announce`: one dataChanged per written row over the
+        columns that changed (a flush: Qt repaints those cells, not the viewport); False
+        when the view is about to paint them."""
+        stale, order, memos, epoch = self._stale, self._order, self._memos, self._age_epoch
+        columns = self._model.shown_columns()
+        shown = frozenset(range(self._width)) if columns is None else frozenset(columns)
+        if not shown <= self._columns_seen:
+            # A column shown again (or scrolled in) was not kept up to date: every row.
+            stale.update(order)
+            self._columns_seen = shown
+        elif shown != self._columns_seen:
+            self._columns_seen = shown
+        todo = []
+        for row in rows:
+            memo = memos[row]
+            if order[row] in stale or memo is None or memo.age_epoch != epoch:
+                todo.append(row)
         if not todo:
             return todo
-        span = [len(self._align), -1]  # the columns that changed, over all rows
-        blocked = self.blockSignals(True)  # one signal per block below, not one per cell
+        full = sorted(shown)
+        timed = [c for c in self._timed if c in shown]
+        spans: list[tuple[int, int, int]] = []
+        blocked = self.blockSignals(True)  # one signal per row below, not one per cell
         try:
             for row in todo:
-                self._write_row(row, order[row], span)
-                stale.discard(order[row])
+                symbol = order[row]
+                whole = symbol in stale or memos[row] is None
+                span = self._write_row(row, symbol, full if whole else timed, whole)
+                stale.discard(symbol)
+                if span is not None:
+                    spans.append((row, *span))
         finally:
             self.blockSignals(blocked)
-        if announce and span[1] >= 0:
-            # Only the changed columns: an age tick repaints Age and Source, not the rows
-            # (a range over ~200 cells repaints the whole viewport, gui.table.model).
-            left, right = span
-            for first, last in contiguous_blocks(todo):
-                self.dataChanged.emit(self.index(first, left), self.index(last, right), PAINT_ROLES)
+        if announce:
+            # Per row, only its changed cells: a range over ~200 cells makes QTableView
+            # repaint its whole viewport (gui.table.model), a row's cells do not.
+            index, emit = self.index, self.dataChanged.emit
+            for row, left, right in spans:
+                emit(index(row, left), index(row, right), PAINT_ROLES)
         return todo
 
-    def _write_row(self, row: int, symbol: str, span: list[int]) -> None:
-        """The row's cells, each role set only when it differs from what the item holds
-        (`_shadow`: the last written text and brushes per cell, by row)."""
+    def _write_row(
+        self, row: int, symbol: str, columns: list[int], whole: bool
+    ) -> tuple[int, int] | None:
+        """The row's cells in `columns` that differ from what its items hold (the memo);
+        `whole`: also the delegates' values. Returns the changed columns' span."""
+        memo = self._memos[row]
+        if memo is None:
+            memo = self._memos[row] = RowMemo(self._width)
         cells = self._model.cells
-        paint = cells.row_paint(symbol, self._model.shown_columns())
-        old = self._shadow[row]
-        item_at = self.item
-        for column, cell in enumerate(paint):
-            if cell is None:
-                continue  # hidden: its shadow is None, so it is written once shown
-            before = None if old is None else old[column]
-            unchanged = before is not None and before[0] == cell[0]
-            if unchanged and before[1] is cell[1] and before[2] is cell[2]:  # type: ignore[index]
-                continue  # most cells of a ticking row
-            span[0] = min(span[0], column)
-            span[1] = max(span[1], column)
-            item = item_at(row, column) or self._new_item(row, column)
-            if before is None or before[0] != cell[0]:
-                item.setData(cell[0], DISPLAY)
-            if before is None or before[1] is not cell[1]:
-                item.setData(cell[1], FOREGROUND)
-            if before is None or before[2] is not cell[2]:
-                item.setData(cell[2], BACKGROUND)
+        index, set_data, align = self.index, self.setData, self._align
+        texts = memo.texts  # None where nothing was written: the item is new, align it
+        fresh = {c for c in columns if texts[c] is None} if None in texts else ()
+        left, right = self._width, -1
+        for column, role, value in cells.row_changes(symbol, columns, memo):
+            cell = index(row, column)
+            if role == DISPLAY and column in fresh:
+                set_data(cell, align[column], ALIGNMENT)
+            set_data(cell, value, role)
+            left, right = min(left, column), max(right, column)
             self.written += 1
-        self._shadow[row] = paint
-        # Cells a delegate paints from other roles, and the resync mark: a few per row,
-        # repainted with the row (the sparkline's history object stays the same while its
-        # prices move: the delegate redraws it from there).
-        self.item(row, 0).setData(cells.decoration(symbol, 0), DECORATION)
-        extra = [(c, RAW_VALUE_ROLE, cells.raw(symbol, c)) for c in self._raw_columns]
+        memo.age_epoch = self._age_epoch
+        if whole:
+            span = self._write_extras(row, symbol, memo)
+            if span is not None:
+                left, right = min(left, span[0]), max(right, span[1])
+        return None if right < 0 else (left, right)
+
+    def _write_extras(self, row: int, symbol: str, memo: RowMemo) -> tuple[int, int] | None:
+        """Cells a delegate paints from other roles, and the resync mark: repainted with
+        the row only when what they show moved (the sparkline's history object stays the
+        same while its prices move: its spark_version counts)."""
+        cells = self._model.cells
+        extra: list[tuple[int, int, Any]] = [(0, DECORATION, cells.decoration(symbol, 0))]
+        extra += [(c, RAW_VALUE_ROLE, cells.raw(symbol, c)) for c in self._raw_columns]
+        seen: list[Any] = [value for _, _, value in extra]
         if self._spark >= 0:
             history = cells.sparkline(symbol, self._spark)
             extra.append((self._spark, SPARKLINE_ROLE, history))
-        # What they show, to repaint them only when it moved: the sparkline's history
-        # object stays the same while its prices move (its spark_version counts).
-        seen = [value for _, _, value in extra]
-        if self._spark >= 0:
-            seen.append(None if history is None else history.spark_version)
-        if self._extras[row] != seen:
-            self._extras[row] = seen
-            for column, role, value in extra:
-                (item_at(row, column) or self._new_item(row, column)).setData(value, role)
-                span[0] = min(span[0], column)
-                span[1] = max(span[1], column)
-
-    def _new_item(self, row: int, column: int) -> QStandardItem:
-        item = QStandardItem()
-        item.setFlags(CELL_FLAGS)
-        item.setData(self._align[column], ALIGNMENT)
-        self.setItem(row, column, item)
-        return item
+            seen += [history, None if history is None else history.spark_version]
+        if memo.extras == seen:
+            return None
+        memo.extras = seen
+        index, set_data, align = self.index, self.setData, self._align
+        for column, role, value in extra:
+            cell = index(row, column)
+            if memo.texts[column] is None:
+                set_data(cell, align[column], ALIGNMENT)
+            set_data(cell, value, role)
+        columns = [column for column, _, _ in extra]
+        return min(columns), max(columns)
 
     def write_shown(self) -> None:
         """Write the stale rows some view shows (every row when no view said, see

@@ -57,6 +57,14 @@ class TickerFilterProxy(QSortFilterProxyModel):
         # source is the model's paint cache, whose rows are the model's rows.
         self._paint_model = source.paint_cache()  # type: ignore[attr-defined]
         self.setSourceModel(self._paint_model)
+        # New rows reach the proxy before their Symbol cells are written (the cache makes
+        # no Python item objects, gui.table.paint_cache): with a filter on, look again.
+        self._paint_model.symbols_written.connect(self._refilter_new_rows)
+
+    def _refilter_new_rows(self) -> None:
+        if self.filterRegularExpression().pattern():
+            self.beginFilterChange()  # Qt 6.10's form of invalidateRowsFilter()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def set_filter_text(self, text: str) -> None:
         """Show only rows whose symbol contains `text` (case-insensitive); "" shows all."""

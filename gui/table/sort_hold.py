@@ -2,9 +2,11 @@
 
 `RowHold` watches a TickerView's viewport: while the pointer is over it, or a context
 menu it opened is showing, the model's ~1 Hz re-sort is held (TickerTableModel.hold_sort),
-so a click or a menu acts on the row the user aimed at. When the pointer leaves (and
-no menu is open) the rows re-sort at once, and the rows that moved are named to the
-view, which highlights them briefly.
+so a click or a menu acts on the row the user aimed at. Each view's RowHold is its own
+holder on the model: with two views on one model (two windows), the pointer leaving one
+does not release the hold the other still has. When the last holder lets go the rows
+re-sort at once, and every view on the model highlights the rows that moved, briefly
+(`MovedHighlight`).
 """
 
 from __future__ import annotations
@@ -12,14 +14,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtCore import QEvent, QObject, QTimer, SignalInstance
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import QApplication, QTableView, QWidget
 
-__all__ = ["RowHold", "float_over", "moved_symbols", "restore_order"]
+__all__ = ["MovedHighlight", "RowHold", "float_over", "moved_symbols", "restore_order"]
+
+MOVED_HIGHLIGHT_MS = 1200  # how long rows that moved in a re-sort stay marked
 
 
 class HoldableModel(Protocol):
-    def hold_sort(self, held: bool) -> None: ...
+    @property
+    def sort_released(self) -> SignalInstance: ...
+    def hold_sort(self, held: bool, holder: object = None) -> None: ...
+    def drop_sort_holder(self, holder: object) -> None: ...
     def symbols(self) -> list[str]: ...
 
 
@@ -38,7 +46,8 @@ def moved_symbols(before: Sequence[str], after: Sequence[str]) -> list[str]:
 
 
 class RowHold(QObject):
-    """Holds the re-sort while the pointer is over `viewport` or a menu of it is open."""
+    """Holds the re-sort while the pointer is over `viewport` or a menu of it is open;
+    `on_moved` gets the rows a re-sort moved when the model's last holder let go."""
 
     def __init__(
         self,
@@ -49,8 +58,13 @@ class RowHold(QObject):
         super().__init__(viewport)
         self._model = model
         self._on_moved = on_moved
-        self._holders: set[str] = set()
+        self._holders: set[str] = set()  # why this view holds: "pointer", "menu"
         self._menu: QWidget | None = None
+        # This view's token on the model: a plain object, so it can be dropped after
+        # this QObject is gone (destroyed fires too late to call its methods).
+        token = self._token = object()
+        model.sort_released.connect(self._on_released)
+        self.destroyed.connect(lambda *_: model.drop_sort_holder(token))
         viewport.installEventFilter(self)
 
     @property
@@ -59,17 +73,19 @@ class RowHold(QObject):
 
     def hold(self, who: str) -> None:
         if not self._holders:
-            self._model.hold_sort(True)
+            self._model.hold_sort(True, self._token)
         self._holders.add(who)
 
     def release(self, who: str) -> None:
         if who not in self._holders:
             return
         self._holders.discard(who)
-        if self._holders:
-            return
-        before = self._model.symbols()
-        self._model.hold_sort(False)  # re-sorts now if a sort column is set
+        if not self._holders:
+            # Re-sorts now if no other view holds (model.sort_released: every view marks
+            # the rows that moved).
+            self._model.hold_sort(False, self._token)
+
+    def _on_released(self, before: list[str]) -> None:
         moved = moved_symbols(before, self._model.symbols())
         if moved:
             self._on_moved(moved)
@@ -102,6 +118,46 @@ class RowHold(QObject):
         elif kind == QEvent.Type.Leave or kind == QEvent.Type.Hide:
             self.release("pointer")
         return False
+
+
+class MovedHighlight(QObject):
+    """Rows a re-sort moved, marked for MOVED_HIGHLIGHT_MS so the eye finds where they
+    went; `paint` draws the marks over the view's viewport after its own paint."""
+
+    def __init__(self, view: QTableView, ms: int = MOVED_HIGHLIGHT_MS) -> None:
+        super().__init__(view)
+        self._view = view
+        self.symbols: set[str] = set()
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(ms)
+        self._timer.timeout.connect(self._end)
+
+    def show(self, symbols: list[str]) -> None:
+        self.symbols = set(symbols)
+        self._timer.start()
+        self._view.viewport().update()
+
+    def _end(self) -> None:
+        self.symbols = set()
+        self._view.viewport().update()
+
+    def paint(self, row_of: Callable[[str], int | None]) -> None:
+        """Mark each moved symbol's row; `row_of` gives its row in the view (None: not shown)."""
+        if not self.symbols:
+            return
+        view = self._view
+        painter = QPainter(view.viewport())
+        colour = QColor(view.palette().highlight().color())
+        colour.setAlpha(70)
+        width = view.viewport().width()
+        for symbol in self.symbols:
+            row = row_of(symbol)
+            if row is not None:
+                painter.fillRect(
+                    0, view.rowViewportPosition(row), width, view.rowHeight(row), colour
+                )
+        painter.end()
 
 
 def float_over(table: QWidget, banner: QWidget) -> None:

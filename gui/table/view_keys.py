@@ -1,9 +1,16 @@
-"""Keyboard-first table (issue 18): type a ticker to jump to its row, by symbol.
+"""Keyboard-first table (issue 18): type a ticker to jump to its row, by symbol, and
+open the row menu from the keyboard.
 
 Qt's own type-ahead (QAbstractItemView.keyboardSearch) matches the current column's
 text, so with the cursor in "Last" typing "nv" found nothing, or a price. Here typed
 keys collect within the platform's keyboard input interval and match the row symbols,
 in view order (sorted and filtered as shown).
+
+The row menu (Remove, Add alert, Set position, ...) opens from the Menu key and
+Shift+F10 at the current row (`open_row_menu`). Qt gives neither to a table: Shift+F10
+is no context-menu key on X11, and the Menu key's context-menu event (measured on
+6.12/xcb) goes to the view itself at a point in view coordinates, which the row menu's
+handler reads as viewport coordinates, and past the row hold (gui.table.sort_hold).
 """
 
 from __future__ import annotations
@@ -12,10 +19,20 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    Qt,
+)
+from PySide6.QtGui import QContextMenuEvent, QKeyEvent
 from PySide6.QtWidgets import QApplication, QTableView
 
-__all__ = ["TypeAhead", "select_symbol", "symbol_at"]
+__all__ = ["TypeAhead", "is_menu_key", "open_row_menu", "select_symbol", "symbol_at"]
+
+_MENU_INSET_PX = 12  # the menu opens this far into the current cell, below its row
 
 
 class SymbolRows(Protocol):
@@ -52,6 +69,48 @@ def select_symbol(view: QTableView, symbol: str) -> bool:
     view.selectRow(index.row())
     view.scrollTo(index)
     return True
+
+
+def is_menu_key(event: QKeyEvent) -> bool:
+    """The Menu key, or Shift+F10: the keyboard's "context menu"."""
+    modifiers = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+    if event.key() == Qt.Key.Key_Menu:
+        return modifiers == Qt.KeyboardModifier.NoModifier
+    return event.key() == Qt.Key.Key_F10 and modifiers == Qt.KeyboardModifier.ShiftModifier
+
+
+def open_row_menu(view: QTableView) -> bool:
+    """Open the view's row menu from the keyboard, for and at the current row.
+
+    The current row is made the selection unless it is part of it already (as a
+    right-click on a row does), so the menu's actions act on it; with no current row
+    the top row shown becomes current. The menu is asked for through the viewport, as
+    the mouse's is, so the rows hold still while it is open; it opens just below the
+    current cell's visible part. False: a popup is open already (the platform may send
+    its own event for the same key press: never two menus), or nothing asked for one.
+    """
+    if QApplication.activePopupWidget() is not None:
+        return False
+    proxy = view.model()
+    index = view.currentIndex()
+    if not index.isValid() and proxy.rowCount() > 0:
+        index = proxy.index(max(0, view.rowAt(0)), max(0, view.columnAt(0)))
+        view.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.NoUpdate)
+    viewport = view.viewport()
+    pos = QPoint(0, 0)
+    if index.isValid():
+        selection = view.selectionModel()
+        if not selection.isRowSelected(index.row(), index.parent()):
+            flags = QItemSelectionModel.SelectionFlag
+            selection.select(index, flags.ClearAndSelect | flags.Rows)
+        view.scrollTo(index)
+        cell = view.visualRect(index).intersected(viewport.rect())
+        if not cell.isEmpty():
+            pos = QPoint(cell.left() + min(_MENU_INSET_PX, cell.width() // 2), cell.bottom())
+    reason = QContextMenuEvent.Reason.Keyboard
+    event = QContextMenuEvent(reason, pos, viewport.mapToGlobal(pos))
+    QApplication.sendEvent(viewport, event)
+    return QApplication.activePopupWidget() is not None
 
 
 class TypeAhead:

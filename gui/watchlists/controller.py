@@ -21,6 +21,7 @@ from gui.table.model import TickerTableModel
 from gui.watchlists.book import DEFAULT_NAME, WatchlistSet
 from gui.watchlists.tabs import WatchlistTabs
 from gui.watchlists.undo import RemovalUndo
+from gui.window.menus import Entry, Submenu
 
 
 class WatchlistController(QObject):
@@ -117,9 +118,31 @@ class WatchlistController(QObject):
 
     def fill_add_menu(self, menu: QMenu, symbols: Sequence[str]) -> None:
         """An "Add to watchlist" submenu: one entry per other list."""
-        others = [(i, n) for i, n in enumerate(self.lists.names()) if i != self.lists.active()]
         sub = menu.addMenu("Add to watchlist")
-        sub.setEnabled(bool(others and symbols))
+        self.fill_add_entries(sub, symbols)
+        sub.setEnabled(len(self.lists.names()) > 1 and bool(symbols))
+
+    def fill_add_entries(self, sub: QMenu, symbols: Sequence[str]) -> None:
+        """`sub` refilled: one entry per other list, adding `symbols` to it."""
+        sub.clear()
+        others = [(i, n) for i, n in enumerate(self.lists.names()) if i != self.lists.active()]
         for index, name in others:
             action = sub.addAction(name)
+            action.setEnabled(bool(symbols))
             action.triggered.connect(lambda _=False, i=index: self.add_to_list(i, list(symbols)))
+        if not others:
+            sub.addAction("No other watchlist").setEnabled(False)
+
+    def menu_entries(
+        self, row_actions: Sequence[QAction], selected: Callable[[], Sequence[str]]
+    ) -> list[Entry]:
+        """The Watchlists menu: the lists, the tab shown's own menu (its tab bar takes no
+        focus), then what acts on the selected rows, as the row menu offers it."""
+        tabs = self.tabs
+        return [
+            tabs.actions_for_menu(),
+            Submenu("This watchlist", on_show=tabs.fill_active_tab_menu),
+            None,
+            list(row_actions),
+            Submenu("Add to watchlist", on_show=lambda m: self.fill_add_entries(m, selected())),
+        ]

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.watchlists.book import WatchlistSet
+from gui.window.mnemonics import MnemonicMenu
 
 GOTO_TABS = 9  # Alt+1 .. Alt+9
 
@@ -195,15 +196,31 @@ class WatchlistTabs(QWidget):
 
     def context_menu(self, index: int) -> QMenu:
         """The context menu of tab `index`: rename, delete, and what hooks add (sync)."""
-        menu = QMenu(self)
+        menu = MnemonicMenu("", self)  # a letter for each entry (docs/keyboard.md)
         menu.setObjectName("watchlistTabMenu")
+        self.fill_tab_menu(menu, index)
+        return menu
+
+    def fill_tab_menu(self, menu: QMenu, index: int) -> None:
+        """Tab `index`'s entries into `menu`: the tab's context menu, and Watchlists >
+        This watchlist for the tab shown (the tab bar takes no focus: this is how the
+        keyboard reaches what its context menu offers)."""
         menu.addAction("Rename watchlist…").triggered.connect(lambda: self.open_rename(index))
         delete = menu.addAction("Delete watchlist…")
         delete.setEnabled(self.lists.count() > 1)
         delete.triggered.connect(lambda: self.confirm_delete(index))
+        # Dragging a tab has a keyboard twin here (the tab bar takes no focus).
+        for words, step in (("Move tab left", -1), ("Move tab right", 1)):
+            move = menu.addAction(words)
+            move.setEnabled(0 <= index + step < self.lists.count())
+            move.triggered.connect(lambda _=False, s=step: self.lists.move_list(index, index + s))
         for hook in self.menu_hooks:
             hook(menu, index)
-        return menu
+
+    def fill_active_tab_menu(self, menu: QMenu) -> None:
+        """Refill `menu` (on each show) with the entries of the tab shown."""
+        menu.clear()
+        self.fill_tab_menu(menu, self.lists.active())
 
     def _on_tab_bar_menu(self, pos: QPoint) -> None:
         index = self.tab_bar.tabAt(pos)

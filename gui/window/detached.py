@@ -16,7 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QStatusBar, QToolButton, QVBoxLayout, QWidget
 
 from engine.market.history import PriceHistory
 from engine.market.store import Freshness, MarketDataStore
@@ -31,8 +31,10 @@ from gui.table.model import TickerFilterProxy, TickerTableModel
 from gui.table.view import TickerView
 from gui.watchlists.book import WatchlistSet
 from gui.window.links import NONE, LinkChip, LinkHub
+from gui.window.mnemonics import MnemonicMenu
 from gui.window.store_tee import StoreTee
 from gui.window.tab_columns import apply_header_text, header_text
+from gui.window.table_menu import open_table_menu
 
 CHART_REFRESH_MS = 250  # a detached chart repaints at most 4 Hz, and only on new data
 
@@ -125,6 +127,7 @@ class DetachedWatchlist(DetachedWindow):
         colour: str = NONE,
         clock: Callable[[], float] = time.monotonic,
         flush_ms: int = 50,
+        exchange_ns: Callable[[], int] | None = None,
     ) -> None:
         super().__init__(hub, colour, name)
         self.setObjectName("detachedWatchlist")
@@ -138,6 +141,11 @@ class DetachedWatchlist(DetachedWindow):
             self.tee.as_store(), clock, self, flush_interval_ms=flush_ms, watch_store=False
         )
         self.model.history = history
+        if exchange_ns is not None:
+            # The main table's exchange clock (the demo's simulated session, else the wall
+            # clock): Rel volume's minute of the day and the sparklines' time axis must
+            # read the same time in every window (docs/ui.md, "One exchange clock").
+            self.model.set_exchange_clock(exchange_ns)
         self.proxy = TickerFilterProxy(self.model, self)
         self.table = TickerView(self.model, self.proxy, settings, self)
         self.sparklines = SparklineDelegate(self.table)
@@ -155,6 +163,16 @@ class DetachedWatchlist(DetachedWindow):
         self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.remove_action.triggered.connect(self.remove_selected)
         self.table.addAction(self.remove_action)
+        # The row menu as in the main window, for what a detached tab does (table_menu);
+        # a command that does nothing says why below the table (the main window: its
+        # status bar).
+        self.table.customContextMenuRequested.connect(self._on_table_menu)
+        self.messages = QStatusBar(self)
+        self.messages.setSizeGripEnabled(False)
+        self.messages.hide()
+        self.messages.messageChanged.connect(lambda text: self.messages.setVisible(bool(text)))
+        self.column.addWidget(self.messages)
+        self.table.order.message_shown.connect(lambda text: self.messages.showMessage(text, 6000))
         header_view = self.table.horizontalHeader()
         header_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header_view.customContextMenuRequested.connect(self._on_header_menu)
@@ -260,12 +278,19 @@ class DetachedWatchlist(DetachedWindow):
         """Column order, widths and visibility from a layout (JSON), else the defaults."""
         apply_header_text(self.table, text)
 
+    def _on_table_menu(self, pos: QPoint) -> None:
+        back = QAction("Show in main window", self.table)
+        back.triggered.connect(self.dock_back)
+        menu = open_table_menu(self.table, pos, [self.remove_action, None, back], self)
+        menu.destroyed.connect(back.deleteLater)  # one per opening, gone with the menu
+
     def _on_header_menu(self, pos: QPoint) -> None:
         # Not TickerView.fill_columns_menu: that one saves the MAIN table's layout.
         header = self.table.horizontalHeader()
-        menu = QMenu(self)
+        menu = MnemonicMenu("", self)  # a letter per entry (docs/keyboard.md)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         for i, column in enumerate(self.model.columns):
-            action = menu.addAction(column.header)
+            action = menu.addAction(column.header.replace("&", "&&"))  # "Day P&L" is data
             action.setCheckable(True)
             action.setChecked(not header.isSectionHidden(i))
             action.toggled.connect(lambda on, col=i: header.setSectionHidden(col, not on))

@@ -15,9 +15,10 @@ from typing import Any, cast
 
 from PySide6.QtCore import QByteArray, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QInputDialog, QMainWindow, QMenu
+from PySide6.QtWidgets import QInputDialog, QMainWindow, QMenu, QWidget
 
 from gui.settings.layouts_store import LayoutsStore
+from gui.shortcuts import apply_shortcuts
 from gui.window.detached import (
     DetachedChart,
     DetachedWatchlist,
@@ -27,6 +28,7 @@ from gui.window.detached import (
 from gui.window.host import WindowHost
 from gui.window.links import NONE, LinkChip, LinkHub, valid_colour
 from gui.window.menus import Entry, Submenu
+from gui.window.panes import PaneCycle
 from gui.window.tab_columns import PositionColumnsByTab, apply_header_text, header_text
 
 LAYOUT_VERSION = 1
@@ -69,6 +71,7 @@ class WindowLayouts(QObject):
         window.watchlists.tabs.menu_hooks.append(self._add_tab_menu_entry)
         window.theme.theme_changed.connect(self._on_palette)
         self.save_dialog: QInputDialog | None = None
+        self.panes = PaneCycle(main, self._pane_widgets)  # F6 / Shift+F6
         self._build_actions()
 
     def _build_actions(self) -> None:
@@ -89,13 +92,50 @@ class WindowLayouts(QObject):
         return [
             self.open_watchlist_action,
             self.open_chart_action,
+            Submenu("Open windows", on_show=self._fill_windows_menu),
+            # The chip in the menu bar's corner takes no focus: its colours, reachable.
+            Submenu("Link colour", [self.chip.colour_group.actions()]),
             None,
             self.save_action,
             Submenu("Layouts", on_show=self._fill_layouts_menu),
             Submenu("Delete layout", on_show=self._fill_delete_menu),
             None,
+            self.panes.next_action,
+            self.panes.previous_action,
+            None,
             self.reset_action,
         ]
+
+    def shortcut_actions(self) -> dict[str, QAction]:
+        """Ids in gui.shortcuts of the Window menu's actions."""
+        return {
+            "reset_layout": self.reset_action,
+            "next_pane": self.panes.next_action,
+            "previous_pane": self.panes.previous_action,
+        }
+
+    def _pane_widgets(self) -> list[tuple[str, QWidget]]:
+        """What F6 cycles through (gui.window.panes), in order."""
+        window = self._window
+        return [
+            ("Table", window.table),
+            ("Add symbols", window.watchlist_bar.add_field),
+            ("Detail chart", window.detail.chart),
+            ("Time & sales", window.detail.time_sales_panel.view),
+            ("Alerts", window.alerts.panel.view),
+        ]
+
+    def _fill_windows_menu(self, menu: QMenu) -> None:
+        """One entry per detached window (brings it forward), then "Close all"."""
+        menu.clear()
+        for detached in self.windows:
+            action = menu.addAction(detached.windowTitle().removeprefix("Tickerdesk — "))
+            action.triggered.connect(lambda _=False, d=detached: _bring_forward(d))
+        if not self.windows:
+            menu.addAction("No other windows").setEnabled(False)
+            return
+        menu.addSeparator()
+        menu.addAction("Close all other windows").triggered.connect(self.close_all)
 
     def _fill_layouts_menu(self, menu: QMenu) -> None:
         menu.clear()
@@ -151,6 +191,7 @@ class WindowLayouts(QObject):
             header=header or header_text(window.table),
             colour=self.chip.colour if colour is None else colour,
             clock=window.clock, flush_ms=self._flush_ms,
+            exchange_ns=lambda: window.model.cells.exchange_ns(),  # the main table's, late
         )  # fmt: skip
         self._adopt(detached)
         return detached
@@ -168,6 +209,10 @@ class WindowLayouts(QObject):
 
     def _adopt(self, detached: DetachedWindow) -> None:
         detached.set_palette(self._window.theme.palette)
+        close = QAction("Close window", detached)  # Ctrl+W: back to the main window
+        close.triggered.connect(detached.close)
+        apply_shortcuts({"close_window": close})
+        detached.addAction(close)
         detached.closed.connect(self._on_closed)
         detached.colour_changed.connect(self.save_session)
         self.windows.append(detached)
@@ -333,3 +378,10 @@ class WindowLayouts(QObject):
         self.save_session()
         self._closing = True
         self.close_all()
+
+
+def _bring_forward(window: QWidget) -> None:
+    if window.isMinimized():
+        window.showNormal()
+    window.raise_()
+    window.activateWindow()

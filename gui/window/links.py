@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QSize, Signal
 from PySide6.QtGui import QAction, QActionGroup, QColor, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QMenu, QToolButton, QWidget
+from PySide6.QtWidgets import QToolButton, QWidget
+
+from gui.window.mnemonics import MnemonicMenu
 
 NONE = "none"
 # Colour name -> chip colour (None: an outlined empty chip).
@@ -108,7 +110,7 @@ class LinkChip(QToolButton):
         self.setAutoRaise(True)
         self.setIconSize(QSize(14, 14))
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(self)
+        menu = MnemonicMenu("", self)  # N, R, G, B, Y (docs/keyboard.md)
         self.colour_group = QActionGroup(self)
         self.actions_by_colour: dict[str, QAction] = {}
         for name in LINK_COLOURS:

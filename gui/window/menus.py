@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QMenu, QMenuBar, QWidget
 
 from engine.config import FEEDS
 from gui.settings.feeds import FEED_TIPS, FeedCombo, feed_words
+from gui.window.mnemonics import MnemonicMenu
 
 # An action, a run of actions, a callable that fills the menu itself (theme, display),
 # a submenu, or None for a separator.
@@ -61,7 +62,8 @@ def fill_menu(menu: QMenu, entries: Iterable[Entry]) -> None:
         elif isinstance(entry, QAction):
             menu.addAction(entry)
         elif isinstance(entry, Submenu):
-            sub = menu.addMenu(entry.title)
+            sub = MnemonicMenu(entry.title, menu)  # every entry gets a letter (docs/keyboard.md)
+            menu.addMenu(sub)
             fill_menu(sub, entry.entries)
             if entry.on_show is not None:
                 sub.aboutToShow.connect(lambda sub=sub, fill=entry.on_show: _refill(sub, fill))
@@ -74,7 +76,9 @@ def fill_menu(menu: QMenu, entries: Iterable[Entry]) -> None:
 def fill_menu_bar(bar: QMenuBar, menus: dict[str, Sequence[Entry]]) -> None:
     """One top-level menu per key, in order."""
     for title, entries in menus.items():
-        fill_menu(bar.addMenu(title), entries)
+        menu = MnemonicMenu(title, bar)  # titles bring their own `&`; entries get one each
+        bar.addMenu(menu)
+        fill_menu(menu, entries)
 
 
 class WindowActions:

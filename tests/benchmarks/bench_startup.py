@@ -23,6 +23,14 @@ when the table first paints a row holding stream data). Per run, two launches:
    (Runtime.rest.backfill.calls).
 
 Plus the time to a bare `import gui.runtime` (interpreter + PySide6 + our modules).
+
+Bytecode: a user's second launch reads compiled modules from __pycache__ (pip writes
+them at install; an editable install's first run does). A shell with
+PYTHONDONTWRITEBYTECODE=1 (this project's dev containers) would instead compile every
+module of both trees at every launch, ~0.3 s of the figure that no user pays; so the
+children run with bytecode written to a temporary PYTHONPYCACHEPREFIX (outside the
+trees), warmed by one untimed launch of each tree. --no-bytecode-cache measures the
+compile-every-time launch instead.
 Medians of --runs (default 5). Numbers only, no assertions. Loopback only (the demo's
 simulator listens on 127.0.0.1).
 
@@ -51,14 +59,22 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "startup: first live row painted"
 HISTORY_PREFIX = "bench: history full"
+BREAKDOWN = "startup: breakdown"  # gui.startup_trace: the marks on the way
+BREAKDOWNS: dict[Path, list[str]] = {}
 DEMO_AT = "2026-11-20T11:00-05:00"  # a Friday, regular session
 PRE_OPEN_SLACK_MIN = 30  # the first pre-market print may come a few minutes after 04:00
 POLL_S = 0.005
 HISTORY_TIMEOUT_S = 60.0
 
 
+_PYCACHE: str | None = None  # main() sets it: the children's bytecode folder
+
+
 def _env(tree: Path = ROOT) -> dict[str, str]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", TICKERDESK_TRACE_STARTUP="1")
+    if _PYCACHE is not None:  # compiled once, read at every launch (see the docstring)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = _PYCACHE
     if tree != ROOT:
         env["PYTHONPATH"] = str(tree)  # that tree's gui and engine, not the editable install
     for name in ("APCA_API_KEY_ID", "APCA_API_SECRET_KEY", "ALPACA_API_KEY", "ALPACA_API_SECRET"):
@@ -79,6 +95,8 @@ def one_run(settings: Path, demo_at: str, tree: Path = ROOT) -> tuple[float, flo
         if line.startswith(PREFIX):
             outside = time.perf_counter() - t0
             inside = float(line.split()[5])
+        elif line.startswith(BREAKDOWN):
+            BREAKDOWNS.setdefault(tree, []).append(line[len(BREAKDOWN) :].strip())
     proc.wait(60)
     return outside, inside, time.perf_counter() - t0
 
@@ -107,7 +125,7 @@ def history_run(settings: Path, demo_at: str, tree: Path = ROOT) -> dict[str, An
 def import_time() -> float:
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import gui.runtime"], check=True, cwd=ROOT,
-                   env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))  # fmt: skip
+                   env=_env())  # fmt: skip
     return time.perf_counter() - t0
 
 
@@ -264,6 +282,9 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path,
                         help="another checkout (e.g. a git worktree of today's main), "
                              "launched the same way in the same runs")  # fmt: skip
+    parser.add_argument("--no-bytecode-cache", action="store_true",
+                        help="compile every module at every launch (the old way of measuring "
+                             "under PYTHONDONTWRITEBYTECODE=1)")  # fmt: skip
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--settings", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -274,8 +295,17 @@ def main() -> None:
     print(f"demo at a fixed moment: {args.demo_at} (--demo-at), default watchlist, offscreen")
     rows = []
     hist_rows: list[dict[str, Any]] = []
+    global _PYCACHE
     with tempfile.TemporaryDirectory() as tmp:
+        if not args.no_bytecode_cache:
+            _PYCACHE = str(Path(tmp) / "pycache")
+        print("bytecode: " + ("compiled at every launch (--no-bytecode-cache)"
+                              if _PYCACHE is None else f"cached in {_PYCACHE}"))  # fmt: skip
         import_time()  # warm the OS file cache and __pycache__ once, like a second launch
+        for tree in (ROOT, args.baseline):  # and every module a launch imports, untimed
+            if tree is not None:
+                one_run(Path(tmp) / "warm.ini", args.demo_at, tree)
+        BREAKDOWNS.clear()
         imports = [import_time() for _ in range(args.runs)]
         base_rows: list[tuple[float, float, float]] = []
         base_hist: list[dict[str, Any]] = []
@@ -318,6 +348,10 @@ def main() -> None:
           f"(runs: {', '.join(str(r['calls']) for r in hist_rows)}); "
           f"process start -> Runtime.start() call "
           f"{_median(hist_rows, 'age_at_start'):.3f} s")  # fmt: skip
+    for tree, lines in BREAKDOWNS.items():  # the way there, per launch (gui.startup_trace)
+        print(f"breakdown, {'this tree' if tree == ROOT else tree} (s after process start):")
+        for line in lines:
+            print(f"  {line}")
     if args.baseline is not None:
         _compare(rows, hist_rows, base_rows, base_hist, args.baseline)
 

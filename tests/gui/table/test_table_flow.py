@@ -191,3 +191,148 @@ def test_ending_a_sort_after_a_tab_switch_returns_to_that_tabs_own_order(
     assert window.model.sort_column() == -1
     assert window.model.symbols() == second
     assert lists.active_symbols() == second
+
+
+@pytest.mark.parametrize(
+    ("key", "modifier"),
+    [
+        (Qt.Key.Key_Menu, Qt.KeyboardModifier.NoModifier),
+        (Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier),
+    ],
+    ids=["menu-key", "shift-f10"],
+)
+def test_the_row_menu_opens_from_the_keyboard_at_the_current_row_and_acts_on_it(
+    make_window: Any,
+    qtbot: Any,
+    store: MarketDataStore,
+    key: Qt.Key,
+    modifier: Qt.KeyboardModifier,
+) -> None:
+    """Keyboard-first (issue 18): the Menu key and Shift+F10 open the row menu (Set
+    position, Remove, Add alert, ...) at the current row, for that row, rows held."""
+    window = shown(make_window, qtbot)
+    for n, (symbol, price) in enumerate(
+        [("MSFT", 400.0), ("AAPL", 200.0), ("NVDA", 120.0), ("AMZN", 180.0), ("NFLX", 600.0)]
+    ):
+        trade(store, symbol, price, n + 1)
+    window.model.flush()
+    window.table.sortByColumn(LAST, Qt.SortOrder.DescendingOrder)
+    table = window.table
+    table.setFocus()
+    QTest.keyClicks(table, "nv")  # NVDA: current and selected
+    assert window.selected_symbols() == ["NVDA"]
+    # Ctrl+Up moves the current row without selecting: AMZN current, NVDA selected.
+    QTest.keyClick(table, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
+    assert table.current_symbol() == "AMZN"
+
+    def open_menu() -> Any:
+        QTest.keyClick(table, key, modifier)
+        menu = QApplication.activePopupWidget()
+        assert menu is not None
+        assert menu.isVisible()
+        return menu
+
+    menu = open_menu()
+    assert window.selected_symbols() == ["AMZN"]  # the menu is for the current row
+    row = table.visualRect(table.currentIndex())
+    top = table.viewport().mapToGlobal(row.topLeft())
+    bottom = table.viewport().mapToGlobal(row.bottomRight())
+    assert top.y() <= menu.y() <= bottom.y() + 1  # opens at the row, not at the pointer
+    assert top.x() <= menu.x() <= bottom.x()
+    trade(store, "AMZN", 900.0, 20)  # a re-sort comes due while the menu is open
+    window.model.flush()
+    window.model._on_sort_timer_timeout()
+    assert window.model.symbols()[3] == "AMZN"  # held: the menu still points at AMZN
+    actions = {a.text(): a for a in menu.actions()}
+    actions["Set position…"].trigger()
+    menu.close()
+    dialog = window.portfolio.position_dialog
+    assert dialog is not None
+    assert dialog.symbol == "AMZN"
+    dialog.close()
+    assert window.model.symbols()[0] == "AMZN"  # menu closed: re-sorted
+    menu = open_menu()
+    next(a for a in menu.actions() if a.text() == "Remove").trigger()
+    menu.close()
+    assert "AMZN" not in window.model.symbols()
+    assert "NVDA" in window.model.symbols()
+
+
+CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+
+
+def active(make_window: Any, qtbot: Any) -> Any:
+    """Shown and active: a window's keys (QAction shortcuts) reach its active window only."""
+    window = shown(make_window, qtbot)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    return window
+
+
+def test_move_rows_up_and_down_by_keyboard_in_the_hand_made_order(
+    make_window: Any, qtbot: Any, store: MarketDataStore
+) -> None:
+    """Keyboard-first (issue 18): rows move without a drag (Ctrl+Shift+Up / Down), the
+    row stays current and selected, the watchlist keeps the order; while a sort is on
+    the key says why it does nothing instead of doing nothing silently."""
+    window = active(make_window, qtbot)
+    table = window.table
+    table.setFocus()
+    QTest.keyClicks(table, "nv")  # NVDA, the third row
+    QTest.keyClick(table, Qt.Key.Key_Up, CTRL_SHIFT)
+    assert window.model.symbols() == ["MSFT", "NVDA", "AAPL", "AMZN", "NFLX"]
+    assert table.current_symbol() == "NVDA"
+    assert window.selected_symbols() == ["NVDA"]
+    QTest.keyClick(table, Qt.Key.Key_Up, CTRL_SHIFT)
+    QTest.keyClick(table, Qt.Key.Key_Up, CTRL_SHIFT)  # at the top already: stays
+    assert window.model.symbols() == ["NVDA", "MSFT", "AAPL", "AMZN", "NFLX"]
+    QTest.keyClick(table, Qt.Key.Key_Down, CTRL_SHIFT)
+    assert window.model.symbols() == ["MSFT", "NVDA", "AAPL", "AMZN", "NFLX"]
+    assert window.watchlists.lists.active_symbols() == window.model.symbols()
+    for n, symbol in enumerate(window.model.symbols()):
+        trade(store, symbol, 100.0 + n, n + 1)
+    window.model.flush()
+    table.sortByColumn(LAST, Qt.SortOrder.DescendingOrder)
+    sorted_order = window.model.symbols()
+    QTest.keyClick(table, Qt.Key.Key_Down, CTRL_SHIFT)
+    assert window.model.symbols() == sorted_order  # the sort's place, not moved
+    assert "Sorted by Last" in window.statusBar().currentMessage()
+    assert "Hand-made order" in window.statusBar().currentMessage()
+
+
+def test_move_the_current_column_by_keyboard_past_hidden_ones(make_window: Any, qtbot: Any) -> None:
+    window = active(make_window, qtbot)
+    table = window.table
+    header = table.horizontalHeader()
+
+    def shown_order() -> list[int]:
+        logical = [header.logicalIndex(v) for v in range(header.count())]
+        return [i for i in logical if not header.isSectionHidden(i)]
+
+    hidden = shown_order()[shown_order().index(LAST) + 1]
+    header.setSectionHidden(hidden, True)  # a hidden column between Last and the next
+    before = shown_order()
+    after = before[before.index(LAST) + 1]
+    table.setFocus()
+    table.setCurrentIndex(window.proxy.index(0, LAST))
+    QTest.keyClick(table, Qt.Key.Key_Right, CTRL_SHIFT)
+    moved = shown_order()
+    assert moved.index(LAST) == before.index(LAST) + 1  # one shown place to the right,
+    assert moved.index(after) == before.index(LAST)  # past its shown neighbour
+    assert table.currentIndex().column() == LAST  # the cursor goes with it
+    QTest.keyClick(table, Qt.Key.Key_Left, CTRL_SHIFT)
+    assert shown_order() == before
+
+
+def test_tab_leaves_the_table_and_the_arrows_move_between_cells(
+    make_window: Any, qtbot: Any
+) -> None:
+    window = active(make_window, qtbot)
+    table = window.table
+    table.setFocus()
+    table.setCurrentIndex(window.proxy.index(0, COLUMN_INDEX["symbol"]))
+    QTest.keyClick(table, Qt.Key.Key_Right)
+    assert table.currentIndex().column() != COLUMN_INDEX["symbol"]  # arrows: cell to cell
+    assert table.hasFocus()
+    QTest.keyClick(table, Qt.Key.Key_Tab)
+    assert not table.hasFocus()  # Tab: the next control, not the next cell

@@ -7,19 +7,25 @@ every window of that colour; layouts capture windows, docks, tabs, columns and l
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from engine.demo import DemoOptions, parse_demo_at
 from engine.events import Trade
 from engine.market.store import MarketDataStore
+from gui.runtime import Runtime, RuntimeOptions
 from gui.settings.layouts_store import LayoutsStore
 from gui.settings.persistence import AppSettings
 from gui.table.columns import COLUMN_INDEX
 from gui.window.detached import DetachedChart, DetachedWatchlist
+from tests.waits import until
 
 OFFSCREEN_SHOW = pytest.mark.qt_log_ignore("This plugin does not support")
 
@@ -143,3 +149,127 @@ def test_reset_layout_is_always_in_the_window_menu_with_a_key(make_window: Any) 
     assert "Reset layout" in titles
     assert window.layouts.reset_action.shortcut() == QKeySequence("Ctrl+Shift+R")
     assert window.layouts.reset_action.isEnabled()
+
+
+REL_VOLUME = COLUMN_INDEX["rel_volume"]
+
+
+def rel_volume_text(model: Any, symbol: str) -> str:
+    return str(model.data(model.index(model.symbols().index(symbol), REL_VOLUME)))
+
+
+@OFFSCREEN_SHOW
+def test_a_detached_table_measures_rel_volume_by_the_demo_clock_like_the_main_one(
+    qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    """The demo runs a simulated Friday 11:00 ET whatever the machine's clock says: Rel
+    volume (the day's volume / the usual volume by this minute) must be measured at the
+    simulated minute in a detached window too, not at the wall clock's."""
+    symbols = ["AAPL", "MSFT"]
+
+    async def scenario() -> None:
+        options = RuntimeOptions(
+            demo=True, symbols=symbols, settings_path=tmp_path / "rel.ini",
+            demo_clock=DemoOptions(start_ns=parse_demo_at("2026-11-20T11:00-05:00")),
+        )  # fmt: skip
+        runtime = Runtime(options, asyncio.Event())
+        try:
+            await runtime.start()
+            window = runtime.window
+            assert window is not None
+            detached = window.layouts.open_watchlist(0)
+            assert detached is not None
+            assert not detached.table.horizontalHeader().isSectionHidden(REL_VOLUME)
+
+            def shown() -> bool:
+                return all(
+                    rel_volume_text(window.model, s) not in ("", "\u2014", "None") for s in symbols
+                )
+
+            await until(shown, "Rel volume in the main table")
+            for symbol in symbols:  # back to back: the simulated minute is the same
+                main_text = rel_volume_text(window.model, symbol)
+                assert rel_volume_text(detached.model, symbol) == main_text, symbol
+            assert detached.model.cells.exchange_ns() // 60_000_000_000 == (
+                runtime.exchange_ns() // 60_000_000_000
+            )
+        finally:
+            await runtime.close()
+
+    qloop.run_until_complete(scenario())
+
+
+@OFFSCREEN_SHOW
+def test_a_detached_table_follows_a_clock_given_to_the_main_table_later(
+    make_window: Any,
+) -> None:
+    """Windows restored at start are made before the runtime gives the main table its
+    clock (gui.runtime): the detached table asks the main one each time."""
+    window = make_window()
+    detached = window.layouts.open_watchlist(0)
+    assert detached is not None
+    window.model.set_exchange_clock(lambda: 1_763_654_400_000_000_000)
+    assert detached.model.cells.exchange_ns() == 1_763_654_400_000_000_000
+
+
+def _active_detached(make_window: Any, qtbot: Any) -> tuple[Any, DetachedWatchlist, int]:
+    window = make_window()
+    lists = window.watchlists.lists
+    tech = lists.add_list("Tech", ["NVDA", "AMD", "TSLA"])
+    detached = window.layouts.open_watchlist(tech)
+    assert isinstance(detached, DetachedWatchlist)
+    qtbot.waitExposed(detached)
+    detached.activateWindow()  # a window's keys reach its active window only
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is detached)
+    detached.table.setFocus()
+    return window, detached, tech
+
+
+@OFFSCREEN_SHOW
+def test_tab_leaves_a_detached_table_for_its_link_chip_and_show_in_main_window(
+    make_window: Any, qtbot: Any
+) -> None:
+    """Keyboard-first (issue 18): the table took Tab for cell-to-cell moves, so the link
+    chip and "Show in main window" could not be reached without the mouse."""
+    window, detached, tech = _active_detached(make_window, qtbot)
+    reached = []
+    for _ in range(4):
+        QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        reached.append(QApplication.focusWidget())
+    assert detached.chip in reached
+    assert detached.back_button in reached
+    while QApplication.focusWidget() is not detached.back_button:
+        QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    QTest.keyClick(detached.back_button, Qt.Key.Key_Space)  # "Show in main window"
+    qtbot.waitUntil(lambda: window.layouts.windows == [])
+    assert window.watchlists.lists.active() == tech
+
+
+@OFFSCREEN_SHOW
+def test_a_detached_table_has_the_row_menu_and_moves_rows_by_keyboard(
+    make_window: Any, qtbot: Any
+) -> None:
+    from gui.window.mnemonics import MnemonicMenu, strip_marks
+
+    window, detached, tech = _active_detached(make_window, qtbot)
+    lists = window.watchlists.lists
+    table = detached.table
+    QTest.keyClicks(table, "ts")  # TSLA
+    ctrl_shift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    QTest.keyClick(table, Qt.Key.Key_Up, ctrl_shift)
+    assert lists.symbols(tech) == ["NVDA", "TSLA", "AMD"]  # kept in the watchlist
+    QTest.keyClick(table, Qt.Key.Key_Menu)
+    menu = QApplication.activePopupWidget()
+    assert isinstance(menu, MnemonicMenu)
+    entries = {strip_marks(a.text()): a for a in menu.actions() if not a.isSeparator()}
+    assert {"Remove", "Move row up", "Move row down", "Sort by", "Show in main window"} <= set(
+        entries
+    )
+    letters = [menu.mnemonic_of(a) for a in entries.values()]
+    assert None not in letters
+    assert len(set(letters)) == len(letters)
+    letter = menu.mnemonic_of(entries["Remove"])
+    assert letter is not None
+    QTest.keyClick(menu, letter)
+    assert lists.symbols(tech) == ["NVDA", "AMD"]  # the menu acted on the current row
+    detached.close()
