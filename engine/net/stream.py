@@ -16,9 +16,8 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable
+from typing import cast
 
-import websockets
-from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from engine.config import check_url_security, install_log_redaction
@@ -44,6 +43,7 @@ from engine.net.streamconfig import (
     with_credentials,
 )
 from engine.net.tls import websocket_tls
+from engine.net.ws_frames import FrameConnection, open_frames
 from engine.protocol import Encoding
 from engine.protocol.session import AlpacaSession, Refusal
 from engine.protocol.subscription import DEFAULT_CHANNELS, OPTIONAL_CHANNELS
@@ -89,7 +89,7 @@ class StreamClient(StreamEvents):
         # Channels for the next connection: a 410 fallback holds until reconfigure().
         self._channels: tuple[str, ...] = config.channels
         self._session: AlpacaSession | None = None
-        self._ws: ClientConnection | None = None
+        self._ws: FrameConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self._tasks = TaskSet()  # every task this client starts, so none is orphaned
         self._wake = asyncio.Event()
@@ -327,8 +327,11 @@ class StreamClient(StreamEvents):
         session.set_extra(self._extra)
         self._session = session
         self._lag.reset()
-        async with websockets.connect(
+        # Our own receive path (engine.net.ws_frames): each message is decoded and applied
+        # inside data_received, no await per frame (issue 16, docs/performance.md).
+        async with open_frames(
             config.endpoint,
+            text_as_bytes=config.encoding is Encoding.JSON,  # msgspec reads UTF-8 itself
             ssl=websocket_tls(self._ssl, config.endpoint),  # verification always on
             additional_headers=headers,
             compression="deflate" if config.compression else None,
@@ -338,19 +341,21 @@ class StreamClient(StreamEvents):
             close_timeout=config.close_timeout,
             max_size=_MAX_FRAME_BYTES,
             user_agent_header="Tickerdesk/0.1",
-        ) as ws:
+        ) as connection:
+            ws = cast(FrameConnection, connection)
             self._ws = ws
             if self._config is not config:
                 return  # reconfigured while connecting: this socket has the old settings
             self._health.set_state(ConnectionState.AUTHENTICATING)
             sender = self._tasks.spawn(self._send_loop(ws, session), "tickerdesk-stream-sender")
             try:
-                await self._receive_loop(ws, session)
+                ws.deliver_to(self._frame_handler(session))
+                await ws.until_closed()
             finally:
                 await cancel_and_wait(sender)
                 session.close()
 
-    async def _send_loop(self, ws: ClientConnection, session: AlpacaSession) -> None:
+    async def _send_loop(self, ws: FrameConnection, session: AlpacaSession) -> None:
         """The one writer: sends what the session queued, in order, whenever it queued."""
         ready = self._outbox_ready
         with contextlib.suppress(ConnectionClosed):  # the receive loop reports the close
@@ -359,33 +364,3 @@ class StreamClient(StreamEvents):
                 ready.clear()
                 for data in session.data_to_send():
                     await ws.send(data)
-
-    async def _receive_loop(self, ws: ClientConnection, session: AlpacaSession) -> None:
-        apply_stream = self._store.apply_stream
-        on_other = self._on_other
-        note_lag = self._lag.note
-        health = self._health
-        clock = self._clock
-        decode_log = self._decode_log
-        time_ns = time.time_ns
-        async for frame in ws:
-            received_at = clock()
-            events = session.receive(frame)
-            count = len(events)
-            health.record_frame(count, received_at)
-            # Market data goes to the store in one call per run of it (the hot path);
-            # anything else is handled in order, then the run resumes.
-            # Latency from the newest trade/quote time (0: none), never a bar's start `t`
-            # (a daily bar's is midnight in New York: docs/protocol.md, "Data messages").
-            index, last_ts = apply_stream(events, 0, received_at)
-            while index < count:
-                on_other(session, events[index])
-                index, ts = apply_stream(events, index + 1, received_at)
-                if ts > last_ts:
-                    last_ts = ts
-            if last_ts:
-                note_lag(time_ns() - last_ts, received_at, last_ts)
-            if self._taps:
-                self._tap(events, received_at)
-            if decode_log.suppressed:
-                decode_log.flush()  # the summary of a window of bad messages that is over

@@ -1,4 +1,4 @@
-"""What the stream client does with a frame's events besides the store: control and
+"""What the stream client does with each frame: the store first, then control and
 error messages, decode problems, and the taps that share the stream (docs/gateway.md).
 
 A mixin of `engine.net.stream.StreamClient`, kept apart so the I/O shell stays short.
@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 
 from engine.core.logthrottle import LogThrottle
 from engine.events import DecodeError, Event, ServerError, UnknownMessage
 from engine.market.store import MarketDataStore
 from engine.net.health import ConnectionState, StreamHealth
+from engine.net.lag import LagTracker
 from engine.net.retry import SessionEnded
 from engine.net.streamconfig import refused_symbols
+from engine.net.ws_frames import MessageHandler
 from engine.protocol import ErrorAction, classify_error
 from engine.protocol.session import AlpacaSession
 
@@ -27,7 +30,7 @@ type Tap = Callable[[list[Event], float], None]
 
 
 class StreamEvents:
-    """The non-market half of a frame: control, errors, decode problems, taps."""
+    """What each frame does: the store's part, then control, errors, decode problems, taps."""
 
     _health: StreamHealth
     _store: MarketDataStore
@@ -36,6 +39,43 @@ class StreamEvents:
     _decode_log: LogThrottle
     _channels: tuple[str, ...]
     _outbox_ready: asyncio.Event
+    _clock: Callable[[], float]
+    _lag: LagTracker
+
+    def _frame_handler(self, session: AlpacaSession) -> MessageHandler:
+        """What happens to each frame, called by the connection as it is parsed."""
+        receive = session.receive
+        apply_stream = self._store.apply_stream
+        on_other = self._on_other
+        note_lag = self._lag.note
+        record_frame = self._health.record_frame
+        clock = self._clock
+        decode_log = self._decode_log
+        time_ns = time.time_ns
+
+        def on_frame(frame: str | bytes) -> None:
+            received_at = clock()
+            events = receive(frame)
+            count = len(events)
+            record_frame(count, received_at)
+            # Market data goes to the store in one call per run of it (the hot path);
+            # anything else is handled in order, then the run resumes.
+            # Latency from the newest trade/quote time (0: none), never a bar's start `t`
+            # (a daily bar's is midnight in New York: docs/protocol.md, "Data messages").
+            index, last_ts = apply_stream(events, 0, received_at)
+            while index < count:
+                on_other(session, events[index])
+                index, ts = apply_stream(events, index + 1, received_at)
+                if ts > last_ts:
+                    last_ts = ts
+            if last_ts:
+                note_lag(time_ns() - last_ts, received_at, last_ts)
+            if self._taps:
+                self._tap(events, received_at)
+            if decode_log.suppressed:
+                decode_log.flush()  # the summary of a window of bad messages that is over
+
+        return on_frame
 
     def _tap(self, events: list[Event], received_at: float) -> None:
         for tap in self._taps:

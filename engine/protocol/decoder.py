@@ -12,6 +12,7 @@ import msgspec
 
 from engine.events import DecodeError, Event, UnknownMessage
 from engine.protocol.codec import Encoding
+from engine.protocol.convert import make_converter
 from engine.protocol.timestamps import make_wire_stamp
 from engine.protocol.wire import KNOWN_TAGS, Probe, WireMessage
 
@@ -53,15 +54,20 @@ class FrameDecoder:
     frame still decodes.
     """
 
-    __slots__ = ("_codec", "_stamp", "encoding")
+    __slots__ = ("_codec", "_convert", "_stamp", "encoding", "only_trades_and_quotes")
 
     def __init__(self, encoding: Encoding = Encoding.JSON) -> None:
         self.encoding = Encoding(encoding)
         self._codec = _MSGPACK if self.encoding == Encoding.MSGPACK else _JSON
         self._stamp = make_wire_stamp(msgpack=self.encoding == Encoding.MSGPACK)
+        self._convert = make_converter(self._stamp)
+        # Whether the last frame decoded held nothing but trades and quotes (the session
+        # then skips its scan for control messages: one check per frame, not per message).
+        self.only_trades_and_quotes = False
 
     def decode(self, frame: str | bytes) -> list[Event]:
         """Every message of `frame` as an event, in order."""
+        self.only_trades_and_quotes = False
         try:
             return self._decode(frame)
         except Exception as exc:  # last-resort net: a decoder bug must not end the stream
@@ -80,18 +86,19 @@ class FrameDecoder:
             return [DecodeError(_TOO_DEEP)]
         except (msgspec.DecodeError, UnicodeError) as exc:
             return [DecodeError(_clip(f"malformed frame: {exc}", _REASON_MAX))]
-        stamp = self._stamp
         try:
-            return [wire.to_event(stamp) for wire in wires]
+            events, self.only_trades_and_quotes = self._convert(wires)
+            return events
         except ValueError:
             pass  # a bad timestamp: redo one by one (to_event is pure) to isolate it
-        events: list[Event] = []
+        stamp = self._stamp
+        isolated: list[Event] = []
         for wire in wires:
             try:
-                events.append(wire.to_event(stamp))
+                isolated.append(wire.to_event(stamp))
             except ValueError as exc:
-                events.append(_bad_timestamp(wire, exc))
-        return events
+                isolated.append(_bad_timestamp(wire, exc))
+        return isolated
 
     def _decode_each(self, frame: str | bytes, codec: _Codec) -> list[Event]:
         try:

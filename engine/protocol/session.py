@@ -179,10 +179,12 @@ class AlpacaSession:
 
     def receive(self, frame: str | bytes) -> list[Event]:
         """Decode `frame` and update state from its control messages; never raises."""
-        events = self._decoder.decode(frame)
-        for event in events:
-            if type(event) in _CONTROL_TYPES:
-                self._on_control(event)
+        decoder = self._decoder
+        events = decoder.decode(frame)
+        if not decoder.only_trades_and_quotes:  # a live frame is: no per-event scan then
+            for event in events:
+                if type(event) in _CONTROL_TYPES:
+                    self._on_control(event)
         return events
 
     def data_to_send(self) -> list[str | bytes]:

@@ -205,7 +205,7 @@ def make_wire_stamp(*, msgpack: bool) -> Callable[[Ext | str], int]:
         # msgpack frames carry Timestamp ext values (type -1), but strings are accepted
         # too (docs/protocol.md: "accept both").
         if type(value) is ext:
-            data = cast(bytes, value.data)
+            data: bytes = value.data  # type: ignore[assignment]  # bytes when decoded; no cast() call
             # Timestamp 64, the common size, inlined: runs once per message.
             if value.code == timestamp_ext and len(data) == 8:
                 packed = from_bytes(data, "big")
