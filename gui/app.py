@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import functools
 import logging
 import signal
@@ -309,6 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     startup_trace.mark("imports")
     args = build_parser().parse_args(argv)
     options = options_from_args(args)  # exits with a message on a bad --symbols
+    # This process runs one app: freeze its start heap (RuntimeOptions.freeze_start_heap).
+    options = dataclasses.replace(options, freeze_start_heap=True)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)

@@ -36,7 +36,7 @@ from engine.protocol import Encoding
 from gui import startup_trace
 from gui.main_window import MainWindow
 from gui.runtime_account import AccountLink, endpoint
-from gui.runtime_gate import FirstData
+from gui.runtime_gate import FirstData, freeze_start_heap
 from gui.runtime_gateway import GatewayLink
 from gui.runtime_parts import (
     EngineParts,
@@ -173,6 +173,8 @@ class Runtime(Switching):
         )
         startup_trace.mark("window built")
         self.first_data.watch(self.window.model, self.window.table.viewport(), self._has_data)
+        if opts.freeze_start_heap:
+            self.tasks.spawn(freeze_start_heap(self.first_data), name="tickerdesk-gc-freeze")
         if opts.symbols is not None:
             self.window.model.set_symbols(opts.symbols)
         self._connect_window(self.window)

@@ -18,6 +18,7 @@ finds it open and starts at once.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,13 @@ if TYPE_CHECKING:
     from gui.table.model import TickerTableModel
     from gui.table.pacing import FlushPacer
 
-__all__ = ["FIRST_DATA_CAP_S", "FIRST_FLUSH_MS", "FirstData"]
+__all__ = [
+    "FIRST_DATA_CAP_S",
+    "FIRST_FLUSH_MS",
+    "FirstData",
+    "freeze_start_heap",
+    "thaw_start_heap",
+]
 
 log = logging.getLogger("gui.runtime")
 
@@ -143,3 +150,26 @@ class FirstData(QObject):
     def close(self) -> None:
         """At shutdown: stop watching (waiters are the caller's tasks, cancelled there)."""
         self._unwatch()
+
+
+async def freeze_start_heap(gate: FirstData) -> None:
+    """Once the first live row is painted, move every object alive (the window, the
+    store, their Qt wrappers, the imported modules) into Python's permanent generation:
+    the cycle collector's full passes then walk only what came later. Those passes were
+    the longest loop stalls under a firehose (13 vs 30 ms at 1,000 symbols, 50k msgs/s;
+    docs/performance.md, "Table, second round").
+
+    The cost: an object frozen here that later becomes *cyclic* garbage is not freed
+    until `thaw_start_heap` (objects freed by reference counting go as usual). So the
+    leak is bounded by the start heap; leaving the demo thaws it, because the embedded
+    simulator it drops is the one large frozen graph that ever goes."""
+    await gate.wait()
+    gc.freeze()
+    log.debug("start heap frozen: %d objects", gc.get_freeze_count())
+
+
+def thaw_start_heap() -> None:
+    """Give the frozen start heap back to the collector (before dropping a large part of
+    it); idempotent, and nothing when nothing was frozen."""
+    if gc.get_freeze_count():
+        gc.unfreeze()

@@ -93,6 +93,11 @@ class RuntimeOptions:
     plan: PlanLimit | None = None
     demo_clock: DemoOptions = field(default_factory=DemoOptions)
     rest_poll_s: float = REST_POLL_S
+    # The app's own process (gui.app) freezes the heap it built once the first live row
+    # is painted: the cycle collector then never walks the window, the store and their
+    # Qt wrappers again (gui.runtime_gate.freeze_start_heap; docs/performance.md). Off
+    # in tests, where one process runs many apps.
+    freeze_start_heap: bool = False
     # Sharing the connection (gui.runtime_gateway, docs/gateway.md): `--gateway PORT` turns
     # the local gateway on for this run (0 = any free port; None = the saved setting);
     # `--bus URL` publishes to NATS, or subscribes through it without a key or --url.

@@ -31,6 +31,7 @@ from engine.plan import SymbolBudget
 from engine.protocol import Encoding
 from gui.main_window import MainWindow
 from gui.runtime_account import AccountLink
+from gui.runtime_gate import thaw_start_heap
 from gui.runtime_gateway import GatewayLink
 from gui.runtime_parts import EngineParts, PlanChoice, RuntimeOptions, changes_timeline
 from gui.runtime_rest import RestPolling
@@ -207,6 +208,7 @@ class Switching:
         simulator, self.simulator = self.simulator, None
         if simulator is not None:
             await simulator.stop()
+            thaw_start_heap()  # the simulator's graph may be frozen (gui.runtime_gate)
 
     def _reconfigure(self, config: StreamConfig) -> str | None:
         """Apply a stream config; the problem in words (also shown) if refused."""

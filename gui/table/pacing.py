@@ -4,7 +4,8 @@ Every received message still reaches the store (docs/design.md: applying is chea
 UI coalesces. A full repaint of a 1400x900 table costs ~25-35 ms in Qt's item-view text
 rendering (measured, tests/benchmarks/bench_app_firehose.py), so at 20 flushes a second
 a firehose that touches every visible row spends most of the one GUI thread painting.
-When the flush timer fires late (the loop is saturated) the interval doubles, up to
+When the flush timer fires late (the loop is saturated: one tick late by a whole interval,
+or two in a row by half of one) the interval doubles, up to
 `max_factor` x the configured one; after `recover_after` on-time ticks it halves again.
 
 Lateness alone reacts only once the loop is already saturated. The view reports each
@@ -53,6 +54,7 @@ class FlushPacer:
         self.busy_share = 0.0  # CPU time over the last tick period (diagnostics)
         self._last: float | None = None
         self._on_time = 0
+        self._late_before = False  # the previous tick came more than half an interval late
         self._painted_s = 0.0  # viewport paint time since the previous tick
         self.paint_share = 0.0  # painting's share of the last tick period (diagnostics)
 
@@ -78,7 +80,11 @@ class FlushPacer:
         self.paint_share = share = painted / period
         self.busy_share = busy = (cpu - cpu_last) / period
         overloaded = (busy > MAX_BUSY and share > MIN_PAINT_SHARE) or share > MAX_PAINT_SHARE
-        if late > interval / 2 or overloaded:
+        # One tick a little late is a hiccup (a garbage collection, a burst read at once),
+        # not a saturated loop: stretch on a tick late by a whole interval, or on a second
+        # tick in a row late by half of one (docs/performance.md, "Table, second round").
+        late_once, self._late_before = self._late_before, late > interval / 2
+        if late > interval or (late > interval / 2 and late_once) or overloaded:
             self._on_time = 0
             if self.factor < self._max:
                 self.factor *= 2

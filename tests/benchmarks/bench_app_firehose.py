@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import statistics
@@ -93,6 +94,13 @@ def run_with_simulator(
     finally:
         sim.terminate()
         sim.wait(10)
+
+
+def _as_the_app(options: Any) -> Any:
+    """What gui.app.main sets for its own process (a tree without the option: as is)."""
+    if "freeze_start_heap" in {f.name for f in dataclasses.fields(options)}:
+        return dataclasses.replace(options, freeze_start_heap=True)
+    return options
 
 
 async def wait_streaming(session: Any, also: Callable[[], bool] = lambda: True) -> None:
@@ -263,6 +271,7 @@ async def _step(
             url=ws_url, rest_url=rest_url, symbols=symbols, settings_path=settings_path,
             env={}, use_keyring=False, show_window=True, feed=feed,
         )  # fmt: skip
+        options = _as_the_app(options)
         session = Runtime(options, asyncio.Event())
         lag_task = asyncio.get_running_loop().create_task(probe.sample_lag(), name="bench-lag")
         me, simproc = psutil.Process(), psutil.Process(sim_pid)

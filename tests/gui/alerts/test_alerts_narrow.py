@@ -15,7 +15,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QAbstractButton, QApplication, QMenuBar, QWidget
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QMenuBar, QWidget
 
 from engine.alerts.book import AlertBook
 from gui.alerts.model import HEADERS
@@ -209,8 +209,7 @@ def test_the_alert_editor_has_a_letter_per_field_and_starts_at_the_price(qtbot: 
     letters: dict[str, str] = {}
     for field in (editor.symbol_field, editor.kind_combo, editor.threshold_field,
                   editor.cooldown_combo, editor.note_field):  # fmt: skip
-        labels = [w for w in editor.findChildren(QWidget) if getattr(w, "buddy", None)
-                  and w.buddy() is field]  # fmt: skip
+        labels = [w for w in editor.findChildren(QLabel) if w.buddy() is field]
         assert len(labels) == 1
         key = QKeySequence.mnemonic(labels[0].text()).toString()
         assert key, labels[0].text()

@@ -131,3 +131,39 @@ def test_the_table_flushes_at_once_until_the_first_live_row_then_at_its_interval
             await runtime.close()
 
     qloop.run_until_complete(scenario())
+
+
+@OFFSCREEN_SHOW
+def test_the_app_freezes_its_start_heap_after_the_first_live_row(
+    qloop: asyncio.AbstractEventLoop, tmp_path: Path
+) -> None:
+    """gui.app's own process (freeze_start_heap) hands the heap it built to Python's
+    permanent generation once the first live row is painted, so the cycle collector's
+    full passes no longer walk it; tests leave it off (docs/performance.md)."""
+    import dataclasses
+    import gc
+
+    from gui.runtime_gate import thaw_start_heap
+
+    assert gc.get_freeze_count() == 0
+    options = dataclasses.replace(_options(tmp_path), freeze_start_heap=True)
+
+    async def scenario() -> None:
+        runtime = Runtime(options, asyncio.Event())
+        try:
+            await runtime.start()
+            assert gc.get_freeze_count() == 0  # not before the first live row
+            await until(lambda: gc.get_freeze_count() > 0, "the start heap frozen")
+            assert runtime.first_data.is_open
+            frozen = gc.get_freeze_count()
+            assert runtime.window is not None
+            objects = gc.get_objects()  # the window's wrapper is frozen, not tracked anew
+            assert all(o is not runtime.window for o in objects)
+            del objects
+            assert frozen > 1000
+        finally:
+            thaw_start_heap()  # this test process runs many apps
+            await runtime.close()
+        assert gc.get_freeze_count() == 0
+
+    qloop.run_until_complete(scenario())

@@ -97,3 +97,18 @@ def test_the_view_reports_its_paints_to_the_models_pacer(
     model.pacer = recorder = FlushPacer(50, clock=clock)
     view.viewport().update()  # as a flush's dataChanged does
     qtbot.waitUntil(lambda: recorder._painted_s > 0)
+
+
+def test_one_hiccup_keeps_the_rate_and_two_late_ticks_in_a_row_stretch(clock: Any) -> None:
+    """A single tick 35 ms late (a garbage collection, one burst read) is not a saturated
+    loop: the configured rate stays. Two such ticks in a row, or one a whole interval
+    late, stretch it (docs/performance.md, "Table, second round")."""
+    pacer = FlushPacer(50, max_factor=4, recover_after=3, clock=clock)
+    pacer.tick()
+    assert _tick_after(pacer, clock, 0.085) is None  # 35 ms late once: a hiccup
+    assert _tick_after(pacer, clock, 0.050) is None
+    assert _tick_after(pacer, clock, 0.085) is None
+    assert _tick_after(pacer, clock, 0.085) == 100  # late again, in a row: saturated
+    assert _tick_after(pacer, clock, 0.100) is None
+    assert _tick_after(pacer, clock, 0.205) == 200  # a whole interval late: at once
+    assert pacer.stretched == 2

@@ -234,12 +234,15 @@ def test_tab_leaves_a_detached_table_for_its_link_chip_and_show_in_main_window(
     window, detached, tech = _active_detached(make_window, qtbot)
     reached = []
     for _ in range(4):
-        QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        focused = QApplication.focusWidget()
+        assert focused is not None
+        QTest.keyClick(focused, Qt.Key.Key_Tab)
         reached.append(QApplication.focusWidget())
     assert detached.chip in reached
     assert detached.back_button in reached
-    while QApplication.focusWidget() is not detached.back_button:
-        QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    while (focused := QApplication.focusWidget()) is not detached.back_button:
+        assert focused is not None
+        QTest.keyClick(focused, Qt.Key.Key_Tab)
     QTest.keyClick(detached.back_button, Qt.Key.Key_Space)  # "Show in main window"
     qtbot.waitUntil(lambda: window.layouts.windows == [])
     assert window.watchlists.lists.active() == tech
@@ -270,6 +273,6 @@ def test_a_detached_table_has_the_row_menu_and_moves_rows_by_keyboard(
     assert len(set(letters)) == len(letters)
     letter = menu.mnemonic_of(entries["Remove"])
     assert letter is not None
-    QTest.keyClick(menu, letter)
+    QTest.keyClicks(menu, letter)
     assert lists.symbols(tech) == ["NVDA", "AMD"]  # the menu acted on the current row
     detached.close()
