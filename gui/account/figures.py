@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 READ_ONLY_NOTE = "Read-only: Tickerdesk never places, changes or cancels orders."
 MANUAL_POSITIONS_NOTE = (
     "Manual positions (other brokers) stay in the watchlist table's position columns "
-    "(Positions > Set position…); they are not part of this account."
+    "(Watchlists > Set position…); they are not part of this account."
 )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, Qt, QTimer
 from PySide6.QtWidgets import (
     QDockWidget,
     QFrame,
@@ -136,14 +136,20 @@ class GeometryKeeper(QObject):
         if action is not None:
             action()
 
-    def default_size(self) -> None:
+    def default_size(self, room: QRect | None = None) -> None:
+        """The first start's size on the screen's available `room` (tests pass one)."""
         window = self._window
-        room = window.screen().availableGeometry()
+        room = room if room is not None else window.screen().availableGeometry()
         width, height = DEFAULT_SIZE
         window.resize(
             max(MIN_SIZE[0], min(width, room.width() - 40)),
             max(MIN_SIZE[1], min(height, room.height() - 60)),
         )
+        if room.width() >= MIN_SIZE[0] and room.height() - 60 < MIN_SIZE[1]:
+            # A screen as small as the layout (a 1024x600 netbook): a window of the
+            # layout's height plus its title bar would end below the screen, status
+            # bar and all. Maximized, the window manager fits frame and window in.
+            window.setWindowState(window.windowState() | Qt.WindowState.WindowMaximized)
 
     def docks(self) -> list[QDockWidget]:
         return [

@@ -520,3 +520,17 @@ def test_sort_reverse_and_end_a_sort_with_keys_only(
     assert table.horizontalHeader().sortIndicatorSection() == -1
     assert window.model.symbols() == hand  # as the third header click: the order back
     assert window.watchlists.lists.active_symbols() == hand
+
+
+def test_menu_paths_named_in_the_ui_exist(make_window: Any) -> None:
+    """Texts that send the user to a menu entry ("Watchlists > Set position…") name one
+    that exists; the account's positions note named a "Positions" menu there is not."""
+    import re
+
+    from gui.account.figures import MANUAL_POSITIONS_NOTE
+
+    paths = {entry.path for entry in menu_bar_entries(make_window())}
+    named = re.findall(r"\(([^()>]+?) > ([^()]+?)\)", MANUAL_POSITIONS_NOTE)
+    assert named
+    for menu, item in named:
+        assert (menu, item) in paths, (menu, item)

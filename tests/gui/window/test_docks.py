@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from engine.events import Trade
@@ -140,3 +141,22 @@ def test_a_saved_over_wide_detail_pane_is_put_back_on_restore(
     again = make_window(path)
     _shown(again, qtbot, 1366, 768)
     qtbot.waitUntil(lambda: again.detail.width() < again.width() // 2, timeout=3000)
+
+
+def test_a_first_start_on_a_1024x600_screen_is_maximized_so_the_frame_fits(
+    make_window: Any,
+) -> None:
+    """On a 1024x600 screen a 600 px tall window plus its title bar ended below the
+    screen, status bar and all (seen under openbox). There the first start maximizes;
+    on a large screen it takes the default size, not maximized."""
+    from PySide6.QtCore import QRect
+
+    from gui.window.geometry import DEFAULT_SIZE
+
+    small = make_window()
+    small.geometry_keeper.default_size(QRect(0, 0, 1024, 600))
+    assert small.windowState() & Qt.WindowState.WindowMaximized
+    large = make_window()
+    large.geometry_keeper.default_size(QRect(0, 0, 1920, 1080))
+    assert not large.windowState() & Qt.WindowState.WindowMaximized
+    assert (large.width(), large.height()) == DEFAULT_SIZE
