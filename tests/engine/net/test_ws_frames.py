@@ -27,6 +27,7 @@ from engine.net.ws_frames import BURST_FRAMES, FrameConnection, open_frames
 from engine.protocol import Encoding
 from engine.simulator import Simulator, SimulatorConfig
 from tests.reliability.tls_certs import CertSet, make_certs
+from tests.waits import until
 
 SYMBOLS = ("AAPL", "MSFT", "SPY")
 FAST_BACKOFF = BackoffPolicy(initial=0.05, factor=2.0, maximum=0.4, jitter=0.2, slow=0.3)
@@ -37,15 +38,6 @@ def run(coro: Awaitable[None]) -> None:
         await asyncio.wait_for(coro, timeout=60)
 
     asyncio.run(guarded())
-
-
-async def until(predicate: Callable[[], bool], what: str, limit: float = 15.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while not predicate():
-        if loop.time() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
 
 
 @pytest.fixture(scope="module")
