@@ -13,7 +13,8 @@ repaint of the table (`note_paint`) and the pacer reads the process's CPU time, 
 interval also doubles when painting took more than `MAX_PAINT_SHARE` of the last tick
 period (a full repaint costs ~25 ms here: at 20 Hz that is half a core spent on one
 widget, beside the trader's charting app), or when the process was busy more than
-`MAX_BUSY` and painting is a real part of it. It shrinks again only when twice the
+`MAX_BUSY` and painting is a real part of it, for two tick periods in a row (one such
+period alone is a hiccup, as is one late tick). It shrinks again only when twice the
 painting would still fit. Few changed rows (small partial repaints) keep the configured
 rate; a firehose touching every visible row repaints at 5-10 Hz and leaves the loop its
 time for the socket.
@@ -54,7 +55,7 @@ class FlushPacer:
         self.busy_share = 0.0  # CPU time over the last tick period (diagnostics)
         self._last: float | None = None
         self._on_time = 0
-        self._late_before = False  # the previous tick came more than half an interval late
+        self._strained_before = False  # the last tick was late by interval/2, or overloaded
         self._painted_s = 0.0  # viewport paint time since the previous tick
         self.paint_share = 0.0  # painting's share of the last tick period (diagnostics)
 
@@ -80,11 +81,13 @@ class FlushPacer:
         self.paint_share = share = painted / period
         self.busy_share = busy = (cpu - cpu_last) / period
         overloaded = (busy > MAX_BUSY and share > MIN_PAINT_SHARE) or share > MAX_PAINT_SHARE
-        # One tick a little late is a hiccup (a garbage collection, a burst read at once),
-        # not a saturated loop: stretch on a tick late by a whole interval, or on a second
-        # tick in a row late by half of one (docs/performance.md, "Table, second round").
-        late_once, self._late_before = self._late_before, late > interval / 2
-        if late > interval or (late > interval / 2 and late_once) or overloaded:
+        # One strained tick (a little late, or one busy period: a garbage collection, a
+        # burst read at once) is a hiccup, not a saturated loop: stretch on a tick late by
+        # a whole interval, or on a second strained tick in a row (docs/performance.md,
+        # "Pacing and the garbage collector").
+        strained = late > interval / 2 or overloaded
+        strained_before, self._strained_before = self._strained_before, strained
+        if late > interval or (strained and strained_before):
             self._on_time = 0
             if self.factor < self._max:
                 self.factor *= 2
