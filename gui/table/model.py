@@ -56,6 +56,7 @@ from gui.table.roles import (
 from gui.table.rows import SYMBOLS_MIME, SymbolRowsModel
 from gui.table.rowstates import FLASH_SECONDS, contiguous_blocks
 from gui.table.sort import TickerFilterProxy, stable_order
+from gui.table.sort_hold import live_holders
 
 RawValueRole = RAW_VALUE_ROLE  # Qt.UserRole + 1: the raw (unformatted) value of a cell
 SortRole = RawValueRole  # the proxy and sort_now order by the raw value, never display text
@@ -320,14 +321,14 @@ class TickerTableModel(SymbolRowsModel):
 
     def sort_held(self) -> bool:
         """True while a view holds the rows still (pointer over it, its menu open)."""
-        return bool(self.__dict__.get("_hold_set"))
+        return bool(live_holders(self.__dict__.get("_hold_set", set())))
 
     def hold_sort(self, held: bool, holder: object = None) -> None:
         """Hold the ~1 Hz re-sort (issue 18 #1: rows must not move under the pointer, or a
         click lands on another symbol) while any `holder` (a view) holds; when the last
         lets go, re-sort at once and say so (`sort_released`: each view marks the rows
         that moved). Explicit sorts (a header click, an add) still run."""
-        holders: set[object] = self.__dict__.setdefault("_hold_set", set())
+        holders = live_holders(self.__dict__.setdefault("_hold_set", set()))
         if held:
             holders.add(holder)
         elif holder in holders:
@@ -336,10 +337,6 @@ class TickerTableModel(SymbolRowsModel):
                 before = list(self._symbols)
                 self.sort_now(self._sort_column, self._sort_order)
                 self.sort_released.emit(before)
-
-    def drop_sort_holder(self, holder: object) -> None:
-        """Forget a holder gone without letting go (its view destroyed); the tick re-sorts."""
-        self.__dict__.get("_hold_set", set()).discard(holder)
 
     def _order_changed_by_hand(self) -> None:
         # A drag ends the sort order; otherwise the ~1 Hz re-sort would undo the user's

@@ -14,11 +14,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, QTimer, SignalInstance
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QApplication, QTableView, QWidget
 
-__all__ = ["MovedHighlight", "RowHold", "float_over", "moved_symbols", "restore_order"]
+__all__ = [
+    "MovedHighlight",
+    "RowHold",
+    "float_over",
+    "live_holders",
+    "moved_symbols",
+    "restore_order",
+]
 
 MOVED_HIGHLIGHT_MS = 1200  # how long rows that moved in a re-sort stay marked
 
@@ -27,7 +35,6 @@ class HoldableModel(Protocol):
     @property
     def sort_released(self) -> SignalInstance: ...
     def hold_sort(self, held: bool, holder: object = None) -> None: ...
-    def drop_sort_holder(self, holder: object) -> None: ...
     def symbols(self) -> list[str]: ...
 
 
@@ -45,6 +52,12 @@ def moved_symbols(before: Sequence[str], after: Sequence[str]) -> list[str]:
     return [s for row, s in enumerate(after) if rows.get(s, row) != row]
 
 
+def live_holders(holders: set[object]) -> set[object]:
+    """`holders` without the views whose Qt object is gone (in place; returned)."""
+    holders -= {h for h in holders if isinstance(h, QObject) and not shiboken6.isValid(h)}
+    return holders
+
+
 class RowHold(QObject):
     """Holds the re-sort while the pointer is over `viewport` or a menu of it is open;
     `on_moved` gets the rows a re-sort moved when the model's last holder let go."""
@@ -60,11 +73,11 @@ class RowHold(QObject):
         self._on_moved = on_moved
         self._holders: set[str] = set()  # why this view holds: "pointer", "menu"
         self._menu: QWidget | None = None
-        # This view's token on the model: a plain object, so it can be dropped after
-        # this QObject is gone (destroyed fires too late to call its methods).
-        token = self._token = object()
+        # This view's token on the model is this QObject: once Qt has destroyed it (its
+        # view gone without a Leave), the model drops it (live_holders). Qt's destroyed
+        # signal is not relied on: during a parent's destruction it may never reach Python.
+        self._token = self
         model.sort_released.connect(self._on_released)
-        self.destroyed.connect(lambda *_: model.drop_sort_holder(token))
         viewport.installEventFilter(self)
 
     @property
