@@ -8,13 +8,14 @@ that moved.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import shiboken6
 from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QContextMenuEvent, QEnterEvent
+from PySide6.QtGui import QContextMenuEvent, QCursor, QEnterEvent
 from PySide6.QtWidgets import QApplication, QMenu
 
 from engine.events import Trade
@@ -51,6 +52,9 @@ class TwoViews:
         for n, (symbol, price) in enumerate(PRICES, 1):
             store.apply(Trade(symbol, price, 100, NS + n, n, "V"))
         self.model.flush()
+        # The pointer starts over neither view: Qt gives a view shown where an earlier
+        # test left the (offscreen) cursor an Enter, and the view holds, as it should.
+        QCursor.setPos(4000, 4000)
         self.views: list[TickerView] = []
         for name in ("a", "b"):
             proxy = TickerFilterProxy(self.model)
@@ -62,6 +66,7 @@ class TwoViews:
             self.views.append(view)
         self.views[0].sortByColumn(LAST, Qt.SortOrder.DescendingOrder)
         assert self.model.symbols() == SORTED
+        assert not self.model.sort_held()
 
     def amzn_jumps(self) -> None:
         """AMZN trades above AAPL, and the ~1 Hz re-sort comes due."""
@@ -71,8 +76,12 @@ class TwoViews:
 
 
 @pytest.fixture
-def two(qapp: Any, qtbot: Any, store: MarketDataStore, clock: Any, tmp_path: Path) -> TwoViews:
-    return TwoViews(store, clock, tmp_path, qtbot)
+def two(
+    qapp: Any, qtbot: Any, store: MarketDataStore, clock: Any, tmp_path: Path
+) -> Iterator[TwoViews]:
+    where = QCursor.pos()
+    yield TwoViews(store, clock, tmp_path, qtbot)
+    QCursor.setPos(where)  # where the test found it
 
 
 def test_leaving_one_view_keeps_the_hold_the_other_has(two: TwoViews) -> None:
