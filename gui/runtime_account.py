@@ -177,10 +177,10 @@ class AccountLink:
         path = window.settings.path
         cache = None if where.demo else path.with_name(f"{path.stem}.assets.json")
         connect = functools.partial(self._connect, service, self.watch_sync, cache)
-        if gate is None or gate.is_open:
+        if gate is None:
             connect()
         else:
-            self._gated.spawn(gate.after(connect)(), name="tickerdesk-account-gate")
+            gate.start_when_open(connect, self._gated, "tickerdesk-account-gate")
 
     def _connect(self, service: AccountService, sync: WatchlistSync, cache: Path | None) -> None:
         """The account's requests start: REST reads and trade_updates, the watchlist

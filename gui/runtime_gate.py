@@ -20,12 +20,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject
 
 if TYPE_CHECKING:
+    from engine.core.tasks import TaskSet
     from gui.table.model import TickerTableModel
     from gui.table.pacing import FlushPacer
 
@@ -86,15 +87,20 @@ class FirstData(QObject):
         except TimeoutError:
             self.open()
 
-    def after(self, start: Callable[[], object]) -> Callable[[], Coroutine[Any, Any, None]]:
-        """A coroutine function that waits for the gate, then calls `start` (for a task
-        in the caller's TaskSet: cancelled with it if the app closes first)."""
+    def start_when_open(
+        self, start: Callable[[], object], tasks: TaskSet, name: str
+    ) -> asyncio.Task[None] | None:
+        """Call `start` now if the gate is open; else a task in `tasks` (cancelled with
+        them if the app closes first) that calls it when the gate opens."""
+        if self.is_open:
+            start()
+            return None
 
         async def gated() -> None:
             await self.wait()
             start()
 
-        return gated
+        return tasks.spawn(gated(), name=name)
 
     def watch(self, model: TickerTableModel, viewport: QObject, live: Callable[[], bool]) -> None:
         """Open after the first paint of `viewport` following a `model.flushed` when

@@ -95,11 +95,11 @@ class RestPolling:
                 BarsClient(self.rest), history, store, exchange_now_ns,
                 sip_recent=sip_recent_allowed(plan, feed),
             )  # fmt: skip
-            if gate is None or gate.is_open:
+            if gate is None:
                 self.backfill.start()
             else:
-                self._backfill_task = self._tasks.spawn(
-                    gate.after(self.backfill.start)(), name="tickerdesk-backfill-gate"
+                self._backfill_task = gate.start_when_open(
+                    self.backfill.start, self._tasks, "tickerdesk-backfill-gate"
                 )
             if health is not None:
                 gaps = fill_gaps(OutageWatch(health, exchange_now_ns), self.backfill)
