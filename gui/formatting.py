@@ -7,6 +7,7 @@ NaN or infinite values render as an em dash, never as a number.
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -175,3 +176,12 @@ def format_position(value: float | None) -> str:
         return MISSING
     assert value is not None
     return f"{value * 100:.0f}%"
+
+
+_LONE_AMPERSAND = re.compile(r"(?<!&)&(?!&)")
+
+
+def menu_text(text: str) -> str:
+    """`text` as a menu or button label shows it: a lone `&` doubled, or Qt takes it as a
+    mnemonic and eats it ("Day P&L" showed as "Day PL"). Idempotent: `&&` stays."""
+    return _LONE_AMPERSAND.sub("&&", text)

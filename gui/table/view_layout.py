@@ -17,6 +17,7 @@ import logging
 from PySide6.QtCore import QObject, QPoint, Qt, QTimer
 from PySide6.QtWidgets import QMenu, QTableView
 
+from gui.formatting import menu_text
 from gui.settings.persistence import AppSettings
 from gui.table import header_layout as hl
 from gui.table.column_types import ColumnDef
@@ -177,7 +178,7 @@ class HeaderLayoutKeeper(QObject):
         visible = sum(not header.isSectionHidden(i) for i in range(header.count()))
         for i, column in enumerate(self._columns):
             # "&&": a title's "&" is data ("Day P&L" showed as "Day PL", issue 18 #10a).
-            action = menu.addAction(column.header.replace("&", "&&"))
+            action = menu.addAction(menu_text(column.header))
             action.setCheckable(True)
             action.setChecked(not header.isSectionHidden(i))
             action.setToolTip(column.tooltip)

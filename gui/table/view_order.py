@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu, QTableView
 
+from gui.formatting import menu_text
 from gui.shortcuts import apply_shortcuts
 from gui.table.column_types import ColumnDef
 from gui.table.view_keys import select_symbol, symbol_at
@@ -36,11 +37,6 @@ class OrderedRows(Protocol):
     def symbols(self) -> list[str]: ...
     def sort_column(self) -> int: ...
     def move_row(self, src: int, dst: int) -> None: ...
-
-
-def _menu_text(text: str) -> str:
-    """A column title as a menu entry: its "&" is data ("Day P&L"), not a mnemonic."""
-    return text.replace("&&", "&").replace("&", "&&")
 
 
 class TableOrder(QObject):
@@ -132,7 +128,7 @@ class TableOrder(QObject):
             logical = header.logicalIndex(visual)
             if header.isSectionHidden(logical) or not 0 <= logical < len(columns):
                 continue
-            action = menu.addAction(_menu_text(columns[logical].header))
+            action = menu.addAction(menu_text(columns[logical].header))
             action.setCheckable(True)
             action.setChecked(logical == current)
             action.setToolTip(columns[logical].tooltip)

@@ -22,6 +22,7 @@ from engine.market.history import PriceHistory
 from engine.market.store import Freshness, MarketDataStore
 from gui.detail.chart import STYLES, IntradayChart, parse_style
 from gui.detail.chart_controls import ChartControls
+from gui.formatting import menu_text
 from gui.positions.book import Position
 from gui.settings.persistence import AppSettings
 from gui.settings.theme import Palette
@@ -290,7 +291,7 @@ class DetachedWatchlist(DetachedWindow):
         menu = MnemonicMenu("", self)  # a letter per entry (docs/keyboard.md)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         for i, column in enumerate(self.model.columns):
-            action = menu.addAction(column.header.replace("&", "&&"))  # "Day P&L" is data
+            action = menu.addAction(menu_text(column.header))  # "Day P&L" is data
             action.setCheckable(True)
             action.setChecked(not header.isSectionHidden(i))
             action.toggled.connect(lambda on, col=i: header.setSectionHidden(col, not on))

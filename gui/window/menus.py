@@ -8,7 +8,6 @@ window's menu bar reads as one table in gui.main_window.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QMenuBar, QWidget
 
 from engine.config import FEEDS
+from gui.formatting import menu_text
 from gui.settings.feeds import FEED_TIPS, FeedCombo, feed_words
 from gui.window.mnemonics import MnemonicMenu
 
@@ -32,15 +32,6 @@ class Submenu:
     title: str
     entries: Sequence[Entry] = ()
     on_show: Callable[[QMenu], object] | None = None
-
-
-_LONE_AMPERSAND = re.compile(r"(?<!&)&(?!&)")
-
-
-def menu_text(text: str) -> str:
-    """`text` as a menu or button label shows it: a lone `&` doubled, or Qt takes it as a
-    mnemonic and eats it ("Day P&L" showed as "Day PL"). Idempotent: `&&` stays."""
-    return _LONE_AMPERSAND.sub("&&", text)
 
 
 def literal_entries(menu: QMenu) -> None:
