@@ -41,7 +41,7 @@ from gui.table.view import TickerView
 from gui.watchlists.bar import SymbolChecker, WatchlistBar
 from gui.watchlists.controller import WatchlistController
 from gui.window.dialogs import WindowDialogs
-from gui.window.geometry import GeometryKeeper, scroll_dock, wrap_values
+from gui.window.geometry import GeometryKeeper, scroll_dock
 from gui.window.layouts import WindowLayouts
 from gui.window.menus import Submenu, WindowActions, fill_menu_bar
 from gui.window.painters import connect_painters
@@ -150,7 +150,6 @@ class MainWindow(QMainWindow):
         self.geometry_keeper = GeometryKeeper(self, settings)
         for dock in (self.detail, self.alerts.panel):  # the docks never eat the table
             scroll_dock(dock)
-        wrap_values(list(self.detail.values.values()), (self.detail.values["Status"],))
         self.geometry_keeper.table_width = lambda: leading_width(self.table, "volume")
         self.layouts = WindowLayouts(self, flush_ms)
         self.commands = commands = WindowActions(self, feed)

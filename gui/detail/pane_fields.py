@@ -82,8 +82,7 @@ class ValueLabel(QLabel):
 
     def _fit_lines(self) -> None:
         # The lines a wrapped value needs at this width, as a minimum height: layouts then
-        # give the row its height whatever size policy a caller set (the window's
-        # wrap_values in gui/window/geometry.py sets one without height-for-width).
+        # give the row its height even where they do not ask for height-for-width.
         needed = self.heightForWidth(max(1, self.width()))
         if needed > 0 and needed != self.minimumHeight():
             self.setMinimumHeight(needed)

@@ -18,10 +18,8 @@ from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, Qt, QTimer
 from PySide6.QtWidgets import (
     QDockWidget,
     QFrame,
-    QLabel,
     QMainWindow,
     QScrollArea,
-    QSizePolicy,
 )
 
 from gui.settings.persistence import AppSettings
@@ -57,17 +55,6 @@ def scroll_dock(dock: QDockWidget) -> None:
     area.setWidget(body)  # reparents the body; the dock keeps its own title and actions
     dock.setWidget(area)
     dock.setMinimumSize(DOCK_MIN_WIDTH, DOCK_MIN_HEIGHT)
-
-
-def wrap_values(labels: list[QLabel], wrapped: tuple[QLabel, ...] = ()) -> None:
-    """Value labels that never ask for width: a long text (a halt message) is cut at the
-    pane's edge, or wraps onto more lines for the `wrapped` ones, instead of widening the
-    pane (and having that width saved with the window state)."""
-    for label in labels:
-        label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        label.setMinimumWidth(0)
-    for label in wrapped:
-        label.setWordWrap(True)
 
 
 class GeometryKeeper(QObject):
