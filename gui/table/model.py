@@ -122,6 +122,7 @@ class TickerTableModel(SymbolRowsModel):
         self._timers_enabled = flush_interval_ms > 0
         self._viewports: list[Viewport] = []  # none: every changed row is signalled
         self._column_views: list[Viewport | None] = []  # beside each: its shown columns
+        self._hold_set: set[object] = set()  # the views holding the re-sort (hold_sort)
         self._paint: PaintCache | None = None  # made by the first proxy (gui.table.sort)
         if self._timers_enabled:
             self._flush_timer.start(flush_interval_ms)
@@ -321,14 +322,14 @@ class TickerTableModel(SymbolRowsModel):
 
     def sort_held(self) -> bool:
         """True while a view holds the rows still (pointer over it, its menu open)."""
-        return bool(live_holders(self.__dict__.get("_hold_set", set())))
+        return bool(live_holders(self._hold_set))
 
     def hold_sort(self, held: bool, holder: object = None) -> None:
         """Hold the ~1 Hz re-sort (issue 18 #1: rows must not move under the pointer, or a
         click lands on another symbol) while any `holder` (a view) holds; when the last
         lets go, re-sort at once and say so (`sort_released`: each view marks the rows
         that moved). Explicit sorts (a header click, an add) still run."""
-        holders = live_holders(self.__dict__.setdefault("_hold_set", set()))
+        holders = live_holders(self._hold_set)
         if held:
             holders.add(holder)
         elif holder in holders:
