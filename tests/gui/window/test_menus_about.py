@@ -11,9 +11,9 @@ from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QLabel, QMenu
 
 from engine.core.tasks import TaskSet
+from gui.formatting import menu_text
 from gui.settings.dialog import SettingsDialog, StreamSettings
 from gui.window.about import COMPONENTS
-from gui.window.menus import menu_text
 
 OFFSCREEN_SHOW = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
